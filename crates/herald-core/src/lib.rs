@@ -1,1 +1,24 @@
-//! placeholder
+//! herald's pure domain: what a notification is, when it is due and to whom.
+//!
+//! Nothing here does I/O or reads the wall clock, which is what makes the planner's
+//! promise testable: the same records, rules and window always plan the same
+//! notifications with the same dedupe keys (see [`planner`]).
+//!
+//! - [`values`]: typed values parsed at the edge (`EmailAddress`, `Currency`, `Money`…)
+//! - [`records`]: customers, contacts, operators, invoices, payments
+//! - [`rules`]: what users configure (invoice notices, dunning ladders)
+//! - [`planner`]: rules × records × window → planned notifications
+//! - [`status`]: delivery states and the aggregate status of a document
+//! - [`message`]: what a template sees
+//! - [`clock`]: the one source of "now"
+
+pub mod clock;
+pub mod message;
+pub mod planner;
+pub mod records;
+pub mod rules;
+pub mod status;
+pub mod values;
+
+pub use clock::{Clock, FixedClock};
+pub use values::{Currency, CustomerId, EmailAddress, InvoiceId, Locale, Money, OperatorId, PaymentId, PhoneNumber};

@@ -1,0 +1,80 @@
+//! What a template sees. The binary builds a `MessageContext` from the store at send
+//! time (so balances are current) and `herald-render` turns it into a message.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::records::Invoice;
+use crate::values::{Locale, Money, Totals};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantInfo {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// Where to pay; printed in payment reminders when set.
+    pub bank_account: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerInfo {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipientInfo {
+    pub name: String,
+    /// The e-mail address or phone number the message goes to.
+    pub address: String,
+}
+
+/// One invoice as a letter shows it: what was billed, what is still owed, how late.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    pub id: String,
+    pub number: String,
+    pub issue_date: Date,
+    pub due_date: Date,
+    pub amount: Money,
+    pub paid: Money,
+    pub balance: Money,
+    /// Days past the due date on `today` (negative: days left).
+    pub days_overdue: i64,
+    pub attachment: Option<String>,
+}
+
+impl InvoiceLine {
+    pub fn new(inv: &Invoice, paid: rust_decimal::Decimal, today: Date) -> Self {
+        let balance = (inv.amount - paid).max(rust_decimal::Decimal::ZERO);
+        Self {
+            id: inv.id.to_string(),
+            number: inv.number.clone(),
+            issue_date: inv.issue_date,
+            due_date: inv.due_date,
+            amount: inv.total(),
+            paid: Money::new(paid, inv.currency),
+            balance: Money::new(balance, inv.currency),
+            days_overdue: crate::planner::days_between(inv.due_date, today),
+            attachment: inv.attachment.clone(),
+        }
+    }
+}
+
+/// Everything a template may use. Single-invoice notices fill `invoice`; dunning
+/// letters fill `invoices` and `totals` (one entry per currency, never converted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageContext {
+    pub rule: String,
+    pub template: String,
+    pub locale: Locale,
+    pub today: Date,
+    pub tenant: TenantInfo,
+    pub customer: CustomerInfo,
+    pub recipient: RecipientInfo,
+    pub invoice: Option<InvoiceLine>,
+    pub invoices: Vec<InvoiceLine>,
+    pub totals: Totals,
+    /// The dunning level of the letter (1, 2, 3…), `None` for other notices.
+    pub level: Option<u32>,
+}

@@ -1,0 +1,364 @@
+//! The planner: rules × records × a time window → the notifications that are due.
+//!
+//! It is a pure function of its inputs, so the same inputs always plan the same
+//! notifications with the same `dedupe_key`s, and the store's
+//! `INSERT … ON CONFLICT (dedupe_key) DO NOTHING` makes a re-run a no-op.
+//!
+//! A run looks at the triggers whose fire time falls in `(window.after, window.until]`,
+//! plus every trigger, however old, of the records that changed since the last run
+//! (an invoice imported late still gets its notices, or a NotApplicable saying why).
+//! A missed day is therefore caught up, never skipped.
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan, Unit};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::records::{Contact, Customer, Invoice};
+use crate::rules::{Audience, ChannelKind, Condition, InvoiceTrigger, RecipientSpec, RuleId, Rules};
+use crate::values::{CustomerId, InvoiceId, Locale};
+
+/// The stretch of time a planning run is responsible for: `(after, until]`.
+/// `after` is the previous run's `until` (the watermark); `None` on the first run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub after: Option<Timestamp>,
+    pub until: Timestamp,
+}
+
+/// The tenant settings planning depends on.
+#[derive(Debug, Clone)]
+pub struct PlanSettings {
+    pub time_zone: TimeZone,
+    pub default_locale: Locale,
+}
+
+/// An invoice with what the store knows about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceView {
+    pub invoice: Invoice,
+    /// Sum of payments applied (may exceed the amount: a credit).
+    pub paid: Decimal,
+    /// Changed (imported, edited, paid) since the last planning run.
+    pub changed: bool,
+    /// How many steps of its customer's dunning ladder are already covered by letters.
+    pub dunning_covered: u32,
+}
+
+impl InvoiceView {
+    /// What is still owed; never negative (an overpayment is a credit, not debt).
+    pub fn balance(&self) -> Decimal {
+        (self.invoice.amount - self.paid).max(Decimal::ZERO)
+    }
+}
+
+/// One customer with everything planning needs about it.
+#[derive(Debug, Clone)]
+pub struct CustomerBook {
+    pub customer: Customer,
+    pub contacts: Vec<Contact>,
+    pub invoices: Vec<InvoiceView>,
+}
+
+/// Whether a planned notification is to be delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    Deliver,
+    /// Recorded with the reason, never delivered: too late, generate-only, nobody to tell.
+    NotApplicable(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// About one invoice (new-invoice, due-soon, grace-end…).
+    Invoice,
+    /// A consolidated dunning letter about a customer's overdue invoices.
+    Dunning,
+}
+
+/// One person on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedDelivery {
+    pub channel: ChannelKind,
+    pub name: String,
+    /// E-mail address or E.164 phone number.
+    pub address: String,
+    pub locale: Locale,
+}
+
+/// A dunning step that a letter covers: once stored, no other letter covers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoveredStep {
+    pub invoice_id: InvoiceId,
+    /// `dunning:invoice/FV-1:level-2` or `…:level-3:repeat-1`.
+    pub key: String,
+    /// The invoice's `dunning_covered` once this letter is stored.
+    pub covered: u32,
+    /// When the invoice's next step falls due, if the ladder goes on.
+    pub next_on: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedNotification {
+    pub dedupe_key: String,
+    pub rule_id: RuleId,
+    pub kind: NoticeKind,
+    pub customer_id: CustomerId,
+    /// The invoices the notice is about: one, or every overdue one in a letter.
+    pub invoice_ids: Vec<InvoiceId>,
+    pub level: Option<u32>,
+    pub template: String,
+    pub fire_at: Timestamp,
+    pub verdict: Verdict,
+    pub deliveries: Vec<PlannedDelivery>,
+    pub covers: Vec<CoveredStep>,
+}
+
+/// The calendar date of an instant in the tenant's time zone.
+pub fn local_date(t: Timestamp, tz: &TimeZone) -> Date {
+    t.to_zoned(tz.clone()).date()
+}
+
+/// Whole days from `from` to `to` (negative when `to` is earlier).
+pub fn days_between(from: Date, to: Date) -> i64 {
+    from.until((Unit::Day, to)).map_or(0, |s| i64::from(s.get_days()))
+}
+
+fn fire_time(date: Date, audience: &Audience, tz: &TimeZone) -> Timestamp {
+    // `to_zoned` resolves a time that daylight saving skips or repeats the way
+    // RFC 5545 does (later for a gap, earlier for a fold): the day never shifts.
+    date.to_datetime(audience.at)
+        .to_zoned(tz.clone())
+        .map_or_else(|_| Timestamp::UNIX_EPOCH, |z| z.timestamp())
+}
+
+fn add_days(d: Date, n: i64) -> Date {
+    d.checked_add(n.days()).unwrap_or(d)
+}
+
+fn reachable(c: &Contact, ch: ChannelKind) -> Option<String> {
+    match ch {
+        ChannelKind::Email if c.email_opt_in => c.email.as_ref().map(|e| e.to_string()),
+        ChannelKind::Sms if c.sms_opt_in => c.phone.as_ref().map(|p| p.to_string()),
+        _ => None,
+    }
+}
+
+/// Who gets a notice and on which channel. A contact is reached on the first of
+/// the rule's channels it has an address and an opt-in for; the same address is
+/// never listed twice (one letter, not one per CC).
+pub fn recipients(audience: &Audience, book: &CustomerBook, settings: &PlanSettings) -> Vec<PlannedDelivery> {
+    let locale = book.customer.locale.unwrap_or(settings.default_locale);
+    let mut out: Vec<PlannedDelivery> = Vec::new();
+    let push = |out: &mut Vec<PlannedDelivery>, d: PlannedDelivery| {
+        if !out.iter().any(|o| o.channel == d.channel && o.address.eq_ignore_ascii_case(&d.address)) {
+            out.push(d);
+        }
+    };
+    let reach = |c: &Contact| {
+        audience
+            .channels
+            .iter()
+            .find_map(|ch| reachable(c, *ch).map(|a| (*ch, a)))
+            .map(|(channel, address)| PlannedDelivery { channel, name: c.name.clone(), address, locale })
+    };
+    let mut any_role = false;
+    for spec in &audience.to {
+        match spec {
+            RecipientSpec::CustomerRole(role) => {
+                any_role = true;
+                for c in book.contacts.iter().filter(|c| c.role.eq_ignore_ascii_case(role)) {
+                    if let Some(d) = reach(c) {
+                        push(&mut out, d);
+                    }
+                }
+            }
+            RecipientSpec::Address(a) if audience.channels.contains(&ChannelKind::Email) => push(
+                &mut out,
+                PlannedDelivery { channel: ChannelKind::Email, name: String::new(), address: a.to_string(), locale },
+            ),
+            RecipientSpec::Address(_) => {}
+        }
+    }
+    if any_role && !out.iter().any(|d| !is_fixed(audience, d)) {
+        // Nobody in the named roles can be reached: any reachable contact of the
+        // customer is better than silence.
+        for c in &book.contacts {
+            if let Some(d) = reach(c) {
+                push(&mut out, d);
+            }
+        }
+    }
+    out
+}
+
+fn is_fixed(audience: &Audience, d: &PlannedDelivery) -> bool {
+    audience.to.iter().any(|s| matches!(s, RecipientSpec::Address(a) if a.as_str().eq_ignore_ascii_case(&d.address)))
+}
+
+fn nobody_reason(audience: &Audience) -> String {
+    let roles: Vec<&str> = audience
+        .to
+        .iter()
+        .filter_map(|s| match s {
+            RecipientSpec::CustomerRole(r) => Some(r.as_str()),
+            RecipientSpec::Address(_) => None,
+        })
+        .collect();
+    let channels: Vec<&str> = audience.channels.iter().map(|c| c.as_str()).collect();
+    format!(
+        "no recipient: no contact (role {}, or any other) has an address and an opt-in for {}",
+        if roles.is_empty() { "-".to_owned() } else { roles.join(", ") },
+        channels.join(" or ")
+    )
+}
+
+fn verdict_for(send: bool, deliveries: &[PlannedDelivery], audience: &Audience, late: Option<String>) -> Verdict {
+    if let Some(reason) = late {
+        Verdict::NotApplicable(reason)
+    } else if !send {
+        Verdict::NotApplicable("generate only: the rule has send = false".to_owned())
+    } else if deliveries.is_empty() {
+        Verdict::NotApplicable(nobody_reason(audience))
+    } else {
+        Verdict::Deliver
+    }
+}
+
+/// Plans one customer. The store hands the planner the customers that have
+/// something in the window (see `herald-store`), one book at a time, so memory
+/// stays flat however large the database grows.
+pub fn plan_customer(rules: &Rules, settings: &PlanSettings, window: Window, book: &CustomerBook) -> Vec<PlannedNotification> {
+    let tz = &settings.time_zone;
+    let today = local_date(window.until, tz);
+    let mut out = Vec::new();
+
+    for rule in rules.invoice.iter().filter(|r| r.enabled && r.audience.scope.contains(&book.customer)) {
+        for view in &book.invoices {
+            let inv = &view.invoice;
+            let date = match rule.trigger {
+                InvoiceTrigger::Issued => inv.issue_date,
+                InvoiceTrigger::DueDate { offset_days } => add_days(inv.due_date, i64::from(offset_days)),
+            };
+            let fire_at = fire_time(date, &rule.audience, tz);
+            if fire_at > window.until {
+                continue; // not yet: a later window will see it
+            }
+            let in_window = window.after.is_none_or(|a| fire_at > a);
+            if !in_window && !view.changed {
+                continue; // an earlier run already decided this trigger
+            }
+            if rule.condition == Condition::Unpaid && view.balance() <= Decimal::ZERO {
+                continue; // paid: nothing to say
+            }
+            let dedupe_key = match rule.trigger {
+                InvoiceTrigger::Issued => format!("{}:invoice/{}", rule.id, inv.id),
+                InvoiceTrigger::DueDate { .. } => format!("{}:invoice/{}:{date}", rule.id, inv.id),
+            };
+            let late_days = days_between(date, today);
+            let late = (late_days > i64::from(rule.max_delay_days)).then(|| {
+                format!(
+                    "too late: due on {date}, first seen on {today}, {late_days} days later than the rule's max_delay of {} days",
+                    rule.max_delay_days
+                )
+            });
+            let deliveries = recipients(&rule.audience, book, settings);
+            out.push(PlannedNotification {
+                dedupe_key,
+                rule_id: rule.id.clone(),
+                kind: NoticeKind::Invoice,
+                customer_id: book.customer.id.clone(),
+                invoice_ids: vec![inv.id.clone()],
+                level: None,
+                template: rule.template.clone(),
+                fire_at,
+                verdict: verdict_for(rule.send, &deliveries, &rule.audience, late),
+                deliveries,
+                covers: Vec::new(),
+            });
+        }
+    }
+
+    if let Some(letter) = plan_dunning(rules, settings, window, book, today) {
+        out.push(letter);
+    }
+    out
+}
+
+/// One consolidated letter for the customer when any of its unpaid invoices has a
+/// dunning step due and not yet covered. The letter's level is the highest due;
+/// lower steps that were missed are covered by it (never sent afterwards), so a
+/// catch-up sends each level at most once and never climbs back down.
+fn plan_dunning(rules: &Rules, settings: &PlanSettings, window: Window, book: &CustomerBook, today: Date) -> Option<PlannedNotification> {
+    let rule = rules.dunning_for(&book.customer)?;
+    let steps = rule.steps();
+    let tz = &settings.time_zone;
+    let mut covers = Vec::new();
+    let mut level = 0u32;
+    let mut fire_at = Timestamp::UNIX_EPOCH;
+    for view in book.invoices.iter().filter(|v| v.balance() > Decimal::ZERO) {
+        let inv = &view.invoice;
+        let due_steps: Vec<_> = steps
+            .iter()
+            .skip(view.dunning_covered as usize)
+            .take_while(|s| fire_time(add_days(inv.due_date, i64::from(s.days_after_due)), &rule.audience, tz) <= window.until)
+            .collect();
+        let Some(last) = due_steps.last() else { continue };
+        level = level.max(last.level);
+        fire_at = fire_at.max(fire_time(add_days(inv.due_date, i64::from(last.days_after_due)), &rule.audience, tz));
+        let next_on = steps.get(last.index as usize + 1).map(|s| add_days(inv.due_date, i64::from(s.days_after_due)));
+        for s in due_steps {
+            let key = if s.repeat == 0 {
+                format!("{}:invoice/{}:level-{}", rule.id, inv.id, s.level)
+            } else {
+                format!("{}:invoice/{}:level-{}:repeat-{}", rule.id, inv.id, s.level, s.repeat)
+            };
+            covers.push(CoveredStep { invoice_id: inv.id.clone(), key, covered: s.index + 1, next_on });
+        }
+    }
+    if covers.is_empty() {
+        return None;
+    }
+    let lvl = rule.level(level)?;
+    // The letter lists every overdue invoice with a balance, not only those whose
+    // step fell due today: the customer sees the whole debt in one letter.
+    let mut invoice_ids: Vec<InvoiceId> = book
+        .invoices
+        .iter()
+        .filter(|v| v.balance() > Decimal::ZERO && v.invoice.due_date < today)
+        .map(|v| v.invoice.id.clone())
+        .collect();
+    invoice_ids.sort();
+    let deliveries = recipients(&rule.audience, book, settings);
+    Some(PlannedNotification {
+        dedupe_key: format!("{}:customer/{}:{today}", rule.id, book.customer.id),
+        rule_id: rule.id.clone(),
+        kind: NoticeKind::Dunning,
+        customer_id: book.customer.id.clone(),
+        invoice_ids,
+        level: Some(level),
+        template: lvl.template.clone(),
+        fire_at,
+        verdict: verdict_for(lvl.send, &deliveries, &rule.audience, None),
+        deliveries,
+        covers,
+    })
+}
+
+/// Checked again just before sending (invariant 3): is the notice still wanted?
+/// Returns the reason to cancel it. A letter whose invoices were all paid since it
+/// was planned is cancelled; one with some still owing goes out listing only those.
+pub fn cancel_reason(condition: Condition, kind: NoticeKind, balances: &[(InvoiceId, Decimal)]) -> Option<String> {
+    let open = balances.iter().filter(|(_, b)| *b > Decimal::ZERO).count();
+    match (kind, condition) {
+        (NoticeKind::Dunning, _) if open == 0 => {
+            Some("paid: every invoice in this letter was paid before it was sent".to_owned())
+        }
+        (NoticeKind::Invoice, Condition::Unpaid) if open == 0 => {
+            Some("paid: the invoice was paid in full before the notice was sent".to_owned())
+        }
+        _ => None,
+    }
+}

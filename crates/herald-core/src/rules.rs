@@ -1,0 +1,182 @@
+//! What users configure: which notices exist, when they fire, to whom, with which
+//! template. The config file is parsed into these types by the binary; the planner
+//! reads nothing else.
+
+use jiff::civil::Time;
+use serde::{Deserialize, Serialize};
+
+use crate::records::Customer;
+use crate::values::{CustomerId, EmailAddress};
+
+/// A rule's id as written in the config (`due-soon`, `dunning`); part of every
+/// dedupe key, so renaming a rule starts its notices afresh.
+pub type RuleId = String;
+
+/// The ways a notice can reach a person, in the order a rule prefers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelKind {
+    Email,
+    Sms,
+}
+
+impl ChannelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Email => "email",
+            ChannelKind::Sms => "sms",
+        }
+    }
+}
+
+/// Who receives a notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RecipientSpec {
+    /// The customer's contacts with this role (`customer:billing`). When no contact
+    /// of any listed role can be reached, any contact that can be is used instead.
+    CustomerRole(String),
+    /// A fixed address (`address:ksiegowosc@biuro.pl`), e.g. the office's own copy.
+    Address(EmailAddress),
+}
+
+/// Which customers a rule applies to. Both lists empty: every customer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    pub groups: Vec<String>,
+    pub customers: Vec<CustomerId>,
+}
+
+impl Scope {
+    pub fn is_all(&self) -> bool {
+        self.groups.is_empty() && self.customers.is_empty()
+    }
+    pub fn contains(&self, c: &Customer) -> bool {
+        self.is_all()
+            || self.customers.contains(&c.id)
+            || c.group.as_ref().is_some_and(|g| self.groups.contains(g))
+    }
+}
+
+/// What makes a single-invoice notice fire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InvoiceTrigger {
+    /// On the invoice's issue date (the new-invoice notice).
+    Issued,
+    /// `offset_days` after the due date; negative is before (`due-soon` is -3,
+    /// `grace-end` is +10).
+    DueDate { offset_days: i32 },
+}
+
+/// When a notice about an invoice is still wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Condition {
+    Always,
+    /// Only while a balance remains; re-checked just before sending.
+    Unpaid,
+}
+
+/// Delivery settings every rule has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audience {
+    pub to: Vec<RecipientSpec>,
+    /// Preference order: each recipient gets the first channel they can be reached on.
+    pub channels: Vec<ChannelKind>,
+    pub scope: Scope,
+    /// Local time of day (tenant time zone) at which day-based triggers fire.
+    pub at: Time,
+}
+
+/// One notice per invoice: new-invoice, due-soon, grace-end and the like.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceRule {
+    pub id: RuleId,
+    pub enabled: bool,
+    pub trigger: InvoiceTrigger,
+    pub condition: Condition,
+    pub template: String,
+    /// Generate only: the notice is recorded but never delivered.
+    pub send: bool,
+    /// A trigger found more than this many days late is recorded as NotApplicable
+    /// ("too late") instead of being sent: an alert three days before the due date
+    /// means nothing a week after it.
+    pub max_delay_days: u32,
+    pub audience: Audience,
+}
+
+/// One step of a dunning ladder (seed 003: a VYSTAVENI row).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DunningLevel {
+    /// 1-based; the letter's level is the highest due among its invoices.
+    pub level: u32,
+    pub after_days: u32,
+    pub template: String,
+    pub send: bool,
+    /// How many more times this level is sent after its first letter (last level only).
+    pub repeat: u32,
+    pub interval_days: u32,
+}
+
+/// A dunning ladder: one consolidated letter per customer per day at most.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DunningRule {
+    pub id: RuleId,
+    pub enabled: bool,
+    pub levels: Vec<DunningLevel>,
+    pub audience: Audience,
+}
+
+/// One reminder step of one invoice: level `level`, the `repeat`-th repetition
+/// (0 = the level's first letter), due on `days_after_due` days past the due date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DunningStep {
+    pub index: u32,
+    pub level: u32,
+    pub repeat: u32,
+    pub days_after_due: u32,
+}
+
+impl DunningRule {
+    /// The ladder unrolled: every step an invoice can go through, in order. The
+    /// store remembers how many steps of an invoice are covered; the planner never
+    /// goes back down the ladder.
+    pub fn steps(&self) -> Vec<DunningStep> {
+        let mut out = Vec::new();
+        let last = self.levels.len().saturating_sub(1);
+        for (i, l) in self.levels.iter().enumerate() {
+            let repeats = if i == last { l.repeat } else { 0 };
+            for r in 0..=repeats {
+                out.push(DunningStep {
+                    index: out.len() as u32,
+                    level: l.level,
+                    repeat: r,
+                    days_after_due: l.after_days + r * l.interval_days,
+                });
+            }
+        }
+        out
+    }
+
+    pub fn level(&self, level: u32) -> Option<&DunningLevel> {
+        self.levels.iter().find(|l| l.level == level)
+    }
+
+    /// Days after the due date at which the first letter can go.
+    pub fn first_after_days(&self) -> u32 {
+        self.levels.first().map_or(0, |l| l.after_days)
+    }
+}
+
+/// Every rule of a tenant, as configured.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rules {
+    pub invoice: Vec<InvoiceRule>,
+    pub dunning: Vec<DunningRule>,
+}
+
+impl Rules {
+    /// The dunning ladder that applies to a customer: the first enabled one whose
+    /// scope contains it, so a customer is never on two ladders at once.
+    pub fn dunning_for(&self, c: &Customer) -> Option<&DunningRule> {
+        self.dunning.iter().find(|d| d.enabled && d.audience.scope.contains(c))
+    }
+}
