@@ -21,4 +21,7 @@ pub mod status;
 pub mod values;
 
 pub use clock::{Clock, FixedClock};
-pub use values::{Currency, CustomerId, EmailAddress, InvoiceId, Locale, Money, OperatorId, PaymentId, PhoneNumber};
+pub use values::{
+    Currency, CustomerId, EmailAddress, InvoiceId, Locale, Money, OperatorId, PaymentId,
+    PhoneNumber,
+};

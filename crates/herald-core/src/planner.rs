@@ -16,7 +16,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::records::{Contact, Customer, Invoice};
-use crate::rules::{Audience, ChannelKind, Condition, InvoiceTrigger, RecipientSpec, RuleId, Rules};
+use crate::rules::{
+    Audience, ChannelKind, Condition, InvoiceTrigger, RecipientSpec, RuleId, Rules,
+};
 use crate::values::{CustomerId, InvoiceId, Locale};
 
 /// The stretch of time a planning run is responsible for: `(after, until]`.
@@ -123,7 +125,8 @@ pub fn local_date(t: Timestamp, tz: &TimeZone) -> Date {
 
 /// Whole days from `from` to `to` (negative when `to` is earlier).
 pub fn days_between(from: Date, to: Date) -> i64 {
-    from.until((Unit::Day, to)).map_or(0, |s| i64::from(s.get_days()))
+    from.until((Unit::Day, to))
+        .map_or(0, |s| i64::from(s.get_days()))
 }
 
 fn fire_time(date: Date, audience: &Audience, tz: &TimeZone) -> Timestamp {
@@ -149,11 +152,18 @@ fn reachable(c: &Contact, ch: ChannelKind) -> Option<String> {
 /// Who gets a notice and on which channel. A contact is reached on the first of
 /// the rule's channels it has an address and an opt-in for; the same address is
 /// never listed twice (one letter, not one per CC).
-pub fn recipients(audience: &Audience, book: &CustomerBook, settings: &PlanSettings) -> Vec<PlannedDelivery> {
+pub fn recipients(
+    audience: &Audience,
+    book: &CustomerBook,
+    settings: &PlanSettings,
+) -> Vec<PlannedDelivery> {
     let locale = book.customer.locale.unwrap_or(settings.default_locale);
     let mut out: Vec<PlannedDelivery> = Vec::new();
     let push = |out: &mut Vec<PlannedDelivery>, d: PlannedDelivery| {
-        if !out.iter().any(|o| o.channel == d.channel && o.address.eq_ignore_ascii_case(&d.address)) {
+        if !out
+            .iter()
+            .any(|o| o.channel == d.channel && o.address.eq_ignore_ascii_case(&d.address))
+        {
             out.push(d);
         }
     };
@@ -162,14 +172,23 @@ pub fn recipients(audience: &Audience, book: &CustomerBook, settings: &PlanSetti
             .channels
             .iter()
             .find_map(|ch| reachable(c, *ch).map(|a| (*ch, a)))
-            .map(|(channel, address)| PlannedDelivery { channel, name: c.name.clone(), address, locale })
+            .map(|(channel, address)| PlannedDelivery {
+                channel,
+                name: c.name.clone(),
+                address,
+                locale,
+            })
     };
     let mut any_role = false;
     for spec in &audience.to {
         match spec {
             RecipientSpec::CustomerRole(role) => {
                 any_role = true;
-                for c in book.contacts.iter().filter(|c| c.role.eq_ignore_ascii_case(role)) {
+                for c in book
+                    .contacts
+                    .iter()
+                    .filter(|c| c.role.eq_ignore_ascii_case(role))
+                {
                     if let Some(d) = reach(c) {
                         push(&mut out, d);
                     }
@@ -177,7 +196,12 @@ pub fn recipients(audience: &Audience, book: &CustomerBook, settings: &PlanSetti
             }
             RecipientSpec::Address(a) if audience.channels.contains(&ChannelKind::Email) => push(
                 &mut out,
-                PlannedDelivery { channel: ChannelKind::Email, name: String::new(), address: a.to_string(), locale },
+                PlannedDelivery {
+                    channel: ChannelKind::Email,
+                    name: String::new(),
+                    address: a.to_string(),
+                    locale,
+                },
             ),
             RecipientSpec::Address(_) => {}
         }
@@ -195,7 +219,9 @@ pub fn recipients(audience: &Audience, book: &CustomerBook, settings: &PlanSetti
 }
 
 fn is_fixed(audience: &Audience, d: &PlannedDelivery) -> bool {
-    audience.to.iter().any(|s| matches!(s, RecipientSpec::Address(a) if a.as_str().eq_ignore_ascii_case(&d.address)))
+    audience.to.iter().any(
+        |s| matches!(s, RecipientSpec::Address(a) if a.as_str().eq_ignore_ascii_case(&d.address)),
+    )
 }
 
 fn nobody_reason(audience: &Audience) -> String {
@@ -210,12 +236,21 @@ fn nobody_reason(audience: &Audience) -> String {
     let channels: Vec<&str> = audience.channels.iter().map(|c| c.as_str()).collect();
     format!(
         "no recipient: no contact (role {}, or any other) has an address and an opt-in for {}",
-        if roles.is_empty() { "-".to_owned() } else { roles.join(", ") },
+        if roles.is_empty() {
+            "-".to_owned()
+        } else {
+            roles.join(", ")
+        },
         channels.join(" or ")
     )
 }
 
-fn verdict_for(send: bool, deliveries: &[PlannedDelivery], audience: &Audience, late: Option<String>) -> Verdict {
+fn verdict_for(
+    send: bool,
+    deliveries: &[PlannedDelivery],
+    audience: &Audience,
+    late: Option<String>,
+) -> Verdict {
     if let Some(reason) = late {
         Verdict::NotApplicable(reason)
     } else if !send {
@@ -230,17 +265,28 @@ fn verdict_for(send: bool, deliveries: &[PlannedDelivery], audience: &Audience, 
 /// Plans one customer. The store hands the planner the customers that have
 /// something in the window (see `herald-store`), one book at a time, so memory
 /// stays flat however large the database grows.
-pub fn plan_customer(rules: &Rules, settings: &PlanSettings, window: Window, book: &CustomerBook) -> Vec<PlannedNotification> {
+pub fn plan_customer(
+    rules: &Rules,
+    settings: &PlanSettings,
+    window: Window,
+    book: &CustomerBook,
+) -> Vec<PlannedNotification> {
     let tz = &settings.time_zone;
     let today = local_date(window.until, tz);
     let mut out = Vec::new();
 
-    for rule in rules.invoice.iter().filter(|r| r.enabled && r.audience.scope.contains(&book.customer)) {
+    for rule in rules
+        .invoice
+        .iter()
+        .filter(|r| r.enabled && r.audience.scope.contains(&book.customer))
+    {
         for view in &book.invoices {
             let inv = &view.invoice;
             let date = match rule.trigger {
                 InvoiceTrigger::Issued => inv.issue_date,
-                InvoiceTrigger::DueDate { offset_days } => add_days(inv.due_date, i64::from(offset_days)),
+                InvoiceTrigger::DueDate { offset_days } => {
+                    add_days(inv.due_date, i64::from(offset_days))
+                }
             };
             let fire_at = fire_time(date, &rule.audience, tz);
             if fire_at > window.until {
@@ -291,7 +337,13 @@ pub fn plan_customer(rules: &Rules, settings: &PlanSettings, window: Window, boo
 /// dunning step due and not yet covered. The letter's level is the highest due;
 /// lower steps that were missed are covered by it (never sent afterwards), so a
 /// catch-up sends each level at most once and never climbs back down.
-fn plan_dunning(rules: &Rules, settings: &PlanSettings, window: Window, book: &CustomerBook, today: Date) -> Option<PlannedNotification> {
+fn plan_dunning(
+    rules: &Rules,
+    settings: &PlanSettings,
+    window: Window,
+    book: &CustomerBook,
+    today: Date,
+) -> Option<PlannedNotification> {
     let rule = rules.dunning_for(&book.customer)?;
     let steps = rule.steps();
     let tz = &settings.time_zone;
@@ -303,19 +355,41 @@ fn plan_dunning(rules: &Rules, settings: &PlanSettings, window: Window, book: &C
         let due_steps: Vec<_> = steps
             .iter()
             .skip(view.dunning_covered as usize)
-            .take_while(|s| fire_time(add_days(inv.due_date, i64::from(s.days_after_due)), &rule.audience, tz) <= window.until)
+            .take_while(|s| {
+                fire_time(
+                    add_days(inv.due_date, i64::from(s.days_after_due)),
+                    &rule.audience,
+                    tz,
+                ) <= window.until
+            })
             .collect();
-        let Some(last) = due_steps.last() else { continue };
+        let Some(last) = due_steps.last() else {
+            continue;
+        };
         level = level.max(last.level);
-        fire_at = fire_at.max(fire_time(add_days(inv.due_date, i64::from(last.days_after_due)), &rule.audience, tz));
-        let next_on = steps.get(last.index as usize + 1).map(|s| add_days(inv.due_date, i64::from(s.days_after_due)));
+        fire_at = fire_at.max(fire_time(
+            add_days(inv.due_date, i64::from(last.days_after_due)),
+            &rule.audience,
+            tz,
+        ));
+        let next_on = steps
+            .get(last.index as usize + 1)
+            .map(|s| add_days(inv.due_date, i64::from(s.days_after_due)));
         for s in due_steps {
             let key = if s.repeat == 0 {
                 format!("{}:invoice/{}:level-{}", rule.id, inv.id, s.level)
             } else {
-                format!("{}:invoice/{}:level-{}:repeat-{}", rule.id, inv.id, s.level, s.repeat)
+                format!(
+                    "{}:invoice/{}:level-{}:repeat-{}",
+                    rule.id, inv.id, s.level, s.repeat
+                )
             };
-            covers.push(CoveredStep { invoice_id: inv.id.clone(), key, covered: s.index + 1, next_on });
+            covers.push(CoveredStep {
+                invoice_id: inv.id.clone(),
+                key,
+                covered: s.index + 1,
+                next_on,
+            });
         }
     }
     if covers.is_empty() {
@@ -350,7 +424,11 @@ fn plan_dunning(rules: &Rules, settings: &PlanSettings, window: Window, book: &C
 /// Checked again just before sending (invariant 3): is the notice still wanted?
 /// Returns the reason to cancel it. A letter whose invoices were all paid since it
 /// was planned is cancelled; one with some still owing goes out listing only those.
-pub fn cancel_reason(condition: Condition, kind: NoticeKind, balances: &[(InvoiceId, Decimal)]) -> Option<String> {
+pub fn cancel_reason(
+    condition: Condition,
+    kind: NoticeKind,
+    balances: &[(InvoiceId, Decimal)],
+) -> Option<String> {
     let open = balances.iter().filter(|(_, b)| *b > Decimal::ZERO).count();
     match (kind, condition) {
         (NoticeKind::Dunning, _) if open == 0 => {

@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::values::{
-    Currency, CustomerId, EmailAddress, InvoiceId, Locale, Money, OperatorId, PaymentId, PhoneNumber,
-    ValueError,
+    Currency, CustomerId, EmailAddress, InvoiceId, Locale, Money, OperatorId, PaymentId,
+    PhoneNumber, ValueError,
 };
 
 /// An IANA time zone name that jiff's bundled database knows, e.g. `Europe/Warsaw`.
@@ -19,7 +19,9 @@ impl TimeZoneName {
     pub fn parse(s: &str) -> Result<Self, ValueError> {
         let s = s.trim();
         jiff::tz::TimeZone::get(s).map_err(|_| {
-            ValueError(format!("'{s}' is not a known IANA time zone (e.g. Europe/Warsaw, Europe/Prague)"))
+            ValueError(format!(
+                "'{s}' is not a known IANA time zone (e.g. Europe/Warsaw, Europe/Prague)"
+            ))
         })?;
         Ok(Self(s.to_owned()))
     }

@@ -177,6 +177,8 @@ impl Rules {
     /// The dunning ladder that applies to a customer: the first enabled one whose
     /// scope contains it, so a customer is never on two ladders at once.
     pub fn dunning_for(&self, c: &Customer) -> Option<&DunningRule> {
-        self.dunning.iter().find(|d| d.enabled && d.audience.scope.contains(c))
+        self.dunning
+            .iter()
+            .find(|d| d.enabled && d.audience.scope.contains(c))
     }
 }

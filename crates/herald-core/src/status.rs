@@ -48,7 +48,10 @@ impl DeliveryState {
 
     /// Still on its way: the dispatcher will take it (again).
     pub fn is_open(self) -> bool {
-        matches!(self, DeliveryState::Pending | DeliveryState::Sending | DeliveryState::Retrying)
+        matches!(
+            self,
+            DeliveryState::Pending | DeliveryState::Sending | DeliveryState::Retrying
+        )
     }
 }
 
@@ -101,7 +104,9 @@ impl AggregateStatus {
             match s {
                 DeliveryState::Sent => sent += 1,
                 DeliveryState::Failed => failed += 1,
-                DeliveryState::Pending | DeliveryState::Sending | DeliveryState::Retrying => open += 1,
+                DeliveryState::Pending | DeliveryState::Sending | DeliveryState::Retrying => {
+                    open += 1
+                }
                 DeliveryState::Cancelled => cancelled += 1,
                 DeliveryState::NotApplicable => na += 1,
             }
@@ -135,12 +140,30 @@ mod tests {
     fn aggregate_follows_seed_000() {
         assert_eq!(AggregateStatus::of([]), AggregateStatus::NotApplicable);
         assert_eq!(AggregateStatus::of([Sent, Sent]), AggregateStatus::Sent);
-        assert_eq!(AggregateStatus::of([Sent, Failed]), AggregateStatus::PartiallySent);
-        assert_eq!(AggregateStatus::of([Sent, Pending]), AggregateStatus::PartiallySent);
-        assert_eq!(AggregateStatus::of([Failed, Failed]), AggregateStatus::Failed);
-        assert_eq!(AggregateStatus::of([Pending, Retrying]), AggregateStatus::Pending);
+        assert_eq!(
+            AggregateStatus::of([Sent, Failed]),
+            AggregateStatus::PartiallySent
+        );
+        assert_eq!(
+            AggregateStatus::of([Sent, Pending]),
+            AggregateStatus::PartiallySent
+        );
+        assert_eq!(
+            AggregateStatus::of([Failed, Failed]),
+            AggregateStatus::Failed
+        );
+        assert_eq!(
+            AggregateStatus::of([Pending, Retrying]),
+            AggregateStatus::Pending
+        );
         assert_eq!(AggregateStatus::of([Cancelled]), AggregateStatus::Cancelled);
-        assert_eq!(AggregateStatus::of([Sent, Cancelled]), AggregateStatus::Sent);
-        assert_eq!(AggregateStatus::of([NotApplicable]), AggregateStatus::NotApplicable);
+        assert_eq!(
+            AggregateStatus::of([Sent, Cancelled]),
+            AggregateStatus::Sent
+        );
+        assert_eq!(
+            AggregateStatus::of([NotApplicable]),
+            AggregateStatus::NotApplicable
+        );
     }
 }

@@ -86,7 +86,9 @@ impl EmailAddress {
         let s = s.trim();
         match email_address::EmailAddress::from_str(s) {
             Ok(_) if s.contains('.') => Ok(Self(s.to_owned())),
-            Ok(_) => err(format!("'{s}' is not an e-mail address: the domain has no dot")),
+            Ok(_) => err(format!(
+                "'{s}' is not an e-mail address: the domain has no dot"
+            )),
             Err(e) => err(format!("'{s}' is not an e-mail address: {e}")),
         }
     }
@@ -121,14 +123,19 @@ pub struct PhoneNumber(String);
 
 impl PhoneNumber {
     pub fn parse(s: &str) -> Result<Self, ValueError> {
-        let compact: String = s.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+        let compact: String = s
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+            .collect();
         let Some(digits) = compact.strip_prefix('+') else {
             return err(format!(
                 "'{s}' is not in E.164 form: write it with '+' and the country code, e.g. +48601234567"
             ));
         };
         if !digits.chars().all(|c| c.is_ascii_digit()) {
-            return err(format!("'{s}' is not in E.164 form: only digits may follow '+'"));
+            return err(format!(
+                "'{s}' is not in E.164 form: only digits may follow '+'"
+            ));
         }
         if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
             return err(format!(
@@ -174,7 +181,12 @@ impl Locale {
 
     /// Accepts `pl`, `PL`, `pl-PL`, `pl_PL`: the language is what matters for a letter.
     pub fn parse(s: &str) -> Result<Self, ValueError> {
-        let lang = s.trim().split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let lang = s
+            .trim()
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match lang.as_str() {
             "en" => Ok(Locale::En),
             "pl" => Ok(Locale::Pl),
@@ -229,26 +241,161 @@ pub struct Currency {
 
 /// Active ISO 4217 codes and their minor units (ISO 4217 list one, 2024).
 const ISO_4217: &[(&str, u8)] = &[
-    ("AED", 2), ("AFN", 2), ("ALL", 2), ("AMD", 2), ("ANG", 2), ("AOA", 2), ("ARS", 2), ("AUD", 2),
-    ("AWG", 2), ("AZN", 2), ("BAM", 2), ("BBD", 2), ("BDT", 2), ("BGN", 2), ("BHD", 3), ("BIF", 0),
-    ("BMD", 2), ("BND", 2), ("BOB", 2), ("BRL", 2), ("BSD", 2), ("BTN", 2), ("BWP", 2), ("BYN", 2),
-    ("BZD", 2), ("CAD", 2), ("CDF", 2), ("CHF", 2), ("CLP", 0), ("CNY", 2), ("COP", 2), ("CRC", 2),
-    ("CUP", 2), ("CVE", 2), ("CZK", 2), ("DJF", 0), ("DKK", 2), ("DOP", 2), ("DZD", 2), ("EGP", 2),
-    ("ERN", 2), ("ETB", 2), ("EUR", 2), ("FJD", 2), ("FKP", 2), ("GBP", 2), ("GEL", 2), ("GHS", 2),
-    ("GIP", 2), ("GMD", 2), ("GNF", 0), ("GTQ", 2), ("GYD", 2), ("HKD", 2), ("HNL", 2), ("HTG", 2),
-    ("HUF", 2), ("IDR", 2), ("ILS", 2), ("INR", 2), ("IQD", 3), ("IRR", 2), ("ISK", 0), ("JMD", 2),
-    ("JOD", 3), ("JPY", 0), ("KES", 2), ("KGS", 2), ("KHR", 2), ("KMF", 0), ("KPW", 2), ("KRW", 0),
-    ("KWD", 3), ("KYD", 2), ("KZT", 2), ("LAK", 2), ("LBP", 2), ("LKR", 2), ("LRD", 2), ("LSL", 2),
-    ("LYD", 3), ("MAD", 2), ("MDL", 2), ("MGA", 2), ("MKD", 2), ("MMK", 2), ("MNT", 2), ("MOP", 2),
-    ("MRU", 2), ("MUR", 2), ("MVR", 2), ("MWK", 2), ("MXN", 2), ("MYR", 2), ("MZN", 2), ("NAD", 2),
-    ("NGN", 2), ("NIO", 2), ("NOK", 2), ("NPR", 2), ("NZD", 2), ("OMR", 3), ("PAB", 2), ("PEN", 2),
-    ("PGK", 2), ("PHP", 2), ("PKR", 2), ("PLN", 2), ("PYG", 0), ("QAR", 2), ("RON", 2), ("RSD", 2),
-    ("RUB", 2), ("RWF", 0), ("SAR", 2), ("SBD", 2), ("SCR", 2), ("SDG", 2), ("SEK", 2), ("SGD", 2),
-    ("SHP", 2), ("SLE", 2), ("SOS", 2), ("SRD", 2), ("SSP", 2), ("STN", 2), ("SVC", 2), ("SYP", 2),
-    ("SZL", 2), ("THB", 2), ("TJS", 2), ("TMT", 2), ("TND", 3), ("TOP", 2), ("TRY", 2), ("TTD", 2),
-    ("TWD", 2), ("TZS", 2), ("UAH", 2), ("UGX", 0), ("USD", 2), ("UYU", 2), ("UZS", 2), ("VES", 2),
-    ("VND", 0), ("VUV", 0), ("WST", 2), ("XAF", 0), ("XCD", 2), ("XOF", 0), ("XPF", 0), ("YER", 2),
-    ("ZAR", 2), ("ZMW", 2), ("ZWG", 2),
+    ("AED", 2),
+    ("AFN", 2),
+    ("ALL", 2),
+    ("AMD", 2),
+    ("ANG", 2),
+    ("AOA", 2),
+    ("ARS", 2),
+    ("AUD", 2),
+    ("AWG", 2),
+    ("AZN", 2),
+    ("BAM", 2),
+    ("BBD", 2),
+    ("BDT", 2),
+    ("BGN", 2),
+    ("BHD", 3),
+    ("BIF", 0),
+    ("BMD", 2),
+    ("BND", 2),
+    ("BOB", 2),
+    ("BRL", 2),
+    ("BSD", 2),
+    ("BTN", 2),
+    ("BWP", 2),
+    ("BYN", 2),
+    ("BZD", 2),
+    ("CAD", 2),
+    ("CDF", 2),
+    ("CHF", 2),
+    ("CLP", 0),
+    ("CNY", 2),
+    ("COP", 2),
+    ("CRC", 2),
+    ("CUP", 2),
+    ("CVE", 2),
+    ("CZK", 2),
+    ("DJF", 0),
+    ("DKK", 2),
+    ("DOP", 2),
+    ("DZD", 2),
+    ("EGP", 2),
+    ("ERN", 2),
+    ("ETB", 2),
+    ("EUR", 2),
+    ("FJD", 2),
+    ("FKP", 2),
+    ("GBP", 2),
+    ("GEL", 2),
+    ("GHS", 2),
+    ("GIP", 2),
+    ("GMD", 2),
+    ("GNF", 0),
+    ("GTQ", 2),
+    ("GYD", 2),
+    ("HKD", 2),
+    ("HNL", 2),
+    ("HTG", 2),
+    ("HUF", 2),
+    ("IDR", 2),
+    ("ILS", 2),
+    ("INR", 2),
+    ("IQD", 3),
+    ("IRR", 2),
+    ("ISK", 0),
+    ("JMD", 2),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KES", 2),
+    ("KGS", 2),
+    ("KHR", 2),
+    ("KMF", 0),
+    ("KPW", 2),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("KYD", 2),
+    ("KZT", 2),
+    ("LAK", 2),
+    ("LBP", 2),
+    ("LKR", 2),
+    ("LRD", 2),
+    ("LSL", 2),
+    ("LYD", 3),
+    ("MAD", 2),
+    ("MDL", 2),
+    ("MGA", 2),
+    ("MKD", 2),
+    ("MMK", 2),
+    ("MNT", 2),
+    ("MOP", 2),
+    ("MRU", 2),
+    ("MUR", 2),
+    ("MVR", 2),
+    ("MWK", 2),
+    ("MXN", 2),
+    ("MYR", 2),
+    ("MZN", 2),
+    ("NAD", 2),
+    ("NGN", 2),
+    ("NIO", 2),
+    ("NOK", 2),
+    ("NPR", 2),
+    ("NZD", 2),
+    ("OMR", 3),
+    ("PAB", 2),
+    ("PEN", 2),
+    ("PGK", 2),
+    ("PHP", 2),
+    ("PKR", 2),
+    ("PLN", 2),
+    ("PYG", 0),
+    ("QAR", 2),
+    ("RON", 2),
+    ("RSD", 2),
+    ("RUB", 2),
+    ("RWF", 0),
+    ("SAR", 2),
+    ("SBD", 2),
+    ("SCR", 2),
+    ("SDG", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("SHP", 2),
+    ("SLE", 2),
+    ("SOS", 2),
+    ("SRD", 2),
+    ("SSP", 2),
+    ("STN", 2),
+    ("SVC", 2),
+    ("SYP", 2),
+    ("SZL", 2),
+    ("THB", 2),
+    ("TJS", 2),
+    ("TMT", 2),
+    ("TND", 3),
+    ("TOP", 2),
+    ("TRY", 2),
+    ("TTD", 2),
+    ("TWD", 2),
+    ("TZS", 2),
+    ("UAH", 2),
+    ("UGX", 0),
+    ("USD", 2),
+    ("UYU", 2),
+    ("UZS", 2),
+    ("VES", 2),
+    ("VND", 0),
+    ("VUV", 0),
+    ("WST", 2),
+    ("XAF", 0),
+    ("XCD", 2),
+    ("XOF", 0),
+    ("XPF", 0),
+    ("YER", 2),
+    ("ZAR", 2),
+    ("ZMW", 2),
+    ("ZWG", 2),
 ];
 
 impl Currency {
@@ -258,7 +405,10 @@ impl Currency {
             Ok(i) => {
                 let (c, minor_units) = ISO_4217[i];
                 let b = c.as_bytes();
-                Ok(Self { code: [b[0], b[1], b[2]], minor_units })
+                Ok(Self {
+                    code: [b[0], b[1], b[2]],
+                    minor_units,
+                })
             }
             Err(_) => err(format!(
                 "'{}' is not an ISO 4217 currency code (e.g. PLN, CZK, RON, EUR)",
@@ -304,7 +454,10 @@ impl Money {
         Self { amount, currency }
     }
     pub fn zero(currency: Currency) -> Self {
-        Self { amount: Decimal::ZERO, currency }
+        Self {
+            amount: Decimal::ZERO,
+            currency,
+        }
     }
     /// The amount in minor units (grosze, haléře), as the store keeps it.
     pub fn to_minor(&self) -> i64 {
@@ -312,7 +465,10 @@ impl Money {
         i64::try_from(scaled.round()).unwrap_or(i64::MAX)
     }
     pub fn from_minor(minor: i64, currency: Currency) -> Self {
-        Self { amount: Decimal::new(minor, currency.minor_units()), currency }
+        Self {
+            amount: Decimal::new(minor, currency.minor_units()),
+            currency,
+        }
     }
 }
 
@@ -321,16 +477,27 @@ impl Money {
 pub fn parse_amount(s: &str, currency: Option<Currency>) -> Result<Decimal, ValueError> {
     let t = s.trim();
     if t.starts_with('-') {
-        return err(format!("'{t}' is negative; amounts are positive (a refund is not a payment)"));
+        return err(format!(
+            "'{t}' is negative; amounts are positive (a refund is not a payment)"
+        ));
     }
-    if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || c == '.') || t.matches('.').count() > 1 {
-        return err(format!("'{t}' is not an amount: write digits with '.' before the decimals, e.g. 1234.50"));
+    if t.is_empty()
+        || !t.chars().all(|c| c.is_ascii_digit() || c == '.')
+        || t.matches('.').count() > 1
+    {
+        return err(format!(
+            "'{t}' is not an amount: write digits with '.' before the decimals, e.g. 1234.50"
+        ));
     }
     let d = Decimal::from_str(t).map_err(|e| ValueError(format!("'{t}' is not an amount: {e}")))?;
     if let Some(c) = currency
         && d.scale() > c.minor_units()
     {
-        return err(format!("'{t}' has more decimals than {} allows ({})", c.code(), c.minor_units()));
+        return err(format!(
+            "'{t}' has more decimals than {} allows ({})",
+            c.code(),
+            c.minor_units()
+        ));
     }
     Ok(d.normalize().max(Decimal::ZERO))
 }
@@ -346,7 +513,8 @@ impl Totals {
             Some(t) => t.amount += m.amount,
             None => {
                 self.0.push(m);
-                self.0.sort_by(|a, b| a.currency.code().cmp(b.currency.code()));
+                self.0
+                    .sort_by(|a, b| a.currency.code().cmp(b.currency.code()));
             }
         }
     }
@@ -366,7 +534,10 @@ mod tests {
         assert!(Currency::parse("PNL").is_err());
         assert_eq!(Currency::parse("pln").unwrap().code(), "PLN");
         assert!(PhoneNumber::parse("601234567").is_err());
-        assert_eq!(PhoneNumber::parse("+48 601-234-567").unwrap().as_str(), "+48601234567");
+        assert_eq!(
+            PhoneNumber::parse("+48 601-234-567").unwrap().as_str(),
+            "+48601234567"
+        );
         assert!(EmailAddress::parse("jan@@x.pl").is_err());
         assert!(EmailAddress::parse("jan@localhost").is_err());
         assert!(parse_amount("-5", None).is_err());

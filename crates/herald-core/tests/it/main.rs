@@ -1,0 +1,5 @@
+//! herald-core's integration tests: one binary, one module per subject.
+
+mod planner_cases;
+mod planner_props;
+mod support;

@@ -1,0 +1,233 @@
+//! Worked examples of the planner, one behaviour each.
+
+use herald_core::planner::{NoticeKind, Verdict};
+use jiff::civil::date;
+use rust_decimal::Decimal;
+
+use crate::support::*;
+
+#[test]
+fn an_unpaid_invoice_gets_every_notice_in_order_and_each_once() {
+    let issue = date(2026, 10, 1);
+    let due = date(2026, 10, 15);
+    let mut sim = Sim::new(
+        default_rules(),
+        customer("C1"),
+        vec![billing("C1")],
+        vec![invoice("I1", "C1", issue, due, "1234.50", "PLN")],
+        vec![],
+    );
+    let mut seen = Vec::new();
+    for d in 0..90 {
+        for n in sim.run(day(issue, d)) {
+            seen.push((day(issue, d), n.rule_id.clone(), n.level));
+        }
+    }
+    let got: Vec<(String, Option<u32>)> = seen.iter().map(|(_, r, l)| (r.clone(), *l)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("new-invoice".into(), None),
+            ("due-soon".into(), None),
+            ("dunning".into(), Some(1)),
+            ("grace-end".into(), None),
+            ("dunning".into(), Some(2)),
+            ("dunning".into(), Some(3)),
+            ("dunning".into(), Some(3)),
+            ("dunning".into(), Some(3)),
+        ],
+        "{seen:?}"
+    );
+    let days: Vec<_> = seen.iter().map(|(d, _, _)| d.to_string()).collect();
+    assert_eq!(
+        days,
+        [
+            "2026-10-01",
+            "2026-10-12",
+            "2026-10-22",
+            "2026-10-25",
+            "2026-11-05",
+            "2026-11-19",
+            "2026-12-03",
+            "2026-12-17"
+        ]
+    );
+}
+
+#[test]
+fn a_paid_invoice_is_never_reminded_and_a_partial_payment_is_not_ignored() {
+    let issue = date(2026, 10, 1);
+    let due = date(2026, 10, 15);
+    let invoices = vec![
+        invoice("I1", "C1", issue, due, "1000", "PLN"),
+        invoice("I2", "C1", issue, due, "500", "PLN"),
+    ];
+    let payments = vec![
+        SimPayment {
+            invoice: 0,
+            on: date(2026, 10, 10),
+            amount: Decimal::from(1000),
+        },
+        SimPayment {
+            invoice: 1,
+            on: date(2026, 10, 10),
+            amount: Decimal::from(200),
+        },
+    ];
+    let mut sim = Sim::new(
+        default_rules(),
+        customer("C1"),
+        vec![billing("C1")],
+        invoices,
+        payments,
+    );
+    for d in 0..60 {
+        sim.run(day(issue, d));
+    }
+    for (n, _) in sim.recorded.values() {
+        if n.rule_id != "new-invoice" {
+            assert!(
+                !n.invoice_ids.iter().any(|i| i.as_str() == "I1"),
+                "paid invoice I1 in {}",
+                n.dedupe_key
+            );
+        }
+    }
+    assert!(
+        sim.recorded
+            .keys()
+            .any(|k| k.starts_with("due-soon:invoice/I2")),
+        "partly paid I2 still gets its due-soon"
+    );
+}
+
+#[test]
+fn an_invoice_imported_long_after_its_dates_is_recorded_as_history_not_sent() {
+    let issue = date(2026, 8, 1);
+    let due = date(2026, 8, 15);
+    let mut sim = Sim::new(
+        default_rules(),
+        customer("C1"),
+        vec![billing("C1")],
+        vec![invoice("I1", "C1", issue, due, "100", "EUR")],
+        vec![],
+    );
+    // herald first hears of the invoice on 2026-10-01.
+    sim.invoices[0].issue_date = issue;
+    sim.watermark = Some(end_of(date(2026, 9, 30)));
+    let created = sim.run(date(2026, 10, 1));
+    let by_rule = |r: &str| created.iter().find(|n| n.rule_id == r).unwrap();
+    assert!(
+        matches!(&by_rule("new-invoice").verdict, Verdict::NotApplicable(r) if r.contains("too late"))
+    );
+    assert!(
+        matches!(&by_rule("due-soon").verdict, Verdict::NotApplicable(r) if r.contains("too late"))
+    );
+    assert!(
+        matches!(&by_rule("grace-end").verdict, Verdict::NotApplicable(r) if r.contains("too late"))
+    );
+    // 47 days overdue: the letter goes at level 3 directly, covering levels 1 and 2.
+    let letter = by_rule("dunning");
+    assert_eq!(letter.verdict, Verdict::Deliver);
+    assert_eq!(letter.level, Some(3));
+    assert_eq!(letter.covers.len(), 3);
+}
+
+#[test]
+fn one_letter_lists_every_overdue_invoice_in_every_currency() {
+    let issue = date(2026, 9, 1);
+    let invoices = vec![
+        invoice("I1", "C1", issue, date(2026, 9, 10), "100", "PLN"),
+        invoice("I2", "C1", issue, date(2026, 9, 12), "200", "EUR"),
+        invoice("I3", "C1", issue, date(2026, 9, 30), "300", "PLN"),
+    ];
+    let mut sim = Sim::new(
+        default_rules(),
+        customer("C1"),
+        vec![billing("C1")],
+        invoices,
+        vec![],
+    );
+    let created = sim.run(date(2026, 9, 20));
+    let letters: Vec<_> = created
+        .iter()
+        .filter(|n| n.kind == NoticeKind::Dunning)
+        .collect();
+    assert_eq!(letters.len(), 1, "one letter per customer");
+    let ids: Vec<&str> = letters[0].invoice_ids.iter().map(|i| i.as_str()).collect();
+    assert_eq!(ids, ["I1", "I2"], "I3 is not overdue yet");
+    assert_eq!(letters[0].dedupe_key, "dunning:customer/C1:2026-09-20");
+}
+
+#[test]
+fn nobody_to_tell_is_not_applicable_with_the_reason() {
+    let issue = date(2026, 10, 1);
+    let mut no_optin = billing("C1");
+    no_optin.email_opt_in = false;
+    let mut sim = Sim::new(
+        default_rules(),
+        customer("C1"),
+        vec![no_optin],
+        vec![invoice("I1", "C1", issue, date(2026, 10, 20), "1", "PLN")],
+        vec![],
+    );
+    let created = sim.run(issue);
+    assert!(
+        matches!(&created[0].verdict, Verdict::NotApplicable(r) if r.contains("no recipient")),
+        "{created:?}"
+    );
+}
+
+#[test]
+fn a_contact_of_another_role_is_the_fallback_when_no_billing_contact_can_be_reached() {
+    let issue = date(2026, 10, 1);
+    let mut other = billing("C1");
+    other.role = "accounting".into();
+    let mut sim = Sim::new(
+        default_rules(),
+        customer("C1"),
+        vec![other],
+        vec![invoice("I1", "C1", issue, date(2026, 10, 20), "1", "PLN")],
+        vec![],
+    );
+    let created = sim.run(issue);
+    assert_eq!(created[0].verdict, Verdict::Deliver);
+    assert_eq!(created[0].deliveries[0].address, "anna@example.pl");
+}
+
+#[test]
+fn daylight_saving_does_not_move_a_reminder_to_another_day() {
+    // Due 2026-10-28: due-soon on 2026-10-25, the night clocks go back in Warsaw.
+    let mut sim = Sim::new(
+        default_rules(),
+        customer("C1"),
+        vec![billing("C1")],
+        vec![invoice(
+            "I1",
+            "C1",
+            date(2026, 10, 20),
+            date(2026, 10, 28),
+            "1",
+            "PLN",
+        )],
+        vec![],
+    );
+    let mut when = None;
+    for d in 0..10 {
+        let today = day(date(2026, 10, 20), d);
+        if sim.run(today).iter().any(|n| n.rule_id == "due-soon") {
+            when = Some(today);
+        }
+    }
+    assert_eq!(when, Some(date(2026, 10, 25)));
+    let (n, _) = sim
+        .recorded
+        .values()
+        .find(|(n, _)| n.rule_id == "due-soon")
+        .unwrap();
+    assert_eq!(
+        n.fire_at.to_zoned(tz()).time(),
+        jiff::civil::time(8, 0, 0, 0),
+        "08:00 local, after the change"
+    );
+}
