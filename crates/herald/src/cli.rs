@@ -1,0 +1,628 @@
+//! Command-line interface. Each subcommand is one function; they share `App`.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use herald_core::message::RecipientInfo;
+use herald_core::planner::{self, NoticeKind};
+use herald_core::values::{CustomerId, InvoiceId, Locale};
+use herald_render::TemplateSet;
+use herald_store::{HistoryFilter, Store};
+
+use crate::app::{App, load_templates};
+use crate::clock::now_or;
+use crate::config::{Config, STARTER_CONFIG};
+use crate::import::{self, ImportOptions, Known, Parsed, RecordKind};
+use crate::jobs::{self, PlanOptions};
+
+/// herald decides who must be told what and when, renders the message in the
+/// recipient's language, delivers it, and keeps the status and history of every
+/// notification.
+///
+/// Start with `herald demo` to see it work, or `herald init` for a workspace of
+/// your own: import customers, contacts and invoices, then `herald run`.
+#[derive(Debug, Parser)]
+#[command(name = "herald", version, propagate_version = true)]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(long, global = true, env = "HERALD_CONFIG", default_value = "herald.toml")]
+    pub config: PathBuf,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a starter workspace: herald.toml, templates/, an empty database, outbox/.
+    Init {
+        /// Where to create it (created if missing).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Validate the config and render every template in every language against sample data.
+    Check,
+    /// Import customers, contacts, operators, invoices or payments from CSV or JSON.
+    ///
+    /// Rows upsert by id. A file with any bad row is refused whole (exit code 2),
+    /// every problem listed as FILE:LINE:COLUMN: reason, and nothing is written.
+    Import(ImportArgs),
+    /// Plan, then send: the whole job, as the service does it on its schedule.
+    Run {
+        #[command(flatten)]
+        time: TimeArgs,
+        /// Show what would be planned and sent; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Plan for this customer only (the watermark does not move).
+        #[arg(long)]
+        only_customer: Option<String>,
+    },
+    /// Generate notifications that are due (seed 003's first job). Safe to re-run.
+    Plan {
+        #[command(flatten)]
+        time: TimeArgs,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        only_customer: Option<String>,
+    },
+    /// Deliver the notifications that are due (seed 003's second job).
+    Send {
+        #[command(flatten)]
+        time: TimeArgs,
+    },
+    /// Counts per state and per rule, the last run and the watermark.
+    Status {
+        /// Machine-readable output (documented in docs/json.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Notifications of a customer or an invoice: level, date, state, error, next reminder.
+    History {
+        #[arg(long, conflicts_with = "invoice")]
+        customer: Option<String>,
+        #[arg(long)]
+        invoice: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render a rule's message for a customer without sending it.
+    Preview {
+        /// The rule id, e.g. due-soon or dunning.
+        rule: String,
+        #[arg(long)]
+        customer: String,
+        /// The invoice (single-invoice rules); default: the customer's latest open one.
+        #[arg(long)]
+        invoice: Option<String>,
+        /// Render in this language instead of the customer's.
+        #[arg(long)]
+        locale: Option<String>,
+        /// Also print the HTML part.
+        #[arg(long)]
+        html: bool,
+        #[command(flatten)]
+        time: TimeArgs,
+    },
+    /// Send a notification again as a new delivery (audit-logged).
+    Resend {
+        notification_id: i64,
+        /// Another e-mail address to send it to (seed 000: "resend to address…").
+        #[arg(long)]
+        to: Option<String>,
+        /// Another template to render it with.
+        #[arg(long)]
+        template: Option<String>,
+        /// Who asks (kept in the audit log).
+        #[arg(long, default_value = "cli")]
+        actor: String,
+        #[command(flatten)]
+        time: TimeArgs,
+    },
+    /// Create a demo workspace and simulate N days of daily runs into the file outbox.
+    Demo {
+        #[arg(long, default_value = "herald-demo")]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 60)]
+        days: u32,
+        /// The dataset's seed: the same seed gives the same output.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TimeArgs {
+    /// Act as if it were this time: an RFC 3339 instant, or a date (the end of that
+    /// day in the tenant's time zone).
+    #[arg(long, env = "HERALD_NOW")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// customers, contacts, operators, invoices or payments.
+    pub kind: String,
+    /// A .csv file with a header row, a .json array, or .jsonl (one object per line).
+    pub file: PathBuf,
+    /// Accept (and ignore) columns herald does not know.
+    #[arg(long)]
+    pub ignore_unknown_columns: bool,
+    /// Import the good rows and list every skipped one, instead of refusing the file.
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+/// An error that means "your input is wrong" (exit code 2), not "herald failed".
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+pub fn exit_code_of(e: &anyhow::Error) -> u8 {
+    if e.downcast_ref::<InputError>().is_some() || e.downcast_ref::<crate::config::ConfigError>().is_some() {
+        2
+    } else {
+        1
+    }
+}
+
+pub fn init_logging(cli: &Cli) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| "warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match cli.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+fn env_vars() -> BTreeMap<String, String> {
+    std::env::vars().filter(|(k, _)| k.starts_with("HERALD_")).collect()
+}
+
+pub fn load_config(path: &Path) -> anyhow::Result<Config> {
+    Ok(Config::load(path, &env_vars())?)
+}
+
+async fn open(cli: &Cli) -> anyhow::Result<App> {
+    App::open(load_config(&cli.config)?).await
+}
+
+fn now_for(app: &App, t: &TimeArgs) -> anyhow::Result<jiff::Timestamp> {
+    now_or(t.now.as_deref(), &app.config.tenant.time_zone.time_zone()).map_err(|e| InputError(e).into())
+}
+
+fn customer_arg(s: &str) -> anyhow::Result<CustomerId> {
+    CustomerId::parse(s).map_err(|e| InputError(format!("customer id {e}")).into())
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Init { dir } => init(dir).await,
+        Command::Check => check(&cli),
+        Command::Import(args) => import_cmd(&cli, args).await,
+        Command::Run { time, dry_run, only_customer } => {
+            let app = open(&cli).await?;
+            let now = now_for(&app, time)?;
+            let opts = PlanOptions { dry_run: *dry_run, only_customer: only_customer.as_deref().map(customer_arg).transpose()? };
+            let plan = jobs::plan(&app, now, &opts).await?;
+            print_plan(&plan, *dry_run);
+            if !dry_run {
+                let sent = jobs::send(&app, now).await?;
+                print_send(&sent, &app);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plan { time, dry_run, only_customer } => {
+            let app = open(&cli).await?;
+            let now = now_for(&app, time)?;
+            let opts = PlanOptions { dry_run: *dry_run, only_customer: only_customer.as_deref().map(customer_arg).transpose()? };
+            print_plan(&jobs::plan(&app, now, &opts).await?, *dry_run);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Send { time } => {
+            let app = open(&cli).await?;
+            let now = now_for(&app, time)?;
+            print_send(&jobs::send(&app, now).await?, &app);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status { json } => status(&cli, *json).await,
+        Command::History { customer, invoice, limit, json } => history(&cli, customer, invoice, *limit, *json).await,
+        Command::Preview { rule, customer, invoice, locale, html, time } => {
+            preview(&cli, rule, customer, invoice.as_deref(), locale.as_deref(), *html, time).await
+        }
+        Command::Resend { notification_id, to, template, actor, time } => {
+            resend(&cli, *notification_id, to.as_deref(), template.as_deref(), actor, time).await
+        }
+        Command::Demo { dir, days, seed } => crate::demo::run_demo(dir, *days, *seed).await,
+    }
+}
+
+async fn init(dir: &Path) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let cfg = dir.join("herald.toml");
+    if cfg.exists() {
+        return Err(InputError(format!(
+            "{} already exists; herald init never overwrites a workspace. Choose another directory or remove it.",
+            cfg.display()
+        ))
+        .into());
+    }
+    std::fs::write(&cfg, STARTER_CONFIG).with_context(|| format!("writing {}", cfg.display()))?;
+    let config = Config::load(&cfg, &BTreeMap::new())?;
+    TemplateSet::write_builtin(&config.templates_dir)
+        .with_context(|| format!("writing templates to {}", config.templates_dir.display()))?;
+    std::fs::create_dir_all(&config.outbox_dir).with_context(|| format!("creating {}", config.outbox_dir.display()))?;
+    Store::open(&config.store_url).await?;
+    println!("Created a herald workspace in {}:", dir.display());
+    println!("  herald.toml   the configuration (tenant, channels, rules)");
+    println!("  templates/    message templates per rule and language (en, pl, cs, ro)");
+    println!("  herald.db     the database (SQLite)");
+    println!("  outbox/       where e-mails (.eml) and SMS (.json) are written");
+    println!();
+    println!("Next: cd {} && herald check, then herald import customers FILE, contacts, invoices, payments; then herald run.", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let config = load_config(&cli.config)?;
+    let templates = load_templates(&config.templates_dir)?;
+    let mut problems = Vec::new();
+    for (rule, template) in config.templates_used() {
+        if !templates.has(&template) {
+            problems.push(format!("rule {rule}: template '{template}' does not exist in {}", config.templates_dir.display()));
+        } else if !templates.locales_of(&template).contains(&Locale::En)
+            && !templates.locales_of(&template).contains(&config.tenant.locale)
+        {
+            problems.push(format!(
+                "rule {rule}: template '{template}' has neither the tenant language ({}) nor en, so some customers could get nothing",
+                config.tenant.locale
+            ));
+        }
+    }
+    for f in templates.check() {
+        problems.push(f.to_string());
+    }
+    let names = templates.names();
+    let renders: usize = names.iter().map(|n| templates.locales_of(n).len()).sum();
+    if problems.is_empty() {
+        println!(
+            "ok: {} is valid; {} rules; {} templates rendered in {} template×language combinations without error",
+            config.path.display(),
+            config.rules.invoice.len() + config.rules.dunning.len(),
+            names.len(),
+            renders
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        Err(InputError(format!("{} problem(s) found; fix them and run herald check again", problems.len())).into())
+    }
+}
+
+async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let kind: RecordKind = args.kind.parse().map_err(|e: String| InputError(e))?;
+    let config = load_config(&cli.config)?;
+    let store = Store::open_existing(&config.store_url).await?;
+    let (customer_ids, invoice_ids) = import::referenced_ids(kind, &args.file).map_err(|e| InputError(e.to_string()))?;
+    let mut known = Known {
+        customers: store.existing_customers(&customer_ids).await?,
+        invoices: Default::default(),
+    };
+    for (id, b) in store.invoice_balances(&invoice_ids).await? {
+        known.invoices.insert(
+            id,
+            import::KnownInvoice {
+                customer_id: b.customer_id,
+                currency: b.currency,
+                amount: b.amount,
+                paid: b.paid,
+                payment_ids: b.payment_ids.into_iter().collect(),
+            },
+        );
+    }
+    let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+    let bar = (std::io::stderr().is_terminal() && size > 1_000_000).then(|| {
+        let b = indicatif::ProgressBar::new(size);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b.set_message(format!("reading {}", args.file.display()));
+        b
+    });
+    let opts = ImportOptions { ignore_unknown_columns: args.ignore_unknown_columns, skip_invalid: args.skip_invalid };
+    let report = import::parse_file(kind, &args.file, &known, &opts, bar.as_ref()).map_err(|e| InputError(e.to_string()))?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    if !report.errors.is_empty() && !args.skip_invalid {
+        for e in &report.errors {
+            eprintln!("{e}");
+        }
+        return Err(InputError(format!(
+            "{} refused: {} error(s) in {} row(s); nothing was imported. Fix the rows above, or use --skip-invalid to import the good rows.",
+            args.file.display(),
+            report.errors.len(),
+            report.rows_read
+        ))
+        .into());
+    }
+    for e in &report.errors {
+        eprintln!("skipped: {e}");
+    }
+    let counts = match &report.parsed {
+        Parsed::Customers(v) => store.upsert_customers(v).await?,
+        Parsed::Contacts(v) => store.upsert_contacts(v).await?,
+        Parsed::Operators(v) => store.upsert_operators(v).await?,
+        Parsed::Invoices(v) => store.upsert_invoices(v).await?,
+        Parsed::Payments(v) => store.upsert_payments(v).await?,
+    };
+    println!(
+        "imported {} {}: {} new, {} updated, {} unchanged{}",
+        counts.inserted + counts.updated + counts.unchanged,
+        kind.as_str(),
+        counts.inserted,
+        counts.updated,
+        counts.unchanged,
+        if report.skipped_lines.is_empty() {
+            String::new()
+        } else {
+            format!("; skipped {} invalid row(s) (lines {})", report.skipped_lines.len(), join_lines(&report.skipped_lines))
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn join_lines(lines: &[u64]) -> String {
+    let mut s: Vec<String> = lines.iter().take(20).map(u64::to_string).collect();
+    if lines.len() > 20 {
+        s.push(format!("… {} more", lines.len() - 20));
+    }
+    s.join(", ")
+}
+
+fn print_plan(p: &jobs::PlanReport, dry_run: bool) {
+    let window = match (p.window_after, p.window_until) {
+        (Some(a), Some(u)) => format!("({a}, {u}]"),
+        (None, Some(u)) => format!("(beginning, {u}]"),
+        _ => String::new(),
+    };
+    if dry_run {
+        println!("dry run, window {window}: {} new notification(s) would be created ({} already exist)", p.inserted, p.existing);
+        for n in &p.would_plan {
+            let to: Vec<String> = n.deliveries.iter().map(|d| format!("{} {}", d.channel.as_str(), d.address)).collect();
+            println!("  {}  {}  {}", n.dedupe_key, jobs::verdict_text(&n.verdict), to.join(", "));
+        }
+    } else {
+        println!(
+            "planned window {window}: {} customer(s) looked at, {} new notification(s), {} already existed",
+            p.customers, p.inserted, p.existing
+        );
+    }
+}
+
+fn print_send(s: &jobs::SendReport, app: &App) {
+    println!(
+        "sent {}, retrying {}, failed {}, cancelled {}{} — messages in {}",
+        s.sent,
+        s.retrying,
+        s.failed,
+        s.cancelled,
+        if s.held_for_pilot > 0 { format!(", {} held by pilot mode", s.held_for_pilot) } else { String::new() },
+        app.config.outbox_dir.display()
+    );
+}
+
+async fn status(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
+    let app = open(cli).await?;
+    let report = app.store.status().await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("deliveries by state:");
+    for (state, n) in &report.by_state {
+        println!("  {state:<16} {n:>8}");
+    }
+    println!("by rule:");
+    for (rule, states) in &report.by_rule {
+        let parts: Vec<String> = states.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        println!("  {rule:<16} {}", parts.join(", "));
+    }
+    println!("notifications: {}", report.notifications);
+    match &report.last_run {
+        Some(r) => println!("last planning run: #{} at {} (now = {}), {} new", r.id, r.started_at, r.now, r.inserted),
+        None => println!("last planning run: never — run `herald run`"),
+    }
+    match report.watermark {
+        Some(w) => println!("watermark: {w} (the next run plans what falls due after it)"),
+        None => println!("watermark: none yet"),
+    }
+    if !app.config.pilot.is_empty() {
+        let ids: Vec<String> = app.config.pilot.iter().map(|c| c.to_string()).collect();
+        println!("PILOT MODE: only {} receive messages", ids.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn history(cli: &Cli, customer: &Option<String>, invoice: &Option<String>, limit: u32, json: bool) -> anyhow::Result<ExitCode> {
+    let app = open(cli).await?;
+    let filter = HistoryFilter {
+        customer: customer.as_deref().map(customer_arg).transpose()?,
+        invoice: invoice
+            .as_deref()
+            .map(|s| InvoiceId::parse(s).map_err(|e| InputError(format!("invoice id {e}"))))
+            .transpose()?,
+        limit: i64::from(limit),
+    };
+    let entries = app.store.history(&filter).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if entries.is_empty() {
+        println!("no notifications yet for this selection");
+    }
+    for e in &entries {
+        let n = &e.notification;
+        let status = herald_core::status::AggregateStatus::of(e.deliveries.iter().map(|d| d.state));
+        println!(
+            "#{} {} {}{} fire {} — {}{}",
+            n.id,
+            n.rule_id,
+            n.level.map(|l| format!("level {l} ")).unwrap_or_default(),
+            n.invoice_ids.join(","),
+            n.fire_at,
+            status,
+            n.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+        );
+        for d in &e.deliveries {
+            println!(
+                "    delivery {} {} {} {}{}{}",
+                d.id,
+                d.channel,
+                d.address,
+                d.state,
+                d.sent_at.map(|t| format!(" at {t}")).unwrap_or_default(),
+                d.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+            );
+        }
+        if let Some(next) = e.next_reminder_on {
+            println!("    next reminder on {next}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn preview(
+    cli: &Cli,
+    rule: &str,
+    customer: &str,
+    invoice: Option<&str>,
+    locale: Option<&str>,
+    html: bool,
+    time: &TimeArgs,
+) -> anyhow::Result<ExitCode> {
+    let app = open(cli).await?;
+    let now = now_for(&app, time)?;
+    let today = planner::local_date(now, &app.config.tenant.time_zone.time_zone());
+    let customer_id = customer_arg(customer)?;
+    let Some(book) = jobs::book_for(&app, &customer_id).await? else {
+        return Err(InputError(format!("customer '{customer}' does not exist; import it first")).into());
+    };
+    let settings = jobs::settings(&app);
+    let (kind, template, level, audience, invoices) = if let Some(r) = app.config.rules.invoice.iter().find(|r| r.id == rule) {
+        let chosen = match invoice {
+            Some(id) => book.invoices.iter().find(|v| v.invoice.id.as_str() == id).cloned().ok_or_else(|| {
+                InputError(format!("invoice '{id}' is not an invoice of customer '{customer}'"))
+            })?,
+            None => book
+                .invoices
+                .iter()
+                .filter(|v| v.balance() > rust_decimal::Decimal::ZERO)
+                .max_by_key(|v| v.invoice.issue_date)
+                .or_else(|| book.invoices.iter().max_by_key(|v| v.invoice.issue_date))
+                .cloned()
+                .ok_or_else(|| InputError(format!("customer '{customer}' has no invoices to preview with")))?,
+        };
+        (NoticeKind::Invoice, r.template.clone(), None, r.audience.clone(), vec![chosen])
+    } else if let Some(d) = app.config.rules.dunning.iter().find(|d| d.id == rule) {
+        let overdue: Vec<_> = book
+            .invoices
+            .iter()
+            .filter(|v| v.balance() > rust_decimal::Decimal::ZERO && v.invoice.due_date < today)
+            .cloned()
+            .collect();
+        if overdue.is_empty() {
+            return Err(InputError(format!("customer '{customer}' has no overdue invoice on {today}; a dunning letter would list nothing")).into());
+        }
+        let max_days = overdue.iter().map(|v| planner::days_between(v.invoice.due_date, today)).max().unwrap_or(0);
+        let lvl = d
+            .levels
+            .iter()
+            .rev()
+            .find(|l| i64::from(l.after_days) <= max_days)
+            .unwrap_or(&d.levels[0]);
+        (NoticeKind::Dunning, lvl.template.clone(), Some(lvl.level), d.audience.clone(), overdue)
+    } else {
+        return Err(InputError(format!("there is no rule '{rule}' in {}", app.config.path.display())).into());
+    };
+    let deliveries = planner::recipients(&audience, &book, &settings);
+    let locale = match locale {
+        Some(l) => Locale::parse(l).map_err(|e| InputError(e.0))?,
+        None => book.customer.locale.unwrap_or(app.config.tenant.locale),
+    };
+    let recipient = deliveries
+        .first()
+        .map(|d| RecipientInfo { name: d.name.clone(), address: d.address.clone() })
+        .unwrap_or(RecipientInfo { name: String::new(), address: "(nobody)".into() });
+    let ctx = jobs::context_for(&app, rule, &template, kind, level, &book.customer, recipient, locale, &invoices, now);
+    let r = app.templates.render(&template, locale, app.config.tenant.locale, &ctx)?;
+    let to: Vec<String> = deliveries.iter().map(|d| format!("{} <{}> ({})", d.name, d.address, d.channel.as_str())).collect();
+    println!("rule:      {rule}");
+    println!("template:  {template} ({})", r.locale);
+    println!("to:        {}", if to.is_empty() { "nobody: no contact can be reached".into() } else { to.join(", ") });
+    println!("subject:   {}", r.subject);
+    println!("---");
+    println!("{}", r.text);
+    if let Some(sms) = &r.sms {
+        println!("--- sms");
+        println!("{sms}");
+    }
+    if html {
+        println!("--- html");
+        println!("{}", r.html);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn resend(
+    cli: &Cli,
+    id: i64,
+    to: Option<&str>,
+    template: Option<&str>,
+    actor: &str,
+    time: &TimeArgs,
+) -> anyhow::Result<ExitCode> {
+    let app = open(cli).await?;
+    let now = now_for(&app, time)?;
+    if app.store.notification(id).await?.is_none() {
+        return Err(InputError(format!("there is no notification #{id}; `herald history --customer ID` lists them")).into());
+    }
+    let to = match to {
+        Some(a) => Some((
+            herald_core::EmailAddress::parse(a).map_err(|e| InputError(format!("--to: {e}")))?.to_string(),
+            String::new(),
+        )),
+        None => None,
+    };
+    if let Some(t) = template
+        && !app.templates.has(t)
+    {
+        bail!(InputError(format!("there is no template '{t}'; templates: {}", app.templates.names().join(", "))));
+    }
+    let delivery = app.store.resend(id, to, template.map(str::to_owned), actor, now).await?;
+    println!("notification #{id}: new delivery {delivery} queued (audit-logged as {actor})");
+    print_send(&jobs::send(&app, now).await?, &app);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,653 @@
+//! `herald.toml`: one file that says everything herald does, reviewable in git.
+//!
+//! Parsing is strict: an unknown key is an error naming its path and line (a typo
+//! like `tempalte` must not silently fall back to a default). Every key can be
+//! overridden by an environment variable: `HERALD_TENANT__TIME_ZONE` sets
+//! `tenant.time_zone`, `HERALD_RULES__1__SEND=false` sets `rules[1].send`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use herald_core::records::TimeZoneName;
+use herald_core::rules::{
+    Audience, ChannelKind, Condition, DunningLevel, DunningRule, InvoiceRule, InvoiceTrigger, RecipientSpec, Rules,
+    Scope,
+};
+use herald_core::values::{CustomerId, EmailAddress, Locale};
+use jiff::civil::Time;
+use serde::Deserialize;
+
+/// A config problem, with where it is and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}. Create one with `herald init`, or point --config / HERALD_CONFIG at it.")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}: {key}: {message}")]
+    Invalid { path: PathBuf, line: usize, key: String, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("{path}: {key}: {message}")]
+    Rule { path: PathBuf, key: String, message: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub tenant: RawTenant,
+    #[serde(default)]
+    pub store: RawStore,
+    #[serde(default)]
+    pub templates: RawTemplates,
+    #[serde(default)]
+    pub channels: RawChannels,
+    #[serde(default)]
+    pub pilot: RawPilot,
+    #[serde(default)]
+    pub dispatch: RawDispatch,
+    #[serde(default)]
+    pub rules: Vec<RawRule>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTenant {
+    pub name: String,
+    #[serde(default = "default_tz")]
+    pub time_zone: String,
+    #[serde(default = "default_locale")]
+    pub locale: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub bank_account: Option<String>,
+}
+fn default_tz() -> String {
+    "Europe/Warsaw".into()
+}
+fn default_locale() -> String {
+    "en".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    #[serde(default = "default_db")]
+    pub url: String,
+}
+impl Default for RawStore {
+    fn default() -> Self {
+        Self { url: default_db() }
+    }
+}
+fn default_db() -> String {
+    "sqlite://herald.db".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTemplates {
+    #[serde(default = "default_templates")]
+    pub dir: String,
+}
+impl Default for RawTemplates {
+    fn default() -> Self {
+        Self { dir: default_templates() }
+    }
+}
+fn default_templates() -> String {
+    "templates".into()
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChannels {
+    #[serde(default)]
+    pub email: RawEmailChannel,
+    #[serde(default)]
+    pub sms: RawSmsChannel,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEmailChannel {
+    #[serde(default = "default_file")]
+    pub kind: String,
+    #[serde(default = "default_outbox")]
+    pub dir: String,
+    #[serde(default = "default_from")]
+    pub from: String,
+    pub from_name: Option<String>,
+    pub reply_to: Option<String>,
+}
+impl Default for RawEmailChannel {
+    fn default() -> Self {
+        Self { kind: default_file(), dir: default_outbox(), from: default_from(), from_name: None, reply_to: None }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmsChannel {
+    #[serde(default = "default_file")]
+    pub kind: String,
+    #[serde(default = "default_outbox")]
+    pub dir: String,
+    pub sender: Option<String>,
+}
+impl Default for RawSmsChannel {
+    fn default() -> Self {
+        Self { kind: default_file(), dir: default_outbox(), sender: None }
+    }
+}
+fn default_file() -> String {
+    "file".into()
+}
+fn default_outbox() -> String {
+    "outbox".into()
+}
+fn default_from() -> String {
+    "notifications@herald.invalid".into()
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPilot {
+    #[serde(default)]
+    pub customers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDispatch {
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+    #[serde(default = "default_backoff")]
+    pub retry_after: String,
+    #[serde(default = "default_batch")]
+    pub batch: u32,
+}
+impl Default for RawDispatch {
+    fn default() -> Self {
+        Self { max_attempts: default_attempts(), retry_after: default_backoff(), batch: default_batch() }
+    }
+}
+fn default_attempts() -> u32 {
+    5
+}
+fn default_backoff() -> String {
+    "1m".into()
+}
+fn default_batch() -> u32 {
+    500
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub id: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    pub on: RawTrigger,
+    pub template: Option<String>,
+    #[serde(default)]
+    pub when: Option<String>,
+    #[serde(default = "yes")]
+    pub send: bool,
+    pub max_delay: Option<String>,
+    #[serde(default = "default_to")]
+    pub to: Vec<String>,
+    #[serde(default = "default_channels")]
+    pub channels: Vec<String>,
+    #[serde(default)]
+    pub scope: RawScope,
+    #[serde(default = "default_at")]
+    pub at: String,
+    #[serde(default)]
+    pub levels: Vec<RawLevel>,
+}
+fn yes() -> bool {
+    true
+}
+fn default_to() -> Vec<String> {
+    vec!["customer:billing".into()]
+}
+fn default_channels() -> Vec<String> {
+    vec!["email".into()]
+}
+fn default_at() -> String {
+    "08:00".into()
+}
+
+/// `on = "invoice.issued"`, `on = { before = "invoice.due_date", offset = "3d" }`,
+/// `on = { after = "invoice.due_date", offset = "10d" }`, `on = { dunning = "invoice.due_date" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawTrigger {
+    Named(String),
+    Table(RawTriggerTable),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTriggerTable {
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub dunning: Option<String>,
+    pub offset: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScope {
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub customers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLevel {
+    pub after: String,
+    pub template: String,
+    #[serde(default = "yes")]
+    pub send: bool,
+    #[serde(default)]
+    pub repeat: u32,
+    pub interval: Option<String>,
+}
+
+/// Tenant identity and defaults, validated.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub name: String,
+    pub time_zone: TimeZoneName,
+    pub locale: Locale,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub bank_account: Option<String>,
+}
+
+/// The whole configuration, validated, with paths resolved against the config
+/// file's directory (so `herald --config /srv/x/herald.toml` works from anywhere).
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub tenant: Tenant,
+    pub store_url: String,
+    pub templates_dir: PathBuf,
+    pub outbox_dir: PathBuf,
+    pub sms_dir: PathBuf,
+    pub from: EmailAddress,
+    pub from_name: Option<String>,
+    pub reply_to: Option<EmailAddress>,
+    pub sms_sender: Option<String>,
+    pub pilot: Vec<CustomerId>,
+    pub max_attempts: u32,
+    pub retry_after: jiff::SignedDuration,
+    pub batch: u32,
+    pub rules: Rules,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+}
+
+/// Parses TOML text strictly into `T`, reporting the key path and the line.
+fn parse_strict<T: for<'de> Deserialize<'de>>(text: &str, path: &Path) -> Result<T, ConfigError> {
+    let de = toml::de::Deserializer::parse(text).map_err(|e| ConfigError::Invalid {
+        path: path.to_owned(),
+        line: e.span().map_or(1, |s| line_of(text, s.start)),
+        key: "(syntax)".into(),
+        message: e.message().to_owned(),
+    })?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        ConfigError::Invalid {
+            path: path.to_owned(),
+            line: inner.span().map_or(1, |s| line_of(text, s.start)),
+            key: if key == "." { "(top level)".into() } else { key },
+            message: inner.message().replace('`', "'"),
+        }
+    })
+}
+
+/// Applies `HERALD_A__B__C=value` overrides onto the parsed TOML table. Values are
+/// read as TOML when they parse as such (`false`, `3`, `["a"]`), else as strings.
+fn apply_env(table: &mut toml::Table, vars: &BTreeMap<String, String>) -> Result<Vec<String>, ConfigError> {
+    let mut applied = Vec::new();
+    for (var, raw) in vars {
+        let Some(rest) = var.strip_prefix("HERALD_") else { continue };
+        if !rest.contains("__") && matches!(rest, "CONFIG" | "LOG" | "NOW") {
+            continue; // the binary's own variables, not config keys
+        }
+        if !rest.contains("__") && !matches!(rest, "STORE" | "TENANT") {
+            continue;
+        }
+        let segments: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+        let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(raw.clone()));
+        set_path(table, &segments, value).map_err(|message| ConfigError::Env { var: var.clone(), message })?;
+        applied.push(var.clone());
+    }
+    Ok(applied)
+}
+
+fn set_path(table: &mut toml::Table, segs: &[String], value: toml::Value) -> Result<(), String> {
+    let (first, rest) = segs.split_first().ok_or("empty key")?;
+    if rest.is_empty() {
+        table.insert(first.clone(), value);
+        return Ok(());
+    }
+    let entry = table.entry(first.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    set_value_path(entry, rest, value, first)
+}
+
+fn set_value_path(v: &mut toml::Value, segs: &[String], value: toml::Value, at: &str) -> Result<(), String> {
+    match v {
+        toml::Value::Table(t) => set_path(t, segs, value),
+        toml::Value::Array(a) => {
+            let (idx, rest) = segs.split_first().ok_or("empty key")?;
+            let i: usize = idx.parse().map_err(|_| format!("'{at}' is a list: the next part must be an index, not '{idx}'"))?;
+            let len = a.len();
+            let item = a
+                .get_mut(i)
+                .ok_or_else(|| format!("'{at}' has {len} entries; index {i} does not exist"))?;
+            if rest.is_empty() {
+                *item = value;
+                Ok(())
+            } else {
+                set_value_path(item, rest, value, idx)
+            }
+        }
+        _ => Err(format!("'{at}' is a single value, it has no '{}'", segs.join("."))),
+    }
+}
+
+fn parse_days(s: &str, key: &str, path: &Path) -> Result<u32, ConfigError> {
+    let bad = |m: String| ConfigError::Rule { path: path.to_owned(), key: key.to_owned(), message: m };
+    let span: jiff::Span = s
+        .trim()
+        .parse()
+        .map_err(|e| bad(format!("'{s}' is not a duration like \"3d\" or \"14 days\": {e}")))?;
+    if span.get_hours() != 0 || span.get_minutes() != 0 || span.get_seconds() != 0 || span.get_months() != 0 || span.get_years() != 0
+    {
+        return Err(bad(format!("'{s}': this setting counts whole days; write it as e.g. \"3d\"")));
+    }
+    let days = i64::from(span.get_days()) + i64::from(span.get_weeks()) * 7;
+    u32::try_from(days).map_err(|_| bad(format!("'{s}' must not be negative")))
+}
+
+impl Config {
+    /// Reads and validates the config at `path`, then applies `HERALD_…` overrides
+    /// from `env`.
+    pub fn load(path: &Path, env: &BTreeMap<String, String>) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        Self::from_text(&text, path, env)
+    }
+
+    pub fn from_text(text: &str, path: &Path, env: &BTreeMap<String, String>) -> Result<Config, ConfigError> {
+        // First pass on the text itself, so problems carry line numbers.
+        let _: RawConfig = parse_strict(text, path)?;
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: path.to_owned(),
+            line: 1,
+            key: "(syntax)".into(),
+            message: e.to_string(),
+        })?;
+        let applied = apply_env(&mut table, env)?;
+        let raw: RawConfig = if applied.is_empty() {
+            parse_strict(text, path)?
+        } else {
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Env {
+                var: applied.join(", "),
+                message: format!("{}: {}", e.path(), e.inner()),
+            })?
+        };
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::validate(raw, path, &base)
+    }
+
+    fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, ConfigError> {
+        let bad = |key: &str, message: String| ConfigError::Rule { path: path.to_owned(), key: key.to_owned(), message };
+        let resolve = |p: &str| {
+            let p = Path::new(p);
+            if p.is_absolute() { p.to_owned() } else { base.join(p) }
+        };
+        let tenant = Tenant {
+            time_zone: TimeZoneName::parse(&raw.tenant.time_zone).map_err(|e| bad("tenant.time_zone", e.0))?,
+            locale: Locale::parse(&raw.tenant.locale).map_err(|e| bad("tenant.locale", e.0))?,
+            name: raw.tenant.name,
+            email: raw.tenant.email,
+            phone: raw.tenant.phone,
+            bank_account: raw.tenant.bank_account,
+        };
+        let store_url = match raw.store.url.strip_prefix("sqlite://") {
+            Some(p) if !p.starts_with(':') => format!("sqlite://{}", resolve(p).display()),
+            Some(_) => raw.store.url.clone(),
+            None if raw.store.url.contains("://") => {
+                return Err(bad(
+                    "store.url",
+                    format!("'{}' is not supported yet: use sqlite://PATH (PostgreSQL comes later)", raw.store.url),
+                ));
+            }
+            None => format!("sqlite://{}", resolve(&raw.store.url).display()),
+        };
+        for (key, kind) in [("channels.email.kind", &raw.channels.email.kind), ("channels.sms.kind", &raw.channels.sms.kind)] {
+            if kind != "file" {
+                return Err(bad(key, format!("'{kind}' is not a channel kind this version has: use \"file\"")));
+            }
+        }
+        let from = EmailAddress::parse(&raw.channels.email.from).map_err(|e| bad("channels.email.from", e.0))?;
+        let reply_to = raw
+            .channels
+            .email
+            .reply_to
+            .as_deref()
+            .map(EmailAddress::parse)
+            .transpose()
+            .map_err(|e| bad("channels.email.reply_to", e.0))?;
+        let pilot = raw
+            .pilot
+            .customers
+            .iter()
+            .map(|c| CustomerId::parse(c).map_err(|e| bad("pilot.customers", format!("'{c}' {}", e.0))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let retry: jiff::Span = raw
+            .dispatch
+            .retry_after
+            .parse()
+            .map_err(|e| bad("dispatch.retry_after", format!("'{}' is not a duration like \"1m\": {e}", raw.dispatch.retry_after)))?;
+        let retry_after = jiff::SignedDuration::try_from(retry)
+            .map_err(|e| bad("dispatch.retry_after", format!("use hours, minutes or seconds: {e}")))?;
+        if raw.dispatch.max_attempts == 0 {
+            return Err(bad("dispatch.max_attempts", "must be at least 1".into()));
+        }
+
+        let mut rules = Rules::default();
+        let mut seen = std::collections::HashSet::new();
+        for (i, r) in raw.rules.into_iter().enumerate() {
+            let key = |k: &str| format!("rules[{i}].{k}");
+            if !seen.insert(r.id.clone()) {
+                return Err(bad(&key("id"), format!("'{}' is used by two rules; rule ids must be unique", r.id)));
+            }
+            if r.id.is_empty() || !r.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                return Err(bad(&key("id"), format!("'{}': use letters, digits, '-' and '_' only", r.id)));
+            }
+            let audience = Audience {
+                to: r
+                    .to
+                    .iter()
+                    .map(|t| parse_recipient(t).map_err(|m| bad(&key("to"), m)))
+                    .collect::<Result<_, _>>()?,
+                channels: r
+                    .channels
+                    .iter()
+                    .map(|c| match c.as_str() {
+                        "email" => Ok(ChannelKind::Email),
+                        "sms" => Ok(ChannelKind::Sms),
+                        other => Err(bad(&key("channels"), format!("'{other}' is not a channel: use \"email\" or \"sms\""))),
+                    })
+                    .collect::<Result<_, _>>()?,
+                scope: Scope {
+                    groups: r.scope.groups.clone(),
+                    customers: r
+                        .scope
+                        .customers
+                        .iter()
+                        .map(|c| CustomerId::parse(c).map_err(|e| bad(&key("scope.customers"), e.0)))
+                        .collect::<Result<_, _>>()?,
+                },
+                at: r.at.parse::<Time>().map_err(|e| bad(&key("at"), format!("'{}' is not a time like \"08:00\": {e}", r.at)))?,
+            };
+            if audience.channels.is_empty() {
+                return Err(bad(&key("channels"), "name at least one channel".into()));
+            }
+            let condition = match r.when.as_deref() {
+                None | Some("always") => None,
+                Some("unpaid") => Some(Condition::Unpaid),
+                Some(other) => {
+                    return Err(bad(&key("when"), format!("'{other}' is not a condition: use \"unpaid\" or \"always\"")));
+                }
+            };
+            let trigger = match &r.on {
+                RawTrigger::Named(n) if n == "invoice.issued" => Some(InvoiceTrigger::Issued),
+                RawTrigger::Named(n) => {
+                    return Err(bad(
+                        &key("on"),
+                        format!("'{n}' is not a trigger: use \"invoice.issued\", {{ before|after = \"invoice.due_date\", offset = \"3d\" }} or {{ dunning = \"invoice.due_date\" }}"),
+                    ));
+                }
+                RawTrigger::Table(t) => match (&t.before, &t.after, &t.dunning) {
+                    (Some(anchor), None, None) | (None, Some(anchor), None) => {
+                        if anchor != "invoice.due_date" {
+                            return Err(bad(&key("on"), format!("'{anchor}': the date a rule can count from is \"invoice.due_date\"")));
+                        }
+                        let days = parse_days(t.offset.as_deref().unwrap_or("0d"), &key("on.offset"), path)? as i32;
+                        Some(InvoiceTrigger::DueDate { offset_days: if t.before.is_some() { -days } else { days } })
+                    }
+                    (None, None, Some(anchor)) => {
+                        if anchor != "invoice.due_date" {
+                            return Err(bad(&key("on"), format!("'{anchor}': a dunning ladder counts from \"invoice.due_date\"")));
+                        }
+                        None
+                    }
+                    _ => return Err(bad(&key("on"), "give exactly one of before, after or dunning".into())),
+                },
+            };
+            match trigger {
+                Some(trigger) => {
+                    if !r.levels.is_empty() {
+                        return Err(bad(&key("levels"), "only a dunning rule has levels".into()));
+                    }
+                    let default_delay = match trigger {
+                        InvoiceTrigger::Issued => 7,
+                        InvoiceTrigger::DueDate { .. } => 3,
+                    };
+                    rules.invoice.push(InvoiceRule {
+                        template: r.template.clone().unwrap_or_else(|| r.id.clone()),
+                        enabled: r.enabled,
+                        trigger,
+                        condition: condition.unwrap_or(match trigger {
+                            InvoiceTrigger::Issued => Condition::Always,
+                            InvoiceTrigger::DueDate { .. } => Condition::Unpaid,
+                        }),
+                        send: r.send,
+                        max_delay_days: match &r.max_delay {
+                            Some(d) => parse_days(d, &key("max_delay"), path)?,
+                            None => default_delay,
+                        },
+                        audience,
+                        id: r.id,
+                    });
+                }
+                None => {
+                    if r.levels.is_empty() {
+                        return Err(bad(&key("levels"), "a dunning rule needs at least one level".into()));
+                    }
+                    let mut levels = Vec::new();
+                    let last = r.levels.len() - 1;
+                    let mut prev = None;
+                    for (j, l) in r.levels.iter().enumerate() {
+                        let lk = format!("rules[{i}].levels[{j}]");
+                        let after_days = parse_days(&l.after, &format!("{lk}.after"), path)?;
+                        if prev.is_some_and(|p| after_days <= p) {
+                            return Err(bad(&format!("{lk}.after"), "levels must come later one after another".into()));
+                        }
+                        prev = Some(after_days);
+                        if l.repeat > 0 && j != last {
+                            return Err(bad(&format!("{lk}.repeat"), "only the last level repeats".into()));
+                        }
+                        let interval_days = match (&l.interval, l.repeat) {
+                            (Some(iv), _) => parse_days(iv, &format!("{lk}.interval"), path)?,
+                            (None, 0) => 0,
+                            (None, _) => return Err(bad(&format!("{lk}.interval"), "a repeated level needs an interval, e.g. \"14d\"".into())),
+                        };
+                        if l.repeat > 0 && interval_days == 0 {
+                            return Err(bad(&format!("{lk}.interval"), "must be at least one day".into()));
+                        }
+                        levels.push(DunningLevel {
+                            level: j as u32 + 1,
+                            after_days,
+                            template: l.template.clone(),
+                            send: l.send && r.send,
+                            repeat: l.repeat,
+                            interval_days,
+                        });
+                    }
+                    rules.dunning.push(DunningRule { id: r.id, enabled: r.enabled, levels, audience });
+                }
+            }
+        }
+
+        Ok(Config {
+            path: path.to_owned(),
+            tenant,
+            store_url,
+            templates_dir: resolve(&raw.templates.dir),
+            outbox_dir: resolve(&raw.channels.email.dir),
+            sms_dir: resolve(&raw.channels.sms.dir),
+            from,
+            from_name: raw.channels.email.from_name,
+            reply_to,
+            sms_sender: raw.channels.sms.sender,
+            pilot,
+            max_attempts: raw.dispatch.max_attempts,
+            retry_after,
+            batch: raw.dispatch.batch.max(1),
+            rules,
+        })
+    }
+
+    /// Every template name the rules use, for `herald check`.
+    pub fn templates_used(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for r in &self.rules.invoice {
+            out.push((r.id.clone(), r.template.clone()));
+        }
+        for d in &self.rules.dunning {
+            for l in &d.levels {
+                out.push((d.id.clone(), l.template.clone()));
+            }
+        }
+        out
+    }
+
+    pub fn rule_exists(&self, id: &str) -> bool {
+        self.rules.invoice.iter().any(|r| r.id == id) || self.rules.dunning.iter().any(|r| r.id == id)
+    }
+}
+
+fn parse_recipient(s: &str) -> Result<RecipientSpec, String> {
+    match s.split_once(':') {
+        Some(("customer", role)) if !role.is_empty() => Ok(RecipientSpec::CustomerRole(role.to_owned())),
+        Some(("address", a)) => EmailAddress::parse(a).map(RecipientSpec::Address).map_err(|e| e.0),
+        _ => Err(format!("'{s}' is not a recipient: use \"customer:ROLE\" (e.g. customer:billing) or \"address:EMAIL\"")),
+    }
+}
+
+/// The starter config `herald init` writes: the four invoice rules of the
+/// foundation, every setting shown with its default so users see what exists.
+pub const STARTER_CONFIG: &str = include_str!("starter.toml");

@@ -1,0 +1,9 @@
+//! The `herald` binary, driven as a user drives it: in a temp workspace, through
+//! its commands, reading back what it wrote.
+
+mod support;
+
+mod config;
+mod demo;
+mod end_to_end;
+mod import;

@@ -1,0 +1,135 @@
+//! Helpers that fail with context: a failing command prints its arguments, exit
+//! code, stdout and stderr.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    /// `herald init` in a fresh temp dir.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = run_in(dir.path(), &["init", "."]);
+        assert_ok(&out, "herald init");
+        Workspace { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path().join(name);
+        std::fs::write(&p, text).expect("write test file");
+        p
+    }
+
+    pub fn herald(&self, args: &[&str]) -> Output {
+        run_in(self.path(), args)
+    }
+
+    /// Runs and insists on success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.herald(args);
+        assert_ok(&out, &args.join(" "));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Every .eml in the outbox, sorted by path.
+    pub fn emails(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        walk(&self.path().join("outbox/email"), &mut out);
+        out.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+        out.sort();
+        out
+    }
+
+    pub fn set_config(&self, from: &str, to: &str) {
+        let p = self.path().join("herald.toml");
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains(from), "herald.toml has no {from:?}");
+        std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+    }
+
+    /// Imports the small standard dataset used by most tests.
+    pub fn import_basics(&self) {
+        self.write(
+            "customers.csv",
+            "id,name,group,locale,time_zone\n\
+             C1,Kowalski i Wspólnicy sp. z o.o.,retail,pl,Europe/Warsaw\n\
+             C2,Novák s.r.o.,wholesale,cs,Europe/Prague\n\
+             C3,Popescu Construct SRL,retail,ro,Europe/Bucharest\n\
+             C4,Harbour Logistics Ltd,vip,en,Europe/Dublin\n",
+        );
+        self.write(
+            "contacts.csv",
+            "customer_id,role,name,email,phone,email_opt_in,sms_opt_in\n\
+             C1,billing,Anna Kowalska,anna@kowalski.example.pl,+48601234567,true,true\n\
+             C2,billing,Jan Novák,jan@novak.example.cz,,yes,no\n\
+             C3,billing,Ion Popescu,ion@popescu.example.ro,,da,nu\n\
+             C4,billing,Mary Byrne,mary@harbour.example.ie,,1,0\n",
+        );
+        self.write(
+            "invoices.csv",
+            "id,number,customer_id,issue_date,due_date,currency,amount,attachment\n\
+             I1,FV/2026/11/001,C1,2026-11-02,2026-11-16,PLN,1234.50,\n\
+             I2,2026110002,C2,2026-11-02,2026-11-16,CZK,12345.50,\n\
+             I3,EMS-000003,C3,2026-11-02,2026-11-16,RON,12345.50,\n\
+             I4,INV-2026-0004,C4,2026-11-02,2026-11-16,EUR,12345.50,\n",
+        );
+        for kind in ["customers", "contacts", "invoices"] {
+            self.ok(&["import", kind, &format!("{kind}.csv")]);
+        }
+    }
+}
+
+pub fn herald_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_herald")
+}
+
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(herald_bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("HERALD_CONFIG")
+        .env_remove("HERALD_NOW")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {} {args:?}: {e}", herald_bin()))
+}
+
+pub fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "`herald {what}` failed with {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+pub fn parse_eml(path: &Path) -> mail_parser::Message<'static> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    mail_parser::MessageParser::default()
+        .parse(&bytes)
+        .unwrap_or_else(|| panic!("{} is not a parseable e-mail", path.display()))
+        .into_owned()
+}

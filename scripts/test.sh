@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test of herald on a fresh machine (Debian, Rust 1.95).
+# Installs what the tests need when it is missing, then: format check, clippy, the
+# whole test suite. Exits non-zero on the first failure, saying what failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+# Real parts the tests use. The foundation needs none beyond Rust: SQLite is
+# compiled in and messages go to the file outbox. Later issues add postfix
+# (smtp-sink), PostgreSQL 15 and Chromium here.
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo is not installed: install Rust 1.95 (rustup) and run this script again" >&2
+  exit 1
+fi
+if ((${#need_apt[@]})); then
+  echo "installing: ${need_apt[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
+fi
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (whole workspace)"
+cargo test --workspace --locked 2>&1 | tee /tmp/herald-test.log
+grep -E '^test result:' /tmp/herald-test.log | awk '{p+=$4; f+=$6} END {printf "\nall test binaries: %d passed, %d failed\n", p, f}'
