@@ -1,0 +1,197 @@
+//! Realistic sample data for `herald check` and for previewing templates.
+
+use herald_core::message::{CustomerInfo, InvoiceLine, MessageContext, RecipientInfo, TenantInfo};
+use herald_core::values::Totals;
+use herald_core::{Currency, Locale, Money};
+use jiff::civil::{Date, date};
+use rust_decimal::Decimal;
+
+/// A fixed "today", so previews and snapshots do not change from day to day.
+const TODAY: Date = date(2026, 11, 22);
+
+struct People {
+    tenant: &'static str,
+    tenant_email: &'static str,
+    phone: &'static str,
+    bank: &'static str,
+    customer: &'static str,
+    recipient: &'static str,
+    address: &'static str,
+    home: &'static str,
+    foreign: &'static str,
+}
+
+fn people(locale: Locale) -> People {
+    match locale {
+        Locale::En => People {
+            tenant: "Northwind Accounting Ltd",
+            tenant_email: "billing@northwind.example",
+            phone: "+44 20 7946 0000",
+            bank: "GB33 BUKB 2020 1555 5555 55",
+            customer: "Fabrikam Trading Ltd",
+            recipient: "Jane Smith",
+            address: "jane.smith@fabrikam.example",
+            home: "EUR",
+            foreign: "GBP",
+        },
+        Locale::Pl => People {
+            tenant: "Biuro Rachunkowe Przykład sp. z o.o.",
+            tenant_email: "faktury@przyklad.example",
+            phone: "+48 22 123 45 67",
+            bank: "PL61 1090 1014 0000 0712 1981 2874",
+            customer: "Kowalski i Syn sp.j.",
+            recipient: "Jan Kowalski",
+            address: "jan.kowalski@kowalski.example",
+            home: "PLN",
+            foreign: "EUR",
+        },
+        Locale::Cs => People {
+            tenant: "Účetní kancelář Příklad s.r.o.",
+            tenant_email: "fakturace@priklad.example",
+            phone: "+420 221 123 456",
+            bank: "CZ65 0800 0000 1920 0014 5399",
+            customer: "Novák a syn s.r.o.",
+            recipient: "Jana Nováková",
+            address: "jana.novakova@novak.example",
+            home: "CZK",
+            foreign: "EUR",
+        },
+        Locale::Ro => People {
+            tenant: "Cabinet Contabil Exemplu S.R.L.",
+            tenant_email: "facturare@exemplu.example",
+            phone: "+40 21 123 4567",
+            bank: "RO49 AAAA 1B31 0075 9384 0000",
+            customer: "Popescu și Fiii S.R.L.",
+            recipient: "Andrei Popescu",
+            address: "andrei.popescu@popescu.example",
+            home: "RON",
+            foreign: "EUR",
+        },
+    }
+}
+
+fn money(amount: &str, currency: &str) -> Money {
+    Money::new(
+        amount.parse().unwrap_or(Decimal::ZERO),
+        Currency::parse(currency)
+            .unwrap_or_else(|_| unreachable!("sample currencies are ISO codes")),
+    )
+}
+
+fn line(
+    number: &str,
+    issued: Date,
+    due: Date,
+    amount: &str,
+    paid: &str,
+    currency: &str,
+    attachment: Option<&str>,
+) -> InvoiceLine {
+    let amount = money(amount, currency);
+    let paid = money(paid, currency);
+    InvoiceLine {
+        id: format!("inv-{}", number.replace('/', "-")),
+        number: number.to_owned(),
+        issue_date: issued,
+        due_date: due,
+        amount,
+        paid,
+        balance: Money::new(amount.amount - paid.amount, amount.currency),
+        days_overdue: herald_core::planner::days_between(due, TODAY),
+        attachment: attachment.map(str::to_owned),
+    }
+}
+
+fn days(n: i64) -> Date {
+    TODAY
+        .checked_add(jiff::Span::new().days(n))
+        .unwrap_or(TODAY)
+}
+
+/// Sample data shaped like what the dispatcher passes for `template`: one invoice
+/// (issued, due in 3 days, or 7 days past due by name), or, for names starting
+/// with `dunning`, a letter over three invoices in two currencies, one partly paid.
+pub fn sample_context(template: &str, locale: Locale) -> MessageContext {
+    let p = people(locale);
+    let mut ctx = MessageContext {
+        rule: "sample".to_owned(),
+        template: template.to_owned(),
+        locale,
+        today: TODAY,
+        tenant: TenantInfo {
+            name: p.tenant.to_owned(),
+            email: Some(p.tenant_email.to_owned()),
+            phone: Some(p.phone.to_owned()),
+            bank_account: Some(p.bank.to_owned()),
+        },
+        customer: CustomerInfo {
+            id: "C-1042".to_owned(),
+            name: p.customer.to_owned(),
+        },
+        recipient: RecipientInfo {
+            name: p.recipient.to_owned(),
+            address: p.address.to_owned(),
+        },
+        invoice: None,
+        invoices: Vec::new(),
+        totals: Totals::default(),
+        level: None,
+    };
+    if template.starts_with("dunning") {
+        ctx.level = Some(
+            template
+                .rsplit('-')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1),
+        );
+        ctx.invoices = vec![
+            line(
+                "FV/2026/09/114",
+                days(-74),
+                days(-60),
+                "12345.00",
+                "5000.00",
+                p.home,
+                None,
+            ),
+            line(
+                "FV/2026/10/087",
+                days(-44),
+                days(-30),
+                "1234.50",
+                "0",
+                p.home,
+                None,
+            ),
+            line(
+                "FV/2026/10/091",
+                days(-40),
+                days(-26),
+                "860.00",
+                "0",
+                p.foreign,
+                None,
+            ),
+        ];
+        for inv in &ctx.invoices {
+            ctx.totals.add(inv.balance);
+        }
+    } else {
+        let (issued, due) = match template {
+            "new-invoice" => (TODAY, days(14)),
+            "grace-end" => (days(-21), days(-7)),
+            _ => (days(-11), days(3)),
+        };
+        ctx.invoice = Some(line(
+            "FV/2026/11/052",
+            issued,
+            due,
+            "1234.50",
+            "0",
+            p.home,
+            Some("FV_2026_11_052.pdf"),
+        ));
+    }
+    ctx
+}
