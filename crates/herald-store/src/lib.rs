@@ -1,1 +1,148 @@
-//! placeholder
+//! herald's store: records, the outbox, leasing and history, on SQLite through sqlx.
+//!
+//! Every write is one transaction, begun `IMMEDIATE` so that SQLite serializes
+//! writers up front instead of failing one of them half way (a deferred transaction
+//! that later wants to write cannot wait for the lock; an immediate one can, up to
+//! the busy timeout). That serialization is also what makes the outbox safe:
+//! two planners inserting the same dedupe key, or two dispatchers leasing, take
+//! turns, so a notification is stored once and a delivery is leased to one holder.
+//!
+//! SQL is written with `$N` placeholders and runtime queries so that the PostgreSQL
+//! backend can share most of it; the SQLite-only parts are `json_each` (to pass a
+//! list as one parameter) and the migrations.
+
+mod error;
+mod outbox;
+mod plan;
+mod records;
+mod report;
+mod sql;
+mod types;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+
+pub use error::StoreError;
+pub use types::*;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// A handle on the database; cheap to clone (it is a connection pool).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+/// The file a store URL names: `sqlite://herald.db`, `sqlite:herald.db` or a plain path.
+fn db_path(url: &str) -> PathBuf {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let rest = rest.split('?').next().unwrap_or(rest);
+    PathBuf::from(rest)
+}
+
+impl Store {
+    /// Opens the database, creating the file (and its directory) when missing, and
+    /// brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let path = db_path(url);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.exists()
+        {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|source| StoreError::CreateDir {
+                    dir: dir.to_owned(),
+                    source,
+                })?;
+        }
+        Self::connect(path, true).await
+    }
+
+    /// Opens a database that must already exist: every command but `herald init`
+    /// uses this, so a typo in the URL does not silently start an empty database.
+    pub async fn open_existing(url: &str) -> Result<Store, StoreError> {
+        let path = db_path(url);
+        if !path.is_file() {
+            return Err(StoreError::Missing { path });
+        }
+        Self::connect(path, false).await
+    }
+
+    async fn connect(path: PathBuf, create: bool) -> Result<Store, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?
+            .filename(&path)
+            .create_if_missing(create)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            // 16 MiB of page cache per connection: the planner's reads of a large
+            // book stay in memory without pushing the process past its budget.
+            .pragma("cache_size", "-16384")
+            .pragma("temp_store", "memory")
+            // Rows cross from SQLite's worker thread to ours through this buffer;
+            // with sqlx's default of 50 the worker stops every 50 rows of a big read.
+            .row_buffer_size(4096);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Store { pool, path })
+    }
+
+    /// The database file, for messages and `herald status`.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Waits for the connections to finish and closes them; the WAL is checkpointed.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A write transaction that holds SQLite's write lock from its first statement.
+    async fn write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Records who did what, for the console's audit page.
+    pub async fn audit(
+        &self,
+        at: jiff::Timestamp,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        outbox::insert_audit(&mut tx, at, actor, action, target, detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

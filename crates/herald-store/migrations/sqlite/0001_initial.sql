@@ -1,0 +1,160 @@
+-- herald's SQLite schema. Instants are INTEGER unix milliseconds (UTC), civil dates
+-- TEXT 'YYYY-MM-DD' (sorts as it reads), money INTEGER minor units beside its
+-- ISO 4217 code, booleans INTEGER 0/1.
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY NOT NULL,
+    value INTEGER NOT NULL
+);
+-- seq: the change counter (last value handed out); last_seq: the highest seq the
+-- planner has seen; watermark: the end of the last planning window (ms).
+INSERT INTO meta (key, value) VALUES ('seq', 0), ('last_seq', 0);
+
+CREATE TABLE customers (
+    id        TEXT PRIMARY KEY NOT NULL,
+    name      TEXT NOT NULL,
+    grp       TEXT,
+    locale    TEXT,
+    time_zone TEXT
+);
+
+CREATE TABLE contacts (
+    customer_id  TEXT NOT NULL REFERENCES customers (id),
+    role         TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    email        TEXT,
+    phone        TEXT,
+    email_opt_in INTEGER NOT NULL DEFAULT 0,
+    sms_opt_in   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (customer_id, role, name)
+);
+
+CREATE TABLE operators (
+    id     TEXT PRIMARY KEY NOT NULL,
+    name   TEXT NOT NULL,
+    email  TEXT,
+    phone  TEXT,
+    locale TEXT,
+    roles  TEXT NOT NULL DEFAULT '[]'
+);
+
+CREATE TABLE invoices (
+    id              TEXT PRIMARY KEY NOT NULL,
+    number          TEXT NOT NULL,
+    customer_id     TEXT NOT NULL REFERENCES customers (id),
+    issue_date      TEXT NOT NULL,
+    due_date        TEXT NOT NULL,
+    currency        TEXT NOT NULL,
+    amount_minor    INTEGER NOT NULL,
+    paid_minor      INTEGER NOT NULL DEFAULT 0,
+    attachment      TEXT,
+    seq             INTEGER NOT NULL,
+    dunning_covered INTEGER NOT NULL DEFAULT 0,
+    dunning_next_on TEXT
+);
+CREATE INDEX invoices_customer ON invoices (customer_id);
+CREATE INDEX invoices_seq ON invoices (seq, customer_id);
+CREATE INDEX invoices_issue_date ON invoices (issue_date, customer_id);
+CREATE INDEX invoices_due_date ON invoices (due_date, customer_id);
+-- Dunning candidates: only open invoices, so paid history costs nothing.
+CREATE INDEX invoices_open_due ON invoices (due_date, customer_id, dunning_next_on) WHERE paid_minor < amount_minor;
+
+CREATE TABLE payments (
+    id           TEXT PRIMARY KEY NOT NULL,
+    invoice_id   TEXT NOT NULL REFERENCES invoices (id),
+    date         TEXT NOT NULL,
+    amount_minor INTEGER NOT NULL
+);
+CREATE INDEX payments_invoice ON payments (invoice_id);
+
+CREATE TABLE planner_runs (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at   INTEGER NOT NULL,
+    now          INTEGER NOT NULL,
+    window_after INTEGER,
+    window_until INTEGER NOT NULL,
+    since_seq    INTEGER NOT NULL,
+    max_seq      INTEGER NOT NULL,
+    books        INTEGER NOT NULL DEFAULT 0,
+    planned      INTEGER NOT NULL DEFAULT 0,
+    inserted     INTEGER NOT NULL DEFAULT 0,
+    existing     INTEGER NOT NULL DEFAULT 0,
+    finished_at  INTEGER
+);
+
+CREATE TABLE notifications (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    dedupe_key  TEXT NOT NULL UNIQUE,
+    rule_id     TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    level       INTEGER,
+    template    TEXT NOT NULL,
+    fire_at     INTEGER NOT NULL,
+    planned_at  INTEGER NOT NULL,
+    run_id      INTEGER,
+    verdict     TEXT NOT NULL CHECK (verdict IN ('deliver', 'not_applicable')),
+    reason      TEXT
+);
+CREATE INDEX notifications_customer ON notifications (customer_id, fire_at);
+
+CREATE TABLE notification_invoices (
+    notification_id INTEGER NOT NULL REFERENCES notifications (id),
+    invoice_id      TEXT NOT NULL,
+    PRIMARY KEY (notification_id, invoice_id)
+) WITHOUT ROWID;
+CREATE INDEX notification_invoices_invoice ON notification_invoices (invoice_id);
+
+CREATE TABLE dunning_steps (
+    key             TEXT PRIMARY KEY NOT NULL,
+    notification_id INTEGER NOT NULL REFERENCES notifications (id),
+    invoice_id      TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX dunning_steps_notification ON dunning_steps (notification_id);
+
+CREATE TABLE deliveries (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    notification_id   INTEGER NOT NULL REFERENCES notifications (id),
+    channel           TEXT NOT NULL,
+    name              TEXT NOT NULL,
+    address           TEXT NOT NULL,
+    locale            TEXT NOT NULL,
+    state             TEXT NOT NULL,
+    reason            TEXT,
+    attempts          INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at   INTEGER,
+    lease_until       INTEGER,
+    lease_holder      TEXT,
+    created_at        INTEGER NOT NULL,
+    updated_at        INTEGER NOT NULL,
+    sent_at           INTEGER,
+    provider_id       TEXT,
+    template_override TEXT,
+    resend_of         INTEGER REFERENCES deliveries (id),
+    actor             TEXT
+);
+CREATE INDEX deliveries_notification ON deliveries (notification_id);
+-- The dispatcher's queue, in the order it takes it: walking this index in order
+-- finds the next due deliveries without sorting everything that waits. (A plain
+-- (state, next_attempt_at) index would cost every planned delivery one more
+-- b-tree insert and still need a sort across the two states.)
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE state IN ('pending', 'retrying');
+CREATE INDEX deliveries_leased ON deliveries (lease_until) WHERE state = 'sending';
+
+CREATE TABLE attempts (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    delivery_id INTEGER NOT NULL REFERENCES deliveries (id),
+    at          INTEGER NOT NULL,
+    outcome     TEXT NOT NULL CHECK (outcome IN ('sent', 'transient', 'permanent', 'cancelled')),
+    detail      TEXT NOT NULL
+);
+CREATE INDEX attempts_delivery ON attempts (delivery_id);
+
+CREATE TABLE audit_log (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at     INTEGER NOT NULL,
+    actor  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL
+);

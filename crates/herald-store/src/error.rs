@@ -1,0 +1,92 @@
+//! What can go wrong in the store, each message saying what to do about it.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "cannot create the directory {dir} for the database: {source}; check the permissions or set [store] url to a writable place"
+    )]
+    CreateDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "cannot open the database {path}: {source}; check that the file is a herald database and that herald may read and write it"
+    )]
+    Open { path: PathBuf, source: sqlx::Error },
+
+    #[error(
+        "there is no database at {path}: run `herald init` to create it, or point [store] url at the right file"
+    )]
+    Missing { path: PathBuf },
+
+    #[error(
+        "cannot bring the database {path} up to date: {source}; if it was written by a newer herald, upgrade herald"
+    )]
+    Migrate {
+        path: PathBuf,
+        source: sqlx::migrate::MigrateError,
+    },
+
+    #[error(
+        "the store refused the batch, nothing was written: {0}; import the records it refers to first (customers before contacts and invoices, invoices before payments)"
+    )]
+    MissingReference(String),
+
+    #[error("the store refused the batch, nothing was written: {0}")]
+    Constraint(String),
+
+    #[error(
+        "payment {payment} is for invoice {invoice}, which is not in the store; nothing was written: import the invoice first"
+    )]
+    UnknownInvoice { payment: String, invoice: String },
+
+    #[error("notification {0} does not exist: look the id up with `herald history`")]
+    NoSuchNotification(i64),
+
+    #[error("notification {0} was never addressed to anyone: give the address to resend it to")]
+    NothingToResend(i64),
+
+    #[error(
+        "the database holds a value herald cannot read ({0}); was it edited by hand? Fix or delete that row"
+    )]
+    Corrupt(String),
+
+    #[error(
+        "the database is busy: another herald process holds it for longer than 5 s; try again, or stop the other process"
+    )]
+    Busy(#[source] sqlx::Error),
+
+    #[error("database error: {0}")]
+    Db(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        use sqlx::error::ErrorKind;
+        if let sqlx::Error::Database(db) = &e {
+            let msg = db.message().to_owned();
+            match db.kind() {
+                ErrorKind::ForeignKeyViolation => return StoreError::MissingReference(msg),
+                ErrorKind::UniqueViolation
+                | ErrorKind::NotNullViolation
+                | ErrorKind::CheckViolation => {
+                    return StoreError::Constraint(msg);
+                }
+                _ => {}
+            }
+            if msg.contains("database is locked") || msg.contains("database is busy") {
+                return StoreError::Busy(e);
+            }
+        }
+        StoreError::Db(e)
+    }
+}
+
+impl From<jiff::Error> for StoreError {
+    fn from(e: jiff::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}

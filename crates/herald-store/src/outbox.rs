@@ -1,0 +1,441 @@
+//! The outbox (invariant 4): leasing due deliveries, recording what happened,
+//! holding deliveries in pilot mode, and manual resends.
+
+use std::collections::HashMap;
+
+use herald_core::rules::ChannelKind;
+use herald_core::{CustomerId, InvoiceId, Locale};
+use jiff::Timestamp;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+use crate::Store;
+use crate::error::StoreError;
+use crate::sql::{self, dynamic, json_list, ms};
+use crate::types::{
+    AttemptKind, AttemptOutcome, DeliveryRow, LeaseRequest, LeasedDelivery, NotificationRow,
+};
+
+pub(crate) const DELIVERY_COLS: &str = "id, notification_id, channel, name, address, locale, state, reason, attempts, \
+     next_attempt_at, lease_until, created_at, updated_at, sent_at, provider_id, template_override, resend_of, actor";
+
+pub(crate) fn delivery_row(row: &SqliteRow) -> Result<DeliveryRow, StoreError> {
+    Ok(DeliveryRow {
+        id: row.try_get(0)?,
+        notification_id: row.try_get(1)?,
+        channel: sql::channel(row.try_get(2)?)?,
+        name: row.try_get(3)?,
+        address: row.try_get(4)?,
+        locale: sql::locale(row.try_get(5)?)?,
+        state: sql::state(row.try_get(6)?)?,
+        reason: row.try_get(7)?,
+        attempts: row.try_get(8)?,
+        next_attempt_at: sql::opt_ts(row.try_get(9)?)?,
+        lease_until: sql::opt_ts(row.try_get(10)?)?,
+        created_at: sql::ts(row.try_get(11)?)?,
+        updated_at: sql::ts(row.try_get(12)?)?,
+        sent_at: sql::opt_ts(row.try_get(13)?)?,
+        provider_id: row.try_get(14)?,
+        template_override: row.try_get(15)?,
+        resend_of: row.try_get(16)?,
+        actor: row.try_get(17)?,
+    })
+}
+
+pub(crate) const NOTIFICATION_COLS: &str = "id, dedupe_key, rule_id, kind, customer_id, level, template, fire_at, planned_at, run_id, verdict, reason";
+
+fn notification_row(row: &SqliteRow) -> Result<NotificationRow, StoreError> {
+    let level: Option<i64> = row.try_get(5)?;
+    Ok(NotificationRow {
+        id: row.try_get(0)?,
+        dedupe_key: row.try_get(1)?,
+        rule_id: row.try_get(2)?,
+        kind: sql::kind(row.try_get(3)?)?,
+        customer_id: sql::customer_id(row.try_get(4)?)?,
+        level: level.and_then(|l| u32::try_from(l).ok()),
+        template: row.try_get(6)?,
+        fire_at: sql::ts(row.try_get(7)?)?,
+        planned_at: sql::ts(row.try_get(8)?)?,
+        run_id: row.try_get(9)?,
+        verdict: sql::verdict(row.try_get(10)?)?,
+        reason: row.try_get(11)?,
+        invoice_ids: Vec::new(),
+    })
+}
+
+/// Notifications by id, with their invoices; missing ids are left out.
+pub(crate) async fn notifications_by_id(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, NotificationRow>, StoreError> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(10_000) {
+        let list = json_list(chunk);
+        let rows = dynamic(format!(
+            "SELECT {NOTIFICATION_COLS} FROM notifications WHERE id IN (SELECT value FROM json_each($1))"
+        ))
+        .bind(&list)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in &rows {
+            let n = notification_row(row)?;
+            out.insert(n.id, n);
+        }
+        let rows = sqlx::query(
+            "SELECT notification_id, invoice_id FROM notification_invoices \
+             WHERE notification_id IN (SELECT value FROM json_each($1)) ORDER BY notification_id, invoice_id",
+        )
+        .bind(&list)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in &rows {
+            let id: i64 = row.try_get(0)?;
+            if let Some(n) = out.get_mut(&id) {
+                n.invoice_ids.push(sql::invoice_id(row.try_get(1)?)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) async fn insert_audit(
+    conn: &mut SqliteConnection,
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(ms(at))
+    .bind(actor.to_owned())
+    .bind(action.to_owned())
+    .bind(target.to_owned())
+    .bind(detail.to_owned())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Hands out up to `limit` due deliveries to `holder`: pending or retrying ones
+    /// whose time has come, and ones whose sender's lease ran out (it crashed), in
+    /// the order they fell due. Writers take turns, so no delivery goes to two holders.
+    pub async fn lease_due(&self, req: &LeaseRequest) -> Result<Vec<LeasedDelivery>, StoreError> {
+        if req.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let until = req.now.checked_add(req.lease_for).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "lease of {:?} from {}: {e}",
+                req.lease_for, req.now
+            ))
+        })?;
+        let pilot = if req.only_customers.is_some() {
+            " AND notification_id IN (SELECT id FROM notifications WHERE customer_id IN (SELECT value FROM json_each($6)))"
+        } else {
+            ""
+        };
+        // Each branch walks its own partial index in order and stops at the limit;
+        // only the two short lists are merged.
+        let sql = format!(
+            "UPDATE deliveries SET state = 'sending', lease_until = $1, lease_holder = $2, updated_at = $3 \
+             WHERE id IN (SELECT id FROM ( \
+               SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM deliveries \
+                 WHERE state = 'sending' AND lease_until < $3{pilot} ORDER BY lease_until LIMIT $4) \
+               UNION ALL \
+               SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM deliveries \
+                 WHERE state IN ('pending', 'retrying') AND next_attempt_at <= $5{pilot} \
+                 ORDER BY next_attempt_at, id LIMIT $4) \
+             ) ORDER BY next_attempt_at, id LIMIT $4) \
+             RETURNING {DELIVERY_COLS}"
+        );
+        let customers: Vec<&str> = req
+            .only_customers
+            .iter()
+            .flatten()
+            .map(CustomerId::as_str)
+            .collect();
+        let mut tx = self.write().await?;
+        let mut q = dynamic(sql)
+            .bind(ms(until))
+            .bind(req.holder.clone())
+            .bind(ms(req.now))
+            .bind(i64::from(req.limit))
+            .bind(ms(req.now));
+        if req.only_customers.is_some() {
+            q = q.bind(json_list(&customers));
+        }
+        let rows = q.fetch_all(&mut *tx).await?;
+        let mut deliveries = rows
+            .iter()
+            .map(delivery_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        deliveries.sort_by_key(|d| (d.next_attempt_at, d.id));
+        let mut ids: Vec<i64> = deliveries.iter().map(|d| d.notification_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let notes = notifications_by_id(&mut tx, &ids).await?;
+        tx.commit().await?;
+        deliveries
+            .into_iter()
+            .map(|delivery| {
+                let notification =
+                    notes
+                        .get(&delivery.notification_id)
+                        .cloned()
+                        .ok_or_else(|| {
+                            StoreError::Corrupt(format!(
+                                "delivery {} has no notification {}",
+                                delivery.id, delivery.notification_id
+                            ))
+                        })?;
+                let invoice_ids: Vec<InvoiceId> = notification.invoice_ids.clone();
+                Ok(LeasedDelivery {
+                    delivery,
+                    notification,
+                    invoice_ids,
+                })
+            })
+            .collect()
+    }
+
+    /// Records one attempt. Returns `false`, writing nothing, when `holder` no
+    /// longer holds the lease: another sender took the delivery over and its
+    /// outcome is the one that counts.
+    pub async fn record_outcome(
+        &self,
+        delivery_id: i64,
+        holder: &str,
+        at: Timestamp,
+        outcome: &AttemptOutcome,
+    ) -> Result<bool, StoreError> {
+        let (state, counts, reason, next, sent_at, provider, kind, detail) = match outcome {
+            AttemptOutcome::Sent {
+                provider_id,
+                detail,
+            } => (
+                "sent",
+                1,
+                None,
+                None,
+                Some(ms(at)),
+                provider_id.clone(),
+                AttemptKind::Sent,
+                detail,
+            ),
+            AttemptOutcome::Retry { at: when, detail } => (
+                "retrying",
+                1,
+                Some(detail.clone()),
+                Some(ms(*when)),
+                None,
+                None,
+                AttemptKind::Transient,
+                detail,
+            ),
+            AttemptOutcome::Failed { detail } => (
+                "failed",
+                1,
+                Some(detail.clone()),
+                None,
+                None,
+                None,
+                AttemptKind::Permanent,
+                detail,
+            ),
+            AttemptOutcome::Cancelled { reason } => (
+                "cancelled",
+                0,
+                Some(reason.clone()),
+                None,
+                None,
+                None,
+                AttemptKind::Cancelled,
+                reason,
+            ),
+        };
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE deliveries SET state = $1, attempts = attempts + $2, reason = $3, \
+             next_attempt_at = COALESCE($4, next_attempt_at), sent_at = COALESCE($5, sent_at), \
+             provider_id = COALESCE($6, provider_id), lease_until = NULL, lease_holder = NULL, updated_at = $7 \
+             WHERE id = $8 AND state = 'sending' AND lease_holder = $9",
+        )
+        .bind(state)
+        .bind(counts)
+        .bind(reason)
+        .bind(next)
+        .bind(sent_at)
+        .bind(provider)
+        .bind(ms(at))
+        .bind(delivery_id)
+        .bind(holder.to_owned())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO attempts (delivery_id, at, outcome, detail) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(delivery_id)
+        .bind(ms(at))
+        .bind(kind.as_str())
+        .bind(detail.clone())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Pilot mode: marks the pending deliveries of every customer not in `pilot`
+    /// with `reason`, so `herald status` says why they wait, and clears that mark
+    /// from the pilot customers. An empty list means no pilot: see [`Store::clear_hold`].
+    /// Returns how many deliveries were newly marked.
+    pub async fn hold_reason(&self, pilot: &[CustomerId], reason: &str) -> Result<u64, StoreError> {
+        if pilot.is_empty() {
+            self.clear_hold(reason).await?;
+            return Ok(0);
+        }
+        let list = json_list(pilot);
+        let mut tx = self.write().await?;
+        let held = sqlx::query(
+            "UPDATE deliveries SET reason = $1 WHERE state = 'pending' AND reason IS DISTINCT FROM $1 \
+             AND notification_id IN (SELECT id FROM notifications \
+               WHERE customer_id NOT IN (SELECT value FROM json_each($2)))",
+        )
+        .bind(reason.to_owned())
+        .bind(&list)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query(
+            "UPDATE deliveries SET reason = NULL WHERE state = 'pending' AND reason = $1 \
+             AND notification_id IN (SELECT id FROM notifications \
+               WHERE customer_id IN (SELECT value FROM json_each($2)))",
+        )
+        .bind(reason.to_owned())
+        .bind(&list)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(held)
+    }
+
+    /// Removes the pilot-mode mark `reason` from pending deliveries; returns how many.
+    pub async fn clear_hold(&self, reason: &str) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query(
+            "UPDATE deliveries SET reason = NULL WHERE state = 'pending' AND reason = $1",
+        )
+        .bind(reason.to_owned())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// A new copy of a notification: a new pending delivery due at `at`, to the
+    /// first delivery's recipient unless `to` (address, name) says otherwise, with
+    /// an audit row naming `actor`. The notification itself, and so its dedupe
+    /// key, stays the same (invariant 1: a resend is asked for, never planned).
+    pub async fn resend(
+        &self,
+        notification_id: i64,
+        to: Option<(String, String)>,
+        template: Option<String>,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
+        let customer: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT c.id, c.locale FROM notifications n LEFT JOIN customers c ON c.id = n.customer_id WHERE n.id = $1",
+        )
+        .bind(notification_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((_, customer_locale)) = customer else {
+            return Err(StoreError::NoSuchNotification(notification_id));
+        };
+        let first: Option<(i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, channel, name, address, locale FROM deliveries WHERE notification_id = $1 ORDER BY id LIMIT 1",
+        )
+        .bind(notification_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (resend_of, channel, name, address, locale) = match (first, to) {
+            (Some((id, ch, _, _, loc)), Some((address, name))) => {
+                // A phone number for an e-mail notice (or the reverse) changes the channel.
+                let ch = channel_for(&address, sql::channel(&ch)?);
+                (Some(id), ch.as_str().to_owned(), name, address, loc)
+            }
+            (Some((id, ch, name, address, loc)), None) => (Some(id), ch, name, address, loc),
+            (None, Some((address, name))) => {
+                // Never addressed (NotApplicable: nobody reachable): the customer's
+                // language, English when it has none recorded.
+                let loc = customer_locale.unwrap_or_else(|| Locale::En.as_str().to_owned());
+                (
+                    None,
+                    channel_for(&address, ChannelKind::Email)
+                        .as_str()
+                        .to_owned(),
+                    name,
+                    address,
+                    loc,
+                )
+            }
+            (None, None) => return Err(StoreError::NothingToResend(notification_id)),
+        };
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO deliveries (notification_id, channel, name, address, locale, state, next_attempt_at, \
+             created_at, updated_at, template_override, resend_of, actor) \
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(notification_id)
+        .bind(channel.clone())
+        .bind(name)
+        .bind(address.clone())
+        .bind(locale)
+        .bind(ms(at))
+        .bind(template.clone())
+        .bind(resend_of)
+        .bind(actor.to_owned())
+        .fetch_one(&mut *tx)
+        .await?;
+        let detail = match &template {
+            Some(t) => format!("delivery {id} by {channel} to {address} with template {t}"),
+            None => format!("delivery {id} by {channel} to {address}"),
+        };
+        insert_audit(
+            &mut tx,
+            at,
+            actor,
+            "resend",
+            &format!("notification/{notification_id}"),
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn notification(&self, id: i64) -> Result<Option<NotificationRow>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(notifications_by_id(&mut conn, &[id]).await?.remove(&id))
+    }
+}
+
+fn channel_for(address: &str, default: ChannelKind) -> ChannelKind {
+    if address.contains('@') {
+        ChannelKind::Email
+    } else if address.starts_with('+') {
+        ChannelKind::Sms
+    } else {
+        default
+    }
+}

@@ -1,0 +1,424 @@
+//! Planning: which customers a run must look at, their books, and recording what
+//! the planner decided (invariants 1 and 2).
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
+
+use herald_core::CustomerId;
+use herald_core::planner::{CustomerBook, NoticeKind, PlannedNotification, Verdict, Window};
+use jiff::Timestamp;
+use sqlx::{Row, SqliteConnection};
+
+use crate::Store;
+use crate::error::StoreError;
+use crate::records::InvoiceFilter;
+use crate::sql::{
+    self, Param, bind_all, date_text, dynamic, json_list, ms, rows_per_statement, values,
+};
+use crate::types::{CandidateQuery, PlannerState, RecordStats, RunRow, RunStats};
+
+/// The invoice conditions of a candidate query (to be OR-ed), their parameters
+/// numbered from `first`, and the values to bind in order.
+fn candidate_filter(q: &CandidateQuery, first: usize, open: bool) -> (Vec<String>, Vec<Param>) {
+    let mut n = first;
+    let mut params = Vec::new();
+    let mut terms = Vec::new();
+    let mut p = |v: Param, params: &mut Vec<Param>| {
+        params.push(v);
+        let s = format!("${n}");
+        n += 1;
+        s
+    };
+    if open {
+        // Every open invoice: a dunning letter lists the whole debt.
+        terms.push("paid_minor < amount_minor".to_owned());
+    }
+    terms.push(format!("seq > {}", p(Param::Int(q.since_seq), &mut params)));
+    if let Some((from, to)) = q.issue_dates {
+        let a = p(Param::Text(date_text(from)), &mut params);
+        let b = p(Param::Text(date_text(to)), &mut params);
+        terms.push(format!("issue_date BETWEEN {a} AND {b}"));
+    }
+    for (from, to) in &q.due_dates {
+        let a = p(Param::Text(date_text(*from)), &mut params);
+        let b = p(Param::Text(date_text(*to)), &mut params);
+        terms.push(format!("due_date BETWEEN {a} AND {b}"));
+    }
+    if !open && let Some(last) = q.dunning_due_on_or_before {
+        let a = p(Param::Text(date_text(last)), &mut params);
+        let b = p(Param::Text(date_text(q.today)), &mut params);
+        terms.push(format!(
+            "(paid_minor < amount_minor AND due_date <= {a} AND (dunning_next_on IS NULL OR dunning_next_on <= {b}))"
+        ));
+    }
+    (terms, params)
+}
+
+const RUN_COLS: &str = "id, started_at, now, window_after, window_until, since_seq, max_seq, books, planned, inserted, existing, finished_at";
+
+pub(crate) fn run_row(row: &sqlx::sqlite::SqliteRow) -> Result<RunRow, StoreError> {
+    Ok(RunRow {
+        id: row.try_get(0)?,
+        started_at: sql::ts(row.try_get(1)?)?,
+        now: sql::ts(row.try_get(2)?)?,
+        window_after: sql::opt_ts(row.try_get(3)?)?,
+        window_until: sql::ts(row.try_get(4)?)?,
+        since_seq: row.try_get(5)?,
+        max_seq: row.try_get(6)?,
+        books: row.try_get(7)?,
+        planned: row.try_get(8)?,
+        inserted: row.try_get(9)?,
+        existing: row.try_get(10)?,
+        finished_at: sql::opt_ts(row.try_get(11)?)?,
+    })
+}
+
+pub(crate) async fn last_run(conn: &mut SqliteConnection) -> Result<Option<RunRow>, StoreError> {
+    let row = dynamic(format!(
+        "SELECT {RUN_COLS} FROM planner_runs ORDER BY id DESC LIMIT 1"
+    ))
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(run_row).transpose()
+}
+
+pub(crate) async fn planner_state(conn: &mut SqliteConnection) -> Result<PlannerState, StoreError> {
+    let rows = sqlx::query("SELECT key, value FROM meta")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut st = PlannerState {
+        watermark: None,
+        last_seq: 0,
+        max_seq: 0,
+    };
+    for row in rows {
+        let key: &str = row.try_get(0)?;
+        let value: i64 = row.try_get(1)?;
+        match key {
+            "watermark" => st.watermark = Some(sql::ts(value)?),
+            "last_seq" => st.last_seq = value,
+            "seq" => st.max_seq = value,
+            _ => {}
+        }
+    }
+    Ok(st)
+}
+
+/// One dunning letter's effect on an invoice, merged over the steps it covers.
+struct Coverage {
+    covered: u32,
+    next_on: String,
+}
+
+impl Store {
+    pub async fn planner_state(&self) -> Result<PlannerState, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        planner_state(&mut conn).await
+    }
+
+    /// The customers a run must plan, sorted: those with a changed invoice or an
+    /// invoice whose trigger dates fall in the query's ranges. Cost follows what is
+    /// due, not the size of the database.
+    pub async fn candidate_customers(
+        &self,
+        q: &CandidateQuery,
+    ) -> Result<Vec<CustomerId>, StoreError> {
+        let (terms, params) = candidate_filter(q, 1, false);
+        let sql = terms.iter().fold(String::new(), |mut s, term| {
+            if !s.is_empty() {
+                s.push_str(" UNION ALL ");
+            }
+            let _ = write!(s, "SELECT customer_id FROM invoices WHERE {term}");
+            s
+        });
+        // Each branch walks its own covering index over its range only. Written as
+        // DISTINCT over UNION ALL because SQLite plans a plain UNION (or a DISTINCT
+        // branch) as a scan of the whole customer index.
+        let rows = bind_all(
+            dynamic(format!(
+                "SELECT DISTINCT customer_id FROM ({sql}) ORDER BY 1"
+            )),
+            &params,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| sql::customer_id(r.try_get(0)?))
+            .collect()
+    }
+
+    /// The books of these customers: each one's contacts, every open invoice and
+    /// every invoice the query selects, `changed` when its `seq > since_seq`.
+    /// Meant to be called with a chunk of `candidate_customers` at a time.
+    pub async fn load_books(
+        &self,
+        customers: &[CustomerId],
+        q: &CandidateQuery,
+    ) -> Result<Vec<CustomerBook>, StoreError> {
+        let (terms, params) = candidate_filter(q, 2, true);
+        let filter = InvoiceFilter {
+            sql: terms.join(" OR "),
+            params,
+            since_seq: q.since_seq,
+        };
+        self.books(customers, Some(filter)).await
+    }
+
+    pub async fn begin_run(
+        &self,
+        now: Timestamp,
+        window: Window,
+        since_seq: i64,
+        max_seq: i64,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO planner_runs (started_at, now, window_after, window_until, since_seq, max_seq) \
+             VALUES ($1, $1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(ms(now))
+        .bind(window.after.map(ms))
+        .bind(ms(window.until))
+        .bind(since_seq)
+        .bind(max_seq)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Closes a run and moves the planner's marks forward, never back: a slow run
+    /// finishing after a newer one must not make the next run plan an old window again.
+    pub async fn finish_run(
+        &self,
+        run_id: i64,
+        finished_at: Timestamp,
+        stats: RunStats,
+        advance_watermark_to: Option<Timestamp>,
+        last_seq: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE planner_runs SET finished_at = $1, books = $2, planned = $3, inserted = $4, existing = $5 WHERE id = $6",
+        )
+        .bind(ms(finished_at))
+        .bind(stats.books as i64)
+        .bind(stats.planned as i64)
+        .bind(stats.inserted as i64)
+        .bind(stats.existing as i64)
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+        let raise = "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE \
+                     SET value = CASE WHEN excluded.value > meta.value THEN excluded.value ELSE meta.value END";
+        if let Some(w) = advance_watermark_to {
+            sqlx::query(raise)
+                .bind("watermark")
+                .bind(ms(w))
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(raise)
+            .bind("last_seq")
+            .bind(last_seq)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores planned notifications, each at most once (by `dedupe_key`), with their
+    /// invoices and deliveries, in one transaction. A dunning letter that would
+    /// cover a step another letter already covers is not stored at all and counts
+    /// as existing: each step is covered by exactly one letter (invariant 1).
+    ///
+    /// The covered steps are checked before inserting, which is exact because the
+    /// transaction holds SQLite's write lock; a concurrent writer cannot slip in.
+    pub async fn record_plan(
+        &self,
+        run_id: i64,
+        planned_at: Timestamp,
+        notes: &[PlannedNotification],
+    ) -> Result<RecordStats, StoreError> {
+        if notes.is_empty() {
+            return Ok(RecordStats::default());
+        }
+        let mut tx = self.write().await?;
+
+        let keys: Vec<&str> = notes
+            .iter()
+            .flat_map(|n| n.covers.iter().map(|c| c.key.as_str()))
+            .collect();
+        let mut taken: HashSet<String> = HashSet::new();
+        for chunk in keys.chunks(10_000) {
+            let rows = sqlx::query(
+                "SELECT key FROM dunning_steps WHERE key IN (SELECT value FROM json_each($1))",
+            )
+            .bind(json_list(chunk))
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in rows {
+                taken.insert(row.try_get(0)?);
+            }
+        }
+        let mut eligible: Vec<&PlannedNotification> = Vec::with_capacity(notes.len());
+        for n in notes {
+            if n.covers.iter().any(|c| taken.contains(&c.key)) {
+                continue;
+            }
+            taken.extend(n.covers.iter().map(|c| c.key.clone()));
+            eligible.push(n);
+        }
+
+        // The notifications; RETURNING names those that were new.
+        let mut ids: HashMap<String, i64> = HashMap::with_capacity(eligible.len());
+        const NCOLS: usize = 11;
+        for chunk in eligible.chunks(rows_per_statement(NCOLS)) {
+            let mut q = dynamic(format!(
+                "INSERT INTO notifications (dedupe_key, rule_id, kind, customer_id, level, template, fire_at, \
+                 planned_at, run_id, verdict, reason) VALUES {} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key",
+                values(chunk.len(), NCOLS)
+            ));
+            for n in chunk {
+                let (verdict, reason) = match &n.verdict {
+                    Verdict::Deliver => ("deliver", None),
+                    Verdict::NotApplicable(r) => ("not_applicable", Some(r.clone())),
+                };
+                q = q
+                    .bind(n.dedupe_key.clone())
+                    .bind(n.rule_id.clone())
+                    .bind(sql::kind_str(n.kind))
+                    .bind(n.customer_id.as_str().to_owned())
+                    .bind(n.level.map(i64::from))
+                    .bind(n.template.clone())
+                    .bind(ms(n.fire_at))
+                    .bind(ms(planned_at))
+                    .bind(run_id)
+                    .bind(verdict)
+                    .bind(reason);
+            }
+            for row in q.fetch_all(&mut *tx).await? {
+                ids.insert(row.try_get(1)?, row.try_get(0)?);
+            }
+        }
+        let inserted: Vec<(i64, &PlannedNotification)> = eligible
+            .iter()
+            .filter_map(|n| ids.remove(&n.dedupe_key).map(|id| (id, *n)))
+            .collect();
+
+        // What hangs off each new notification.
+        let mut links: Vec<(i64, &str)> = Vec::new();
+        let mut steps: Vec<(&str, i64, &str)> = Vec::new();
+        let mut coverage: HashMap<&str, Coverage> = HashMap::new();
+        for (id, n) in &inserted {
+            let mut inv: Vec<&str> = n.invoice_ids.iter().map(|i| i.as_str()).collect();
+            inv.sort_unstable();
+            inv.dedup();
+            links.extend(inv.into_iter().map(|i| (*id, i)));
+            if n.kind == NoticeKind::Dunning {
+                for c in &n.covers {
+                    steps.push((c.key.as_str(), *id, c.invoice_id.as_str()));
+                    let next_on = c
+                        .next_on
+                        .map_or_else(|| sql::NO_NEXT_STEP.to_owned(), date_text);
+                    let e = coverage.entry(c.invoice_id.as_str()).or_insert(Coverage {
+                        covered: c.covered,
+                        next_on: next_on.clone(),
+                    });
+                    if c.covered >= e.covered {
+                        *e = Coverage {
+                            covered: c.covered,
+                            next_on,
+                        };
+                    }
+                }
+            }
+        }
+        for chunk in links.chunks(rows_per_statement(2)) {
+            let mut q = dynamic(format!(
+                "INSERT INTO notification_invoices (notification_id, invoice_id) VALUES {}",
+                values(chunk.len(), 2)
+            ));
+            for (id, inv) in chunk {
+                q = q.bind(*id).bind(inv.to_string());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        insert_planned_deliveries(&mut tx, &inserted, planned_at).await?;
+        for chunk in steps.chunks(rows_per_statement(3)) {
+            let mut q = dynamic(format!(
+                "INSERT INTO dunning_steps (key, notification_id, invoice_id) VALUES {}",
+                values(chunk.len(), 3)
+            ));
+            for (key, id, inv) in chunk {
+                q = q.bind(key.to_string()).bind(*id).bind(inv.to_string());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        let coverage: Vec<(&str, Coverage)> = coverage.into_iter().collect();
+        for chunk in coverage.chunks(rows_per_statement(3)) {
+            let mut q = dynamic(format!(
+                "UPDATE invoices SET \
+                 dunning_covered = CASE WHEN c.column2 > invoices.dunning_covered THEN c.column2 ELSE invoices.dunning_covered END, \
+                 dunning_next_on = c.column3 \
+                 FROM (VALUES {}) AS c WHERE invoices.id = c.column1",
+                values(chunk.len(), 3)
+            ));
+            for (inv, c) in chunk {
+                q = q
+                    .bind(inv.to_string())
+                    .bind(i64::from(c.covered))
+                    .bind(c.next_on.clone());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        let n_inserted = inserted.len() as u64;
+        Ok(RecordStats {
+            inserted: n_inserted,
+            existing: notes.len() as u64 - n_inserted,
+        })
+    }
+}
+
+/// A deliverable notification's deliveries wait for their fire time; a
+/// NotApplicable one's are stored as such with the reason, so status shows who
+/// would have been told and why they were not.
+async fn insert_planned_deliveries(
+    conn: &mut SqliteConnection,
+    inserted: &[(i64, &PlannedNotification)],
+    planned_at: Timestamp,
+) -> Result<(), StoreError> {
+    let rows: Vec<(i64, &PlannedNotification, usize)> = inserted
+        .iter()
+        .flat_map(|(id, n)| (0..n.deliveries.len()).map(move |i| (*id, *n, i)))
+        .collect();
+    const DCOLS: usize = 10;
+    for chunk in rows.chunks(rows_per_statement(DCOLS)) {
+        let mut q = dynamic(format!(
+            "INSERT INTO deliveries (notification_id, channel, name, address, locale, state, reason, \
+             next_attempt_at, created_at, updated_at) VALUES {}",
+            values(chunk.len(), DCOLS)
+        ));
+        for (id, n, i) in chunk {
+            let d = &n.deliveries[*i];
+            let (state, reason, next) = match &n.verdict {
+                Verdict::Deliver => ("pending", None, Some(ms(n.fire_at))),
+                Verdict::NotApplicable(r) => ("not_applicable", Some(r.clone()), None),
+            };
+            q = q
+                .bind(*id)
+                .bind(d.channel.as_str())
+                .bind(d.name.clone())
+                .bind(d.address.clone())
+                .bind(d.locale.as_str())
+                .bind(state)
+                .bind(reason)
+                .bind(next)
+                .bind(ms(planned_at))
+                .bind(ms(planned_at));
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,660 @@
+//! Customers, contacts, operators, invoices and payments: upserts and lookups.
+//!
+//! Upserts are `INSERT … ON CONFLICT DO UPDATE … WHERE <a column differs>`, so
+//! re-importing the same file changes nothing, and in particular does not mark
+//! invoices as changed: the planner would otherwise re-examine every invoice after
+//! every nightly import.
+
+use std::collections::{HashMap, HashSet};
+
+use herald_core::planner::{CustomerBook, InvoiceView};
+use herald_core::records::{Contact, Customer, Invoice, Operator, Payment, TimeZoneName};
+use herald_core::{CustomerId, EmailAddress, InvoiceId, Money, PhoneNumber};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+use crate::Store;
+use crate::error::StoreError;
+use crate::sql::{
+    self, Param, Query, bind_all, date_text, dynamic, json_list, rows_per_statement, values,
+};
+use crate::types::{InvoiceBalance, RecordCounts, UpsertCounts};
+
+/// Runs a multi-row upsert in chunks and returns the key of every row it inserted
+/// or changed (the statement's `RETURNING` column).
+async fn upsert_rows<T>(
+    conn: &mut SqliteConnection,
+    rows: &[T],
+    head: &str,
+    tail: &str,
+    cols: usize,
+    bind: impl Fn(Query<'static>, &T) -> Query<'static>,
+) -> Result<Vec<String>, StoreError> {
+    let mut returned = Vec::new();
+    for chunk in rows.chunks(rows_per_statement(cols)) {
+        let mut q = dynamic(format!("{head}{}{tail}", values(chunk.len(), cols)));
+        for r in chunk {
+            q = bind(q, r);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            returned.push(row.try_get::<String, _>(0)?);
+        }
+    }
+    Ok(returned)
+}
+
+/// The keys among `lookup` that already exist; `sql` takes the list as `$1`.
+async fn existing_keys(
+    conn: &mut SqliteConnection,
+    sql: &'static str,
+    lookup: &[&str],
+) -> Result<HashSet<String>, StoreError> {
+    let mut out = HashSet::new();
+    for chunk in lookup.chunks(10_000) {
+        let rows = sqlx::query(sql)
+            .bind(json_list(chunk))
+            .fetch_all(&mut *conn)
+            .await?;
+        for row in rows {
+            out.insert(row.try_get::<String, _>(0)?);
+        }
+    }
+    Ok(out)
+}
+
+fn classify(total: usize, returned: &[String], existing: &HashSet<String>) -> UpsertCounts {
+    let updated = returned.iter().filter(|k| existing.contains(*k)).count();
+    let inserted = returned.len() - updated;
+    UpsertCounts {
+        inserted: inserted as u64,
+        updated: updated as u64,
+        unchanged: total.saturating_sub(returned.len()) as u64,
+    }
+}
+
+/// Allocates the next change number. Writers are serialized, so numbers become
+/// visible in the order they are handed out and a planner that read `max_seq`
+/// never misses a change committed later.
+pub(crate) async fn next_seq(conn: &mut SqliteConnection) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value")
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// Which invoices of a book to load: an SQL condition whose parameters start at
+/// `$2` (`$1` is the customer list).
+pub(crate) struct InvoiceFilter {
+    pub sql: String,
+    pub params: Vec<Param>,
+    pub since_seq: i64,
+}
+
+pub(crate) const INVOICE_COLS: &str = "id, number, customer_id, issue_date, due_date, currency, amount_minor, paid_minor, attachment, seq, dunning_covered";
+
+pub(crate) fn invoice_view(row: &SqliteRow, since_seq: i64) -> Result<InvoiceView, StoreError> {
+    let currency = sql::currency(row.try_get(5)?)?;
+    let invoice = Invoice {
+        id: sql::invoice_id(row.try_get(0)?)?,
+        number: row.try_get(1)?,
+        customer_id: sql::customer_id(row.try_get(2)?)?,
+        issue_date: sql::date(row.try_get(3)?)?,
+        due_date: sql::date(row.try_get(4)?)?,
+        currency,
+        amount: Money::from_minor(row.try_get(6)?, currency).amount,
+        attachment: row.try_get(8)?,
+    };
+    let seq: i64 = row.try_get(9)?;
+    let covered: i64 = row.try_get(10)?;
+    Ok(InvoiceView {
+        invoice,
+        paid: Money::from_minor(row.try_get(7)?, currency).amount,
+        changed: seq > since_seq,
+        dunning_covered: u32::try_from(covered).unwrap_or(0),
+    })
+}
+
+/// An invoice as `json_array(id, number, issue_date, due_date, currency,
+/// amount_minor, paid_minor, attachment, seq, dunning_covered)`.
+#[derive(serde::Deserialize)]
+struct PackedInvoice(
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    i64,
+    i64,
+);
+
+impl PackedInvoice {
+    fn into_view(self, customer: &CustomerId, since_seq: i64) -> Result<InvoiceView, StoreError> {
+        let PackedInvoice(id, number, issue, due, currency, amount, paid, attachment, seq, covered) =
+            self;
+        let currency = sql::currency(&currency)?;
+        Ok(InvoiceView {
+            invoice: Invoice {
+                id: sql::invoice_id(&id)?,
+                number,
+                customer_id: customer.clone(),
+                issue_date: sql::date(&issue)?,
+                due_date: sql::date(&due)?,
+                currency,
+                amount: Money::from_minor(amount, currency).amount,
+                attachment,
+            },
+            paid: Money::from_minor(paid, currency).amount,
+            changed: seq > since_seq,
+            dunning_covered: u32::try_from(covered).unwrap_or(0),
+        })
+    }
+}
+
+pub(crate) const CUSTOMER_COLS: &str = "id, name, grp, locale, time_zone";
+
+pub(crate) fn customer_row(row: &SqliteRow) -> Result<Customer, StoreError> {
+    let locale: Option<&str> = row.try_get(3)?;
+    let tz: Option<&str> = row.try_get(4)?;
+    Ok(Customer {
+        id: sql::customer_id(row.try_get(0)?)?,
+        name: row.try_get(1)?,
+        group: row.try_get(2)?,
+        locale: locale.map(sql::locale).transpose()?,
+        time_zone: tz
+            .map(|t| {
+                TimeZoneName::parse(t)
+                    .map_err(|e| StoreError::Corrupt(format!("time zone '{t}': {e}")))
+            })
+            .transpose()?,
+    })
+}
+
+pub(crate) const CONTACT_COLS: &str =
+    "customer_id, role, name, email, phone, email_opt_in, sms_opt_in";
+
+pub(crate) fn contact_row(row: &SqliteRow) -> Result<Contact, StoreError> {
+    let email: Option<&str> = row.try_get(3)?;
+    let phone: Option<&str> = row.try_get(4)?;
+    Ok(Contact {
+        customer_id: sql::customer_id(row.try_get(0)?)?,
+        role: row.try_get(1)?,
+        name: row.try_get(2)?,
+        email: email
+            .map(|e| {
+                EmailAddress::parse(e)
+                    .map_err(|err| StoreError::Corrupt(format!("e-mail '{e}': {err}")))
+            })
+            .transpose()?,
+        phone: phone
+            .map(|p| {
+                PhoneNumber::parse(p)
+                    .map_err(|err| StoreError::Corrupt(format!("phone '{p}': {err}")))
+            })
+            .transpose()?,
+        email_opt_in: row.try_get::<i64, _>(5)? != 0,
+        sms_opt_in: row.try_get::<i64, _>(6)? != 0,
+    })
+}
+
+impl Store {
+    pub async fn upsert_customers(&self, rows: &[Customer]) -> Result<UpsertCounts, StoreError> {
+        let mut tx = self.write().await?;
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let existing = existing_keys(
+            &mut tx,
+            "SELECT id FROM customers WHERE id IN (SELECT value FROM json_each($1))",
+            &ids,
+        )
+        .await?;
+        let returned = upsert_rows(
+            &mut tx,
+            rows,
+            "INSERT INTO customers (id, name, grp, locale, time_zone) VALUES ",
+            " ON CONFLICT (id) DO UPDATE SET name = excluded.name, grp = excluded.grp, \
+             locale = excluded.locale, time_zone = excluded.time_zone \
+             WHERE customers.name IS DISTINCT FROM excluded.name OR customers.grp IS DISTINCT FROM excluded.grp \
+             OR customers.locale IS DISTINCT FROM excluded.locale OR customers.time_zone IS DISTINCT FROM excluded.time_zone \
+             RETURNING id",
+            5,
+            |q, c| {
+                q.bind(c.id.as_str().to_owned())
+                    .bind(c.name.clone())
+                    .bind(c.group.clone())
+                    .bind(c.locale.map(|l| l.as_str()))
+                    .bind(c.time_zone.as_ref().map(|t| t.as_str().to_owned()))
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(classify(rows.len(), &returned, &existing))
+    }
+
+    pub async fn upsert_contacts(&self, rows: &[Contact]) -> Result<UpsertCounts, StoreError> {
+        let mut tx = self.write().await?;
+        let mut ids: Vec<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let existing = existing_keys(
+            &mut tx,
+            "SELECT customer_id || char(31) || role || char(31) || name FROM contacts \
+             WHERE customer_id IN (SELECT value FROM json_each($1))",
+            &ids,
+        )
+        .await?;
+        let returned = upsert_rows(
+            &mut tx,
+            rows,
+            "INSERT INTO contacts (customer_id, role, name, email, phone, email_opt_in, sms_opt_in) VALUES ",
+            " ON CONFLICT (customer_id, role, name) DO UPDATE SET email = excluded.email, phone = excluded.phone, \
+             email_opt_in = excluded.email_opt_in, sms_opt_in = excluded.sms_opt_in \
+             WHERE contacts.email IS DISTINCT FROM excluded.email OR contacts.phone IS DISTINCT FROM excluded.phone \
+             OR contacts.email_opt_in IS DISTINCT FROM excluded.email_opt_in \
+             OR contacts.sms_opt_in IS DISTINCT FROM excluded.sms_opt_in \
+             RETURNING customer_id || char(31) || role || char(31) || name",
+            7,
+            |q, c| {
+                q.bind(c.customer_id.as_str().to_owned())
+                    .bind(c.role.clone())
+                    .bind(c.name.clone())
+                    .bind(c.email.as_ref().map(|e| e.as_str().to_owned()))
+                    .bind(c.phone.as_ref().map(|p| p.as_str().to_owned()))
+                    .bind(i64::from(c.email_opt_in))
+                    .bind(i64::from(c.sms_opt_in))
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(classify(rows.len(), &returned, &existing))
+    }
+
+    pub async fn upsert_operators(&self, rows: &[Operator]) -> Result<UpsertCounts, StoreError> {
+        let mut tx = self.write().await?;
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let existing = existing_keys(
+            &mut tx,
+            "SELECT id FROM operators WHERE id IN (SELECT value FROM json_each($1))",
+            &ids,
+        )
+        .await?;
+        let returned = upsert_rows(
+            &mut tx,
+            rows,
+            "INSERT INTO operators (id, name, email, phone, locale, roles) VALUES ",
+            " ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, phone = excluded.phone, \
+             locale = excluded.locale, roles = excluded.roles \
+             WHERE operators.name IS DISTINCT FROM excluded.name OR operators.email IS DISTINCT FROM excluded.email \
+             OR operators.phone IS DISTINCT FROM excluded.phone OR operators.locale IS DISTINCT FROM excluded.locale \
+             OR operators.roles IS DISTINCT FROM excluded.roles \
+             RETURNING id",
+            6,
+            |q, o| {
+                q.bind(o.id.as_str().to_owned())
+                    .bind(o.name.clone())
+                    .bind(o.email.as_ref().map(|e| e.as_str().to_owned()))
+                    .bind(o.phone.as_ref().map(|p| p.as_str().to_owned()))
+                    .bind(o.locale.map(|l| l.as_str()))
+                    .bind(json_list(&o.roles))
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(classify(rows.len(), &returned, &existing))
+    }
+
+    /// Inserts or updates invoices; every inserted or changed one gets this batch's
+    /// `seq`, so the next planning run looks at it again.
+    pub async fn upsert_invoices(&self, rows: &[Invoice]) -> Result<UpsertCounts, StoreError> {
+        if rows.is_empty() {
+            return Ok(UpsertCounts::default());
+        }
+        let mut tx = self.write().await?;
+        let seq = next_seq(&mut tx).await?;
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let existing = existing_keys(
+            &mut tx,
+            "SELECT id FROM invoices WHERE id IN (SELECT value FROM json_each($1))",
+            &ids,
+        )
+        .await?;
+        let returned = upsert_rows(
+            &mut tx,
+            rows,
+            "INSERT INTO invoices (id, number, customer_id, issue_date, due_date, currency, amount_minor, attachment, seq) VALUES ",
+            " ON CONFLICT (id) DO UPDATE SET number = excluded.number, customer_id = excluded.customer_id, \
+             issue_date = excluded.issue_date, due_date = excluded.due_date, currency = excluded.currency, \
+             amount_minor = excluded.amount_minor, attachment = excluded.attachment, seq = excluded.seq \
+             WHERE invoices.number IS DISTINCT FROM excluded.number \
+             OR invoices.customer_id IS DISTINCT FROM excluded.customer_id \
+             OR invoices.issue_date IS DISTINCT FROM excluded.issue_date \
+             OR invoices.due_date IS DISTINCT FROM excluded.due_date \
+             OR invoices.currency IS DISTINCT FROM excluded.currency \
+             OR invoices.amount_minor IS DISTINCT FROM excluded.amount_minor \
+             OR invoices.attachment IS DISTINCT FROM excluded.attachment \
+             RETURNING id",
+            9,
+            |q, i| {
+                q.bind(i.id.as_str().to_owned())
+                    .bind(i.number.clone())
+                    .bind(i.customer_id.as_str().to_owned())
+                    .bind(date_text(i.issue_date))
+                    .bind(date_text(i.due_date))
+                    .bind(i.currency.code().to_owned())
+                    .bind(i.total().to_minor())
+                    .bind(i.attachment.clone())
+                    .bind(seq)
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(classify(rows.len(), &returned, &existing))
+    }
+
+    /// Inserts or updates payments, then recomputes `paid` of every invoice a
+    /// changed payment belongs (or belonged) to and marks those invoices changed.
+    /// An overpayment is kept as it is: the balance is floored at zero where it is read.
+    pub async fn upsert_payments(&self, rows: &[Payment]) -> Result<UpsertCounts, StoreError> {
+        if rows.is_empty() {
+            return Ok(UpsertCounts::default());
+        }
+        let mut tx = self.write().await?;
+        let mut invoice_ids: Vec<&str> = rows.iter().map(|r| r.invoice_id.as_str()).collect();
+        invoice_ids.sort_unstable();
+        invoice_ids.dedup();
+        let mut currencies = HashMap::new();
+        for chunk in invoice_ids.chunks(10_000) {
+            let found = sqlx::query(
+                "SELECT id, currency FROM invoices WHERE id IN (SELECT value FROM json_each($1))",
+            )
+            .bind(json_list(chunk))
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in found {
+                currencies.insert(
+                    row.try_get::<String, _>(0)?,
+                    sql::currency(row.try_get(1)?)?,
+                );
+            }
+        }
+        if let Some(p) = rows
+            .iter()
+            .find(|p| !currencies.contains_key(p.invoice_id.as_str()))
+        {
+            return Err(StoreError::UnknownInvoice {
+                payment: p.id.to_string(),
+                invoice: p.invoice_id.to_string(),
+            });
+        }
+        // Where existing payments pointed before: moving a payment changes both invoices.
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let mut before: HashMap<String, String> = HashMap::new();
+        for chunk in ids.chunks(10_000) {
+            let found = sqlx::query(
+                "SELECT id, invoice_id FROM payments WHERE id IN (SELECT value FROM json_each($1))",
+            )
+            .bind(json_list(chunk))
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in found {
+                before.insert(row.try_get(0)?, row.try_get(1)?);
+            }
+        }
+        let returned = upsert_rows(
+            &mut tx,
+            rows,
+            "INSERT INTO payments (id, invoice_id, date, amount_minor) VALUES ",
+            " ON CONFLICT (id) DO UPDATE SET invoice_id = excluded.invoice_id, date = excluded.date, \
+             amount_minor = excluded.amount_minor \
+             WHERE payments.invoice_id IS DISTINCT FROM excluded.invoice_id \
+             OR payments.date IS DISTINCT FROM excluded.date \
+             OR payments.amount_minor IS DISTINCT FROM excluded.amount_minor \
+             RETURNING id || char(31) || invoice_id",
+            4,
+            |q, p| {
+                let cur = currencies[p.invoice_id.as_str()];
+                q.bind(p.id.as_str().to_owned())
+                    .bind(p.invoice_id.as_str().to_owned())
+                    .bind(date_text(p.date))
+                    .bind(Money::new(p.amount, cur).to_minor())
+            },
+        )
+        .await?;
+        let mut touched: Vec<String> = Vec::new();
+        let mut changed_ids = Vec::with_capacity(returned.len());
+        for r in &returned {
+            let (pid, inv) = r.split_once('\u{1f}').unwrap_or((r.as_str(), ""));
+            touched.push(inv.to_owned());
+            if let Some(old) = before.get(pid) {
+                touched.push(old.clone());
+            }
+            changed_ids.push(pid.to_owned());
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        if !touched.is_empty() {
+            let seq = next_seq(&mut tx).await?;
+            for chunk in touched.chunks(10_000) {
+                sqlx::query(
+                    "UPDATE invoices SET seq = $1, paid_minor = \
+                     (SELECT COALESCE(SUM(p.amount_minor), 0) FROM payments p WHERE p.invoice_id = invoices.id) \
+                     WHERE id IN (SELECT value FROM json_each($2))",
+                )
+                .bind(seq)
+                .bind(json_list(chunk))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        let existing: HashSet<String> = before.into_keys().collect();
+        Ok(classify(rows.len(), &changed_ids, &existing))
+    }
+
+    /// Which of these customers the store knows (an import checks its references).
+    pub async fn existing_customers(
+        &self,
+        ids: &[CustomerId],
+    ) -> Result<HashSet<CustomerId>, StoreError> {
+        let mut out = HashSet::new();
+        for chunk in ids.chunks(10_000) {
+            let rows = sqlx::query(
+                "SELECT id FROM customers WHERE id IN (SELECT value FROM json_each($1))",
+            )
+            .bind(json_list(chunk))
+            .fetch_all(&self.pool)
+            .await?;
+            for row in rows {
+                out.insert(sql::customer_id(row.try_get(0)?)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// What the payment import checks against: currency, amount, what is paid and by which payments.
+    pub async fn invoice_balances(
+        &self,
+        ids: &[InvoiceId],
+    ) -> Result<HashMap<InvoiceId, InvoiceBalance>, StoreError> {
+        let mut out = HashMap::new();
+        let mut conn = self.pool.begin().await?;
+        for chunk in ids.chunks(10_000) {
+            let list = json_list(chunk);
+            let rows = sqlx::query(
+                "SELECT id, customer_id, currency, amount_minor, paid_minor FROM invoices \
+                 WHERE id IN (SELECT value FROM json_each($1))",
+            )
+            .bind(&list)
+            .fetch_all(&mut *conn)
+            .await?;
+            for row in rows {
+                let currency = sql::currency(row.try_get(2)?)?;
+                out.insert(
+                    sql::invoice_id(row.try_get(0)?)?,
+                    InvoiceBalance {
+                        customer_id: sql::customer_id(row.try_get(1)?)?,
+                        currency,
+                        amount: Money::from_minor(row.try_get(3)?, currency).amount,
+                        paid: Money::from_minor(row.try_get(4)?, currency).amount,
+                        payment_ids: Vec::new(),
+                    },
+                );
+            }
+            let pays = sqlx::query(
+                "SELECT invoice_id, id FROM payments WHERE invoice_id IN (SELECT value FROM json_each($1)) ORDER BY id",
+            )
+            .bind(&list)
+            .fetch_all(&mut *conn)
+            .await?;
+            for row in pays {
+                let inv = sql::invoice_id(row.try_get(0)?)?;
+                if let Some(b) = out.get_mut(&inv) {
+                    b.payment_ids.push(sql::payment_id(row.try_get(1)?)?);
+                }
+            }
+        }
+        conn.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn customer(
+        &self,
+        id: &CustomerId,
+    ) -> Result<Option<(Customer, Vec<Contact>)>, StoreError> {
+        let mut books = self.books(std::slice::from_ref(id), None).await?;
+        Ok(books.pop().map(|b| (b.customer, b.contacts)))
+    }
+
+    /// One invoice as the dispatcher re-checks it before sending (invariant 3).
+    pub async fn invoice(&self, id: &InvoiceId) -> Result<Option<InvoiceView>, StoreError> {
+        Ok(self.invoices(std::slice::from_ref(id)).await?.pop())
+    }
+
+    /// The invoices that exist among `ids`, in the order asked; `changed` is false.
+    pub async fn invoices(&self, ids: &[InvoiceId]) -> Result<Vec<InvoiceView>, StoreError> {
+        let mut found = HashMap::new();
+        for chunk in ids.chunks(10_000) {
+            let rows = dynamic(format!(
+                "SELECT {INVOICE_COLS} FROM invoices WHERE id IN (SELECT value FROM json_each($1))"
+            ))
+            .bind(json_list(chunk))
+            .fetch_all(&self.pool)
+            .await?;
+            for row in rows {
+                let v = invoice_view(&row, i64::MAX)?;
+                found.insert(v.invoice.id.clone(), v);
+            }
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    pub async fn counts(&self) -> Result<RecordCounts, StoreError> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM contacts), \
+             (SELECT COUNT(*) FROM operators), (SELECT COUNT(*) FROM invoices), (SELECT COUNT(*) FROM payments)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(RecordCounts {
+            customers: row.try_get(0)?,
+            contacts: row.try_get(1)?,
+            operators: row.try_get(2)?,
+            invoices: row.try_get(3)?,
+            payments: row.try_get(4)?,
+        })
+    }
+
+    /// Customers with their contacts, in the order asked; with `invoices`, also the
+    /// invoices that filter selects.
+    pub(crate) async fn books(
+        &self,
+        customers: &[CustomerId],
+        invoices: Option<InvoiceFilter>,
+    ) -> Result<Vec<CustomerBook>, StoreError> {
+        if customers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = json_list(customers);
+        // One read transaction: customers, contacts and invoices from one snapshot.
+        let mut tx = self.pool.begin().await?;
+        let rows = dynamic(format!(
+            "SELECT {CUSTOMER_COLS} FROM customers WHERE id IN (SELECT value FROM json_each($1))"
+        ))
+        .bind(&list)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut index: HashMap<CustomerId, usize> = HashMap::with_capacity(rows.len());
+        let mut books: Vec<CustomerBook> = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let customer = customer_row(row)?;
+            index.insert(customer.id.clone(), books.len());
+            books.push(CustomerBook {
+                customer,
+                contacts: Vec::new(),
+                invoices: Vec::new(),
+            });
+        }
+        drop(rows);
+        let rows = dynamic(format!(
+            "SELECT {CONTACT_COLS} FROM contacts WHERE customer_id IN (SELECT value FROM json_each($1)) \
+             ORDER BY customer_id, role, name"
+        ))
+        .bind(&list)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &rows {
+            let c = contact_row(row)?;
+            if let Some(&i) = index.get(&c.customer_id) {
+                books[i].contacts.push(c);
+            }
+        }
+        drop(rows);
+        if let Some(filter) = invoices {
+            // One row per customer with its invoices as JSON: sqlx copies every
+            // column of every row it hands over, which made a row per invoice the
+            // planner's most expensive step.
+            let q = dynamic(format!(
+                "SELECT customer_id, json_group_array(json_array(id, number, issue_date, due_date, currency, \
+                 amount_minor, paid_minor, attachment, seq, dunning_covered)) \
+                 FROM invoices WHERE customer_id IN (SELECT value FROM json_each($1)) AND ({}) \
+                 GROUP BY customer_id",
+                filter.sql
+            ))
+            .bind(&list);
+            let rows = bind_all(q, &filter.params).fetch_all(&mut *tx).await?;
+            for row in &rows {
+                let customer = sql::customer_id(row.try_get(0)?)?;
+                let Some(&i) = index.get(&customer) else {
+                    continue;
+                };
+                let json: &str = row.try_get(1)?;
+                let list: Vec<PackedInvoice> = serde_json::from_str(json)
+                    .map_err(|e| StoreError::Corrupt(format!("invoices of {customer}: {e}")))?;
+                let book = &mut books[i];
+                book.invoices.reserve(list.len());
+                for p in list {
+                    book.invoices
+                        .push(p.into_view(&customer, filter.since_seq)?);
+                }
+            }
+        }
+        tx.commit().await?;
+        // Sorted here rather than in SQL: a sort per book is cheaper than SQLite's
+        // temporary b-tree over the whole chunk.
+        for b in &mut books {
+            b.invoices.sort_unstable_by(|x, y| {
+                (x.invoice.due_date, &x.invoice.id).cmp(&(y.invoice.due_date, &y.invoice.id))
+            });
+        }
+        let mut ordered = Vec::with_capacity(books.len());
+        let mut slots: Vec<Option<CustomerBook>> = books.into_iter().map(Some).collect();
+        for id in customers {
+            if let Some(b) = index.get(id).and_then(|&i| slots[i].take()) {
+                ordered.push(b);
+            }
+        }
+        Ok(ordered)
+    }
+}

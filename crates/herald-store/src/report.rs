@@ -1,0 +1,214 @@
+//! Reading what happened: `herald status` and `herald history`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sqlx::Row;
+
+use crate::Store;
+use crate::error::StoreError;
+use crate::outbox::{DELIVERY_COLS, delivery_row, notifications_by_id};
+use crate::plan::{last_run, planner_state};
+use crate::sql::{self, NO_NEXT_STEP, dynamic, json_list};
+use crate::types::{
+    AttemptRow, AuditRow, DeliveryHistory, HistoryEntry, HistoryFilter, StatusReport,
+};
+
+impl Store {
+    pub async fn status(&self) -> Result<StatusReport, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut by_state = BTreeMap::new();
+        for row in sqlx::query("SELECT state, COUNT(*) FROM deliveries GROUP BY state")
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            by_state.insert(row.try_get(0)?, row.try_get(1)?);
+        }
+        let mut by_rule: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+        let rows = sqlx::query(
+            "SELECT n.rule_id, d.state, COUNT(*) FROM deliveries d JOIN notifications n ON n.id = d.notification_id \
+             GROUP BY n.rule_id, d.state",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in rows {
+            by_rule
+                .entry(row.try_get(0)?)
+                .or_default()
+                .insert(row.try_get(1)?, row.try_get(2)?);
+        }
+        let mut notifications = BTreeMap::new();
+        for row in sqlx::query("SELECT verdict, COUNT(*) FROM notifications GROUP BY verdict")
+            .fetch_all(&mut *tx)
+            .await?
+        {
+            notifications.insert(row.try_get(0)?, row.try_get(1)?);
+        }
+        let last_run = last_run(&mut tx).await?;
+        let st = planner_state(&mut tx).await?;
+        tx.commit().await?;
+        Ok(StatusReport {
+            by_state,
+            by_rule,
+            notifications,
+            last_run,
+            watermark: st.watermark,
+            last_seq: st.last_seq,
+        })
+    }
+
+    /// The most recent `limit` notifications (0: all) matching the filter, oldest
+    /// first, each with its deliveries and their attempts.
+    pub async fn history(&self, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut sql = String::from("SELECT n.id FROM notifications n");
+        let mut conds = Vec::new();
+        if filter.invoice.is_some() {
+            sql.push_str(" JOIN notification_invoices ni ON ni.notification_id = n.id");
+            conds.push("ni.invoice_id = $2");
+        }
+        if filter.customer.is_some() {
+            conds.push("n.customer_id = $3");
+        }
+        if !conds.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conds.join(" AND "));
+        }
+        sql.push_str(" ORDER BY n.fire_at DESC, n.id DESC LIMIT $1");
+        let limit = if filter.limit == 0 {
+            i64::MAX
+        } else {
+            i64::from(filter.limit)
+        };
+        let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(limit)
+            .bind(filter.invoice.as_ref().map(|i| i.as_str().to_owned()))
+            .bind(filter.customer.as_ref().map(|c| c.as_str().to_owned()))
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut notes = notifications_by_id(&mut tx, &ids).await?;
+
+        let mut deliveries: HashMap<i64, Vec<DeliveryHistory>> = HashMap::new();
+        let mut delivery_ids = Vec::new();
+        let mut owner: HashMap<i64, i64> = HashMap::new();
+        for chunk in ids.chunks(10_000) {
+            let rows = dynamic(format!(
+                "SELECT {DELIVERY_COLS} FROM deliveries WHERE notification_id IN (SELECT value FROM json_each($1)) ORDER BY id"
+            ))
+            .bind(json_list(chunk))
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in &rows {
+                let d = delivery_row(row)?;
+                delivery_ids.push(d.id);
+                owner.insert(d.id, d.notification_id);
+                deliveries
+                    .entry(d.notification_id)
+                    .or_default()
+                    .push(DeliveryHistory {
+                        delivery: d,
+                        attempts: Vec::new(),
+                    });
+            }
+        }
+        for chunk in delivery_ids.chunks(10_000) {
+            let rows = sqlx::query(
+                "SELECT id, delivery_id, at, outcome, detail FROM attempts \
+                 WHERE delivery_id IN (SELECT value FROM json_each($1)) ORDER BY at, id",
+            )
+            .bind(json_list(chunk))
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in &rows {
+                let a = AttemptRow {
+                    id: row.try_get(0)?,
+                    delivery_id: row.try_get(1)?,
+                    at: sql::ts(row.try_get(2)?)?,
+                    outcome: sql::attempt_kind(row.try_get(3)?)?,
+                    detail: row.try_get(4)?,
+                };
+                if let Some(list) = owner
+                    .get(&a.delivery_id)
+                    .and_then(|n| deliveries.get_mut(n))
+                    && let Some(d) = list.iter_mut().find(|d| d.delivery.id == a.delivery_id)
+                {
+                    d.attempts.push(a);
+                }
+            }
+        }
+
+        // When the next reminder is due: only open invoices have one.
+        let mut next_on: HashMap<i64, String> = HashMap::new();
+        let invoice_next: Option<String> = match &filter.invoice {
+            Some(inv) => sqlx::query_scalar(
+                "SELECT dunning_next_on FROM invoices WHERE id = $1 AND paid_minor < amount_minor AND dunning_next_on < $2",
+            )
+            .bind(inv.as_str().to_owned())
+            .bind(NO_NEXT_STEP)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten(),
+            None => {
+                for chunk in ids.chunks(10_000) {
+                    let rows = sqlx::query(
+                        "SELECT s.notification_id, MIN(i.dunning_next_on) FROM dunning_steps s \
+                         JOIN invoices i ON i.id = s.invoice_id \
+                         WHERE s.notification_id IN (SELECT value FROM json_each($1)) \
+                         AND i.paid_minor < i.amount_minor AND i.dunning_next_on < $2 \
+                         GROUP BY s.notification_id",
+                    )
+                    .bind(json_list(chunk))
+                    .bind(NO_NEXT_STEP)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for row in &rows {
+                        if let Some(d) = row.try_get::<Option<String>, _>(1)? {
+                            next_on.insert(row.try_get(0)?, d);
+                        }
+                    }
+                }
+                None
+            }
+        };
+        tx.commit().await?;
+
+        let invoice_next = invoice_next.as_deref().map(sql::date).transpose()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids.iter().rev() {
+            let Some(notification) = notes.remove(id) else {
+                continue;
+            };
+            let next_reminder_on = match invoice_next {
+                Some(d) => Some(d),
+                None => next_on.get(id).map(|d| sql::date(d)).transpose()?,
+            };
+            out.push(HistoryEntry {
+                notification,
+                deliveries: deliveries.remove(id).unwrap_or_default(),
+                next_reminder_on,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The most recent `limit` audit entries, newest first: who resent, paused or changed what.
+    pub async fn audit_entries(&self, limit: u32) -> Result<Vec<AuditRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditRow {
+                    id: r.try_get(0)?,
+                    at: sql::ts(r.try_get(1)?)?,
+                    actor: r.try_get(2)?,
+                    action: r.try_get(3)?,
+                    target: r.try_get(4)?,
+                    detail: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+}

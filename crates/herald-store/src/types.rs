@@ -1,0 +1,269 @@
+//! The values the store hands out and takes in besides herald-core's records.
+//! Everything a user may see derives `Serialize`, for `--json` output and the API.
+
+use std::collections::BTreeMap;
+
+use herald_core::planner::NoticeKind;
+use herald_core::rules::ChannelKind;
+use herald_core::status::DeliveryState;
+use herald_core::{Currency, CustomerId, InvoiceId, Locale, PaymentId};
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// What one upsert call did, so an import can report "12 new, 3 changed, 985 unchanged".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct UpsertCounts {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RecordCounts {
+    pub customers: i64,
+    pub contacts: i64,
+    pub operators: i64,
+    pub invoices: i64,
+    pub payments: i64,
+}
+
+/// An invoice as the payment import needs it: to check currency and overpayment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InvoiceBalance {
+    pub customer_id: CustomerId,
+    pub currency: Currency,
+    pub amount: Decimal,
+    pub paid: Decimal,
+    pub payment_ids: Vec<PaymentId>,
+}
+
+/// Where the last planning run left off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PlannerState {
+    /// The end of the last window planned; `None` before the first run.
+    pub watermark: Option<Timestamp>,
+    /// Invoices with a higher `seq` changed since the last run.
+    pub last_seq: i64,
+    /// The highest `seq` handed out so far: the next run's `last_seq`.
+    pub max_seq: i64,
+}
+
+/// Which invoices (and so which customers) a planning run must look at. Built by the
+/// caller from the rules and the window, so cost follows what is due (invariant 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandidateQuery {
+    /// Invoices with `seq > since_seq` are "changed".
+    pub since_seq: i64,
+    /// Inclusive range of issue dates whose issued-trigger falls in the window.
+    pub issue_dates: Option<(Date, Date)>,
+    /// Inclusive ranges of due dates, one per date-relative rule, already shifted by its offset.
+    pub due_dates: Vec<(Date, Date)>,
+    /// Open invoices due on or before this day whose next dunning step is due by `today`.
+    pub dunning_due_on_or_before: Option<Date>,
+    pub today: Date,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RecordStats {
+    pub inserted: u64,
+    pub existing: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RunStats {
+    pub books: u64,
+    pub planned: u64,
+    pub inserted: u64,
+    pub existing: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunRow {
+    pub id: i64,
+    pub started_at: Timestamp,
+    pub now: Timestamp,
+    pub window_after: Option<Timestamp>,
+    pub window_until: Timestamp,
+    pub since_seq: i64,
+    pub max_seq: i64,
+    pub books: i64,
+    pub planned: i64,
+    pub inserted: i64,
+    pub existing: i64,
+    /// `None`: the run did not finish (crashed or still running).
+    pub finished_at: Option<Timestamp>,
+}
+
+/// Whether a stored notification is to be delivered; the reason is in `NotificationRow::reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictKind {
+    Deliver,
+    NotApplicable,
+}
+
+impl VerdictKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictKind::Deliver => "deliver",
+            VerdictKind::NotApplicable => "not_applicable",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub dedupe_key: String,
+    pub rule_id: String,
+    pub kind: NoticeKind,
+    pub customer_id: CustomerId,
+    pub level: Option<u32>,
+    pub template: String,
+    pub fire_at: Timestamp,
+    pub planned_at: Timestamp,
+    pub run_id: Option<i64>,
+    pub verdict: VerdictKind,
+    pub reason: Option<String>,
+    /// Sorted.
+    pub invoice_ids: Vec<InvoiceId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub notification_id: i64,
+    pub channel: ChannelKind,
+    pub name: String,
+    pub address: String,
+    pub locale: Locale,
+    pub state: DeliveryState,
+    /// Why it failed, was cancelled, is not applicable, or is held (pilot mode).
+    pub reason: Option<String>,
+    pub attempts: i64,
+    pub next_attempt_at: Option<Timestamp>,
+    pub lease_until: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    pub provider_id: Option<String>,
+    /// A resend with another template than the rule's.
+    pub template_override: Option<String>,
+    /// The delivery this one resends.
+    pub resend_of: Option<i64>,
+    /// Who asked for a resend; `None` for planned deliveries.
+    pub actor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptKind {
+    Sent,
+    Transient,
+    Permanent,
+    Cancelled,
+}
+
+impl AttemptKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptKind::Sent => "sent",
+            AttemptKind::Transient => "transient",
+            AttemptKind::Permanent => "permanent",
+            AttemptKind::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttemptRow {
+    pub id: i64,
+    pub delivery_id: i64,
+    pub at: Timestamp,
+    pub outcome: AttemptKind,
+    pub detail: String,
+}
+
+/// A dispatcher's request for work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseRequest {
+    pub now: Timestamp,
+    pub limit: u32,
+    /// Who holds the lease (e.g. `node-1/sender-3`); outcomes from anyone else are refused.
+    pub holder: String,
+    /// How long the holder may take before another takes the delivery over.
+    pub lease_for: SignedDuration,
+    /// Pilot mode: only deliveries to these customers.
+    pub only_customers: Option<Vec<CustomerId>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeasedDelivery {
+    pub delivery: DeliveryRow,
+    pub notification: NotificationRow,
+    pub invoice_ids: Vec<InvoiceId>,
+}
+
+/// What happened when a delivery was tried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum AttemptOutcome {
+    Sent {
+        provider_id: Option<String>,
+        detail: String,
+    },
+    /// A transient error: try again at `at`.
+    Retry { at: Timestamp, detail: String },
+    /// A permanent error: never retried.
+    Failed { detail: String },
+    /// Stopped before sending (invariant 3: paid, paused…).
+    Cancelled { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusReport {
+    /// Deliveries per state.
+    pub by_state: BTreeMap<String, i64>,
+    /// Deliveries per rule, then per state.
+    pub by_rule: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Notifications per verdict.
+    pub notifications: BTreeMap<String, i64>,
+    pub last_run: Option<RunRow>,
+    pub watermark: Option<Timestamp>,
+    pub last_seq: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    pub customer: Option<CustomerId>,
+    pub invoice: Option<InvoiceId>,
+    /// The most recent `limit` notifications (by fire time) are returned, oldest first.
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryHistory {
+    #[serde(flatten)]
+    pub delivery: DeliveryRow,
+    pub attempts: Vec<AttemptRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    pub notification: NotificationRow,
+    pub deliveries: Vec<DeliveryHistory>,
+    /// When the next dunning reminder is due: with an invoice filter that invoice's,
+    /// for a dunning letter the earliest of the invoices it covered.
+    pub next_reminder_on: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}

@@ -1,0 +1,7 @@
+//! herald-store's integration tests: one binary, a fresh SQLite file per test.
+
+mod bench;
+mod fixtures;
+mod outbox;
+mod planning;
+mod records;

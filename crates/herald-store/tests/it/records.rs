@@ -1,0 +1,303 @@
+use std::time::Instant;
+
+use herald_core::records::Operator;
+use herald_core::{Locale, OperatorId};
+use herald_store::{Store, StoreError};
+
+use crate::fixtures::*;
+
+#[tokio::test]
+async fn open_creates_the_directory_and_open_existing_refuses_a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.db");
+    let err = Store::open_existing(missing.to_str().unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Missing { .. }));
+    assert!(err.to_string().contains("herald init"), "{err}");
+    assert!(err.to_string().contains("nope.db"), "{err}");
+
+    let nested = dir.path().join("a/b/herald.db");
+    let s = Store::open(&format!("sqlite://{}", nested.display()))
+        .await
+        .unwrap();
+    s.close().await;
+    assert!(nested.is_file());
+    // Opening twice runs the migrations once.
+    let s = Store::open_existing(&format!("sqlite:{}", nested.display()))
+        .await
+        .unwrap();
+    assert_eq!(s.counts().await.unwrap().customers, 0);
+}
+
+#[tokio::test]
+async fn an_upsert_is_all_or_nothing() {
+    let ts = store().await;
+    let s = &ts.store;
+    seed(s).await;
+    let good = invoice("I1", "C1", "2026-11-01", "2026-11-15", "100.00");
+    let bad = invoice("I2", "NOBODY", "2026-11-01", "2026-11-15", "50.00");
+    let err = s.upsert_invoices(&[good.clone(), bad]).await.unwrap_err();
+    assert!(matches!(err, StoreError::MissingReference(_)), "{err}");
+    assert!(err.to_string().contains("nothing was written"), "{err}");
+    assert_eq!(s.counts().await.unwrap().invoices, 0);
+    let seq_before = s.planner_state().await.unwrap().max_seq;
+
+    // A contact of an unknown customer spoils its whole batch too.
+    let err = s
+        .upsert_contacts(&[
+            contact("C3", "billing", "x@c3.example.com"),
+            contact("C9", "billing", "y@c9.example.com"),
+        ])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::MissingReference(_)));
+    assert_eq!(s.counts().await.unwrap().contacts, 2);
+
+    let c = s.upsert_invoices(&[good]).await.unwrap();
+    assert_eq!((c.inserted, c.updated, c.unchanged), (1, 0, 0));
+    assert!(s.planner_state().await.unwrap().max_seq > seq_before);
+}
+
+#[tokio::test]
+async fn reimporting_identical_rows_changes_nothing_and_a_changed_row_is_marked() {
+    let ts = store().await;
+    let s = &ts.store;
+    seed(s).await;
+    let invoices = vec![
+        invoice("I1", "C1", "2026-11-01", "2026-11-15", "100.00"),
+        invoice("I2", "C1", "2026-11-02", "2026-11-16", "200.00"),
+        invoice("I3", "C2", "2026-11-03", "2026-11-17", "300.00"),
+    ];
+    assert_eq!(s.upsert_invoices(&invoices).await.unwrap().inserted, 3);
+    let seen = s.planner_state().await.unwrap().max_seq;
+
+    let again = s.upsert_invoices(&invoices).await.unwrap();
+    assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 3));
+    let views = s
+        .invoices(&[iid("I1"), iid("I2"), iid("I3")])
+        .await
+        .unwrap();
+    assert_eq!(views.len(), 3);
+    let q = query(seen, "2026-11-20");
+    assert!(
+        s.candidate_customers(&q).await.unwrap().is_empty(),
+        "identical re-import marked invoices changed"
+    );
+
+    let mut changed = invoices.clone();
+    changed[2].amount = dec("333.00");
+    let c = s.upsert_invoices(&changed).await.unwrap();
+    assert_eq!((c.inserted, c.updated, c.unchanged), (0, 1, 2));
+    assert_eq!(s.candidate_customers(&q).await.unwrap(), vec![cid("C2")]);
+    let books = s.load_books(&[cid("C2")], &q).await.unwrap();
+    assert!(books[0].invoices.iter().all(|v| v.changed));
+    assert_eq!(
+        s.invoice(&iid("I3")).await.unwrap().unwrap().invoice.amount,
+        dec("333.00")
+    );
+
+    // Customers, contacts and operators count the same way.
+    let mut c1 = customer("C1");
+    assert_eq!(
+        s.upsert_customers(&[c1.clone()]).await.unwrap().unchanged,
+        1
+    );
+    c1.name = "Renamed".into();
+    assert_eq!(s.upsert_customers(&[c1]).await.unwrap().updated, 1);
+    let ct = contact("C1", "billing", "billing@c1.example.com");
+    assert_eq!(
+        s.upsert_contacts(std::slice::from_ref(&ct))
+            .await
+            .unwrap()
+            .unchanged,
+        1
+    );
+    let op = Operator {
+        id: OperatorId::parse("O1").unwrap(),
+        name: "Anna".into(),
+        email: None,
+        phone: None,
+        locale: Some(Locale::Pl),
+        roles: vec!["accounting-manager".into()],
+    };
+    assert_eq!(
+        s.upsert_operators(std::slice::from_ref(&op))
+            .await
+            .unwrap()
+            .inserted,
+        1
+    );
+    assert_eq!(
+        s.upsert_operators(std::slice::from_ref(&op))
+            .await
+            .unwrap()
+            .unchanged,
+        1
+    );
+    let (cust, contacts) = s.customer(&cid("C1")).await.unwrap().unwrap();
+    assert_eq!(cust.name, "Renamed");
+    assert_eq!(contacts, vec![ct]);
+    let counts = s.counts().await.unwrap();
+    assert_eq!(
+        (
+            counts.customers,
+            counts.contacts,
+            counts.operators,
+            counts.invoices
+        ),
+        (3, 2, 1, 3)
+    );
+}
+
+pub fn query(since_seq: i64, today: &str) -> herald_store::CandidateQuery {
+    herald_store::CandidateQuery {
+        since_seq,
+        issue_dates: None,
+        due_dates: Vec::new(),
+        dunning_due_on_or_before: None,
+        today: d(today),
+    }
+}
+
+#[tokio::test]
+async fn payments_recompute_paid_bump_seq_and_keep_an_overpayment() {
+    let ts = store().await;
+    let s = &ts.store;
+    seed(s).await;
+    s.upsert_invoices(&[
+        invoice("I1", "C1", "2026-11-01", "2026-11-15", "100.00"),
+        invoice("I2", "C2", "2026-11-01", "2026-11-15", "50.00"),
+    ])
+    .await
+    .unwrap();
+    let seen = s.planner_state().await.unwrap().max_seq;
+
+    let c = s
+        .upsert_payments(&[
+            payment("P1", "I1", "2026-11-10", "40.00"),
+            payment("P2", "I1", "2026-11-11", "30.50"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(c.inserted, 2);
+    let v = s.invoice(&iid("I1")).await.unwrap().unwrap();
+    assert_eq!(v.paid, dec("70.50"));
+    assert_eq!(v.balance(), dec("29.50"));
+    assert_eq!(
+        s.candidate_customers(&query(seen, "2026-11-20"))
+            .await
+            .unwrap(),
+        vec![cid("C1")]
+    );
+
+    // Identical payments again: nothing changes, nothing is marked.
+    let seen = s.planner_state().await.unwrap().max_seq;
+    let c = s
+        .upsert_payments(&[payment("P1", "I1", "2026-11-10", "40.00")])
+        .await
+        .unwrap();
+    assert_eq!(c.unchanged, 1);
+    assert!(
+        s.candidate_customers(&query(seen, "2026-11-20"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // An overpayment is kept: paid exceeds the amount, the balance is zero.
+    s.upsert_payments(&[payment("P3", "I2", "2026-11-12", "80.00")])
+        .await
+        .unwrap();
+    let v = s.invoice(&iid("I2")).await.unwrap().unwrap();
+    assert_eq!(v.paid, dec("80.00"));
+    assert_eq!(v.balance(), dec("0"));
+
+    // Moving a payment to another invoice recomputes both.
+    let c = s
+        .upsert_payments(&[payment("P2", "I2", "2026-11-11", "30.50")])
+        .await
+        .unwrap();
+    assert_eq!(c.updated, 1);
+    assert_eq!(
+        s.invoice(&iid("I1")).await.unwrap().unwrap().paid,
+        dec("40.00")
+    );
+    assert_eq!(
+        s.invoice(&iid("I2")).await.unwrap().unwrap().paid,
+        dec("110.50")
+    );
+
+    let balances = s.invoice_balances(&[iid("I2"), iid("NOPE")]).await.unwrap();
+    assert_eq!(balances.len(), 1);
+    let b = &balances[&iid("I2")];
+    assert_eq!(
+        (b.amount, b.paid, b.currency),
+        (dec("50.00"), dec("110.50"), pln())
+    );
+    assert_eq!(
+        b.payment_ids.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        ["P2", "P3"]
+    );
+
+    let err = s
+        .upsert_payments(&[payment("P9", "NOPE", "2026-11-12", "1.00")])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::UnknownInvoice { .. }), "{err}");
+    assert!(err.to_string().contains("import the invoice first"));
+    assert_eq!(s.counts().await.unwrap().payments, 3);
+}
+
+#[tokio::test]
+async fn existing_customers_names_only_known_ones() {
+    let ts = store().await;
+    let s = &ts.store;
+    seed(s).await;
+    let found = s
+        .existing_customers(&[cid("C1"), cid("X"), cid("C3")])
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 2);
+    assert!(found.contains(&cid("C1")) && found.contains(&cid("C3")));
+}
+
+#[tokio::test]
+async fn speed_smoke_upsert_100k_invoices() {
+    let ts = store().await;
+    let s = &ts.store;
+    let customers: Vec<_> = (0..10_000).map(|i| customer(&format!("C{i:05}"))).collect();
+    s.upsert_customers(&customers).await.unwrap();
+    let invoices: Vec<_> = (0..100_000)
+        .map(|i| {
+            let due = if i % 2 == 0 {
+                "2026-11-15"
+            } else {
+                "2026-12-15"
+            };
+            invoice(
+                &format!("FV-{i:06}"),
+                &format!("C{:05}", i % 10_000),
+                "2026-11-01",
+                due,
+                "123.45",
+            )
+        })
+        .collect();
+    let start = Instant::now();
+    let c = s.upsert_invoices(&invoices).await.unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(c.inserted, 100_000);
+    eprintln!(
+        "upsert_invoices: 100000 new rows in {secs:.2} s = {:.0} rows/s",
+        100_000.0 / secs
+    );
+    let start = Instant::now();
+    let c = s.upsert_invoices(&invoices).await.unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(c.unchanged, 100_000);
+    eprintln!(
+        "upsert_invoices: 100000 unchanged rows in {secs:.2} s = {:.0} rows/s",
+        100_000.0 / secs
+    );
+}
