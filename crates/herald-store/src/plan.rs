@@ -164,6 +164,25 @@ impl Store {
         self.books(customers, Some(filter)).await
     }
 
+    /// Which of these dedupe keys are already recorded: a dry run lists only what
+    /// a real run would create.
+    pub async fn existing_keys(
+        &self,
+        keys: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in keys.chunks(10_000) {
+            let rows: Vec<String> = sqlx::query_scalar(
+                "SELECT dedupe_key FROM notifications WHERE dedupe_key IN (SELECT value FROM json_each($1))",
+            )
+            .bind(crate::sql::json_list(chunk))
+            .fetch_all(&self.pool)
+            .await?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     pub async fn begin_run(
         &self,
         now: Timestamp,

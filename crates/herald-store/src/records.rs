@@ -498,12 +498,13 @@ impl Store {
                         currency,
                         amount: Money::from_minor(row.try_get(3)?, currency).amount,
                         paid: Money::from_minor(row.try_get(4)?, currency).amount,
-                        payment_ids: Vec::new(),
+                        payments: Vec::new(),
                     },
                 );
             }
             let pays = sqlx::query(
-                "SELECT invoice_id, id FROM payments WHERE invoice_id IN (SELECT value FROM json_each($1)) ORDER BY id",
+                "SELECT p.invoice_id, p.id, p.amount_minor, i.currency FROM payments p JOIN invoices i ON i.id = p.invoice_id \
+                 WHERE p.invoice_id IN (SELECT value FROM json_each($1)) ORDER BY p.id",
             )
             .bind(&list)
             .fetch_all(&mut *conn)
@@ -511,7 +512,11 @@ impl Store {
             for row in pays {
                 let inv = sql::invoice_id(row.try_get(0)?)?;
                 if let Some(b) = out.get_mut(&inv) {
-                    b.payment_ids.push(sql::payment_id(row.try_get(1)?)?);
+                    let currency = sql::currency(row.try_get(3)?)?;
+                    b.payments.push((
+                        sql::payment_id(row.try_get(1)?)?,
+                        Money::from_minor(row.try_get(2)?, currency).amount,
+                    ));
                 }
             }
         }
@@ -564,6 +569,17 @@ impl Store {
             invoices: row.try_get(3)?,
             payments: row.try_get(4)?,
         })
+    }
+
+    /// One customer with its contacts and every invoice, paid or not: what a
+    /// preview of any rule for that customer may need.
+    pub async fn book(&self, id: &CustomerId) -> Result<Option<CustomerBook>, StoreError> {
+        let all = InvoiceFilter {
+            sql: "1 = 1".into(),
+            params: Vec::new(),
+            since_seq: i64::MAX,
+        };
+        Ok(self.books(std::slice::from_ref(id), Some(all)).await?.pop())
     }
 
     /// Customers with their contacts, in the order asked; with `invoices`, also the

@@ -36,7 +36,9 @@ pub struct InvoiceBalance {
     pub currency: Currency,
     pub amount: Decimal,
     pub paid: Decimal,
-    pub payment_ids: Vec<PaymentId>,
+    /// Each recorded payment and its amount: a re-imported payment replaces its
+    /// old amount instead of counting twice.
+    pub payments: Vec<(PaymentId, Decimal)>,
 }
 
 /// Where the last planning run left off.

@@ -21,7 +21,13 @@ impl App {
     pub async fn open(config: Config) -> anyhow::Result<App> {
         let store = Store::open_existing(&config.store_url)
             .await
-            .with_context(|| format!("opening the store {} (from {})", config.store_url, config.path.display()))?;
+            .with_context(|| {
+                format!(
+                    "opening the store {} (from {})",
+                    config.store_url,
+                    config.path.display()
+                )
+            })?;
         let templates = load_templates(&config.templates_dir)?;
         Ok(App {
             email_outbox: FileOutbox::new(config.outbox_dir.clone()),
@@ -36,7 +42,8 @@ impl App {
 /// The workspace's templates when it has a templates folder, else the built-in ones.
 pub fn load_templates(dir: &Path) -> anyhow::Result<TemplateSet> {
     if dir.is_dir() {
-        TemplateSet::load_dir(dir).with_context(|| format!("loading templates from {}", dir.display()))
+        TemplateSet::load_dir(dir)
+            .with_context(|| format!("loading templates from {}", dir.display()))
     } else {
         Ok(TemplateSet::builtin())
     }

@@ -29,7 +29,12 @@ use crate::jobs::{self, PlanOptions};
 #[command(name = "herald", version, propagate_version = true)]
 pub struct Cli {
     /// The configuration file.
-    #[arg(long, global = true, env = "HERALD_CONFIG", default_value = "herald.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "HERALD_CONFIG",
+        default_value = "herald.toml"
+    )]
     pub config: PathBuf,
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -144,6 +149,21 @@ pub enum Command {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// Write the benchmark's CSV files (scripts/bench.sh uses it).
+    #[command(hide = true)]
+    BenchData {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        customers: u32,
+        #[arg(long, default_value_t = 1_000_000)]
+        invoices: u32,
+        /// The date the data is generated around.
+        #[arg(long)]
+        today: String,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -174,7 +194,9 @@ pub struct ImportArgs {
 pub struct InputError(pub String);
 
 pub fn exit_code_of(e: &anyhow::Error) -> u8 {
-    if e.downcast_ref::<InputError>().is_some() || e.downcast_ref::<crate::config::ConfigError>().is_some() {
+    if e.downcast_ref::<InputError>().is_some()
+        || e.downcast_ref::<crate::config::ConfigError>().is_some()
+    {
         2
     } else {
         1
@@ -182,8 +204,11 @@ pub fn exit_code_of(e: &anyhow::Error) -> u8 {
 }
 
 pub fn init_logging(cli: &Cli) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| "warn".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| "warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match cli.log_format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -191,7 +216,9 @@ pub fn init_logging(cli: &Cli) {
 }
 
 fn env_vars() -> BTreeMap<String, String> {
-    std::env::vars().filter(|(k, _)| k.starts_with("HERALD_")).collect()
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("HERALD_"))
+        .collect()
 }
 
 pub fn load_config(path: &Path) -> anyhow::Result<Config> {
@@ -203,7 +230,8 @@ async fn open(cli: &Cli) -> anyhow::Result<App> {
 }
 
 fn now_for(app: &App, t: &TimeArgs) -> anyhow::Result<jiff::Timestamp> {
-    now_or(t.now.as_deref(), &app.config.tenant.time_zone.time_zone()).map_err(|e| InputError(e).into())
+    now_or(t.now.as_deref(), &app.config.tenant.time_zone.time_zone())
+        .map_err(|e| InputError(e).into())
 }
 
 fn customer_arg(s: &str) -> anyhow::Result<CustomerId> {
@@ -215,10 +243,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init { dir } => init(dir).await,
         Command::Check => check(&cli),
         Command::Import(args) => import_cmd(&cli, args).await,
-        Command::Run { time, dry_run, only_customer } => {
+        Command::Run {
+            time,
+            dry_run,
+            only_customer,
+        } => {
             let app = open(&cli).await?;
             let now = now_for(&app, time)?;
-            let opts = PlanOptions { dry_run: *dry_run, only_customer: only_customer.as_deref().map(customer_arg).transpose()? };
+            let opts = PlanOptions {
+                dry_run: *dry_run,
+                only_customer: only_customer.as_deref().map(customer_arg).transpose()?,
+            };
             let plan = jobs::plan(&app, now, &opts).await?;
             print_plan(&plan, *dry_run);
             if !dry_run {
@@ -227,10 +262,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Plan { time, dry_run, only_customer } => {
+        Command::Plan {
+            time,
+            dry_run,
+            only_customer,
+        } => {
             let app = open(&cli).await?;
             let now = now_for(&app, time)?;
-            let opts = PlanOptions { dry_run: *dry_run, only_customer: only_customer.as_deref().map(customer_arg).transpose()? };
+            let opts = PlanOptions {
+                dry_run: *dry_run,
+                only_customer: only_customer.as_deref().map(customer_arg).transpose()?,
+            };
             print_plan(&jobs::plan(&app, now, &opts).await?, *dry_run);
             Ok(ExitCode::SUCCESS)
         }
@@ -241,14 +283,67 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { json } => status(&cli, *json).await,
-        Command::History { customer, invoice, limit, json } => history(&cli, customer, invoice, *limit, *json).await,
-        Command::Preview { rule, customer, invoice, locale, html, time } => {
-            preview(&cli, rule, customer, invoice.as_deref(), locale.as_deref(), *html, time).await
+        Command::History {
+            customer,
+            invoice,
+            limit,
+            json,
+        } => history(&cli, customer, invoice, *limit, *json).await,
+        Command::Preview {
+            rule,
+            customer,
+            invoice,
+            locale,
+            html,
+            time,
+        } => {
+            preview(
+                &cli,
+                rule,
+                customer,
+                invoice.as_deref(),
+                locale.as_deref(),
+                *html,
+                time,
+            )
+            .await
         }
-        Command::Resend { notification_id, to, template, actor, time } => {
-            resend(&cli, *notification_id, to.as_deref(), template.as_deref(), actor, time).await
+        Command::Resend {
+            notification_id,
+            to,
+            template,
+            actor,
+            time,
+        } => {
+            resend(
+                &cli,
+                *notification_id,
+                to.as_deref(),
+                template.as_deref(),
+                actor,
+                time,
+            )
+            .await
         }
         Command::Demo { dir, days, seed } => crate::demo::run_demo(dir, *days, *seed).await,
+        Command::BenchData {
+            dir,
+            customers,
+            invoices,
+            today,
+            seed,
+        } => {
+            let today: jiff::civil::Date = today.parse().map_err(|e| {
+                InputError(format!(
+                    "--today '{today}' is not a date like 2026-11-22: {e}"
+                ))
+            })?;
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            let files = crate::demo_data::write_bench_csv(dir, *seed, *customers, *invoices, today)
+                .with_context(|| format!("writing benchmark data to {}", dir.display()))?;
+            println!("wrote {files:?}");
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -266,7 +361,8 @@ async fn init(dir: &Path) -> anyhow::Result<ExitCode> {
     let config = Config::load(&cfg, &BTreeMap::new())?;
     TemplateSet::write_builtin(&config.templates_dir)
         .with_context(|| format!("writing templates to {}", config.templates_dir.display()))?;
-    std::fs::create_dir_all(&config.outbox_dir).with_context(|| format!("creating {}", config.outbox_dir.display()))?;
+    std::fs::create_dir_all(&config.outbox_dir)
+        .with_context(|| format!("creating {}", config.outbox_dir.display()))?;
     Store::open(&config.store_url).await?;
     println!("Created a herald workspace in {}:", dir.display());
     println!("  herald.toml   the configuration (tenant, channels, rules)");
@@ -274,7 +370,10 @@ async fn init(dir: &Path) -> anyhow::Result<ExitCode> {
     println!("  herald.db     the database (SQLite)");
     println!("  outbox/       where e-mails (.eml) and SMS (.json) are written");
     println!();
-    println!("Next: cd {} && herald check, then herald import customers FILE, contacts, invoices, payments; then herald run.", dir.display());
+    println!(
+        "Next: cd {} && herald check, then herald import customers FILE, contacts, invoices, payments; then herald run.",
+        dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -284,9 +383,14 @@ fn check(cli: &Cli) -> anyhow::Result<ExitCode> {
     let mut problems = Vec::new();
     for (rule, template) in config.templates_used() {
         if !templates.has(&template) {
-            problems.push(format!("rule {rule}: template '{template}' does not exist in {}", config.templates_dir.display()));
+            problems.push(format!(
+                "rule {rule}: template '{template}' does not exist in {}",
+                config.templates_dir.display()
+            ));
         } else if !templates.locales_of(&template).contains(&Locale::En)
-            && !templates.locales_of(&template).contains(&config.tenant.locale)
+            && !templates
+                .locales_of(&template)
+                .contains(&config.tenant.locale)
         {
             problems.push(format!(
                 "rule {rule}: template '{template}' has neither the tenant language ({}) nor en, so some customers could get nothing",
@@ -312,7 +416,11 @@ fn check(cli: &Cli) -> anyhow::Result<ExitCode> {
         for p in &problems {
             eprintln!("{p}");
         }
-        Err(InputError(format!("{} problem(s) found; fix them and run herald check again", problems.len())).into())
+        Err(InputError(format!(
+            "{} problem(s) found; fix them and run herald check again",
+            problems.len()
+        ))
+        .into())
     }
 }
 
@@ -320,7 +428,8 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let kind: RecordKind = args.kind.parse().map_err(|e: String| InputError(e))?;
     let config = load_config(&cli.config)?;
     let store = Store::open_existing(&config.store_url).await?;
-    let (customer_ids, invoice_ids) = import::referenced_ids(kind, &args.file).map_err(|e| InputError(e.to_string()))?;
+    let (customer_ids, invoice_ids) =
+        import::referenced_ids(kind, &args.file).map_err(|e| InputError(e.to_string()))?;
     let mut known = Known {
         customers: store.existing_customers(&customer_ids).await?,
         invoices: Default::default(),
@@ -333,7 +442,7 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
                 currency: b.currency,
                 amount: b.amount,
                 paid: b.paid,
-                payment_ids: b.payment_ids.into_iter().collect(),
+                payments: b.payments.into_iter().collect(),
             },
         );
     }
@@ -341,14 +450,20 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let bar = (std::io::stderr().is_terminal() && size > 1_000_000).then(|| {
         let b = indicatif::ProgressBar::new(size);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         b.set_message(format!("reading {}", args.file.display()));
         b
     });
-    let opts = ImportOptions { ignore_unknown_columns: args.ignore_unknown_columns, skip_invalid: args.skip_invalid };
-    let report = import::parse_file(kind, &args.file, &known, &opts, bar.as_ref()).map_err(|e| InputError(e.to_string()))?;
+    let opts = ImportOptions {
+        ignore_unknown_columns: args.ignore_unknown_columns,
+        skip_invalid: args.skip_invalid,
+    };
+    let report = import::parse_file(kind, &args.file, &known, &opts, bar.as_ref())
+        .map_err(|e| InputError(e.to_string()))?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -387,7 +502,11 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         if report.skipped_lines.is_empty() {
             String::new()
         } else {
-            format!("; skipped {} invalid row(s) (lines {})", report.skipped_lines.len(), join_lines(&report.skipped_lines))
+            format!(
+                "; skipped {} invalid row(s) (lines {})",
+                report.skipped_lines.len(),
+                join_lines(&report.skipped_lines)
+            )
         }
     );
     Ok(ExitCode::SUCCESS)
@@ -408,10 +527,22 @@ fn print_plan(p: &jobs::PlanReport, dry_run: bool) {
         _ => String::new(),
     };
     if dry_run {
-        println!("dry run, window {window}: {} new notification(s) would be created ({} already exist)", p.inserted, p.existing);
+        println!(
+            "dry run, window {window}: {} new notification(s) would be created ({} already exist)",
+            p.inserted, p.existing
+        );
         for n in &p.would_plan {
-            let to: Vec<String> = n.deliveries.iter().map(|d| format!("{} {}", d.channel.as_str(), d.address)).collect();
-            println!("  {}  {}  {}", n.dedupe_key, jobs::verdict_text(&n.verdict), to.join(", "));
+            let to: Vec<String> = n
+                .deliveries
+                .iter()
+                .map(|d| format!("{} {}", d.channel.as_str(), d.address))
+                .collect();
+            println!(
+                "  {}  {}  {}",
+                n.dedupe_key,
+                jobs::verdict_text(&n.verdict),
+                to.join(", ")
+            );
         }
     } else {
         println!(
@@ -428,7 +559,11 @@ fn print_send(s: &jobs::SendReport, app: &App) {
         s.retrying,
         s.failed,
         s.cancelled,
-        if s.held_for_pilot > 0 { format!(", {} held by pilot mode", s.held_for_pilot) } else { String::new() },
+        if s.held_for_pilot > 0 {
+            format!(", {} held by pilot mode", s.held_for_pilot)
+        } else {
+            String::new()
+        },
         app.config.outbox_dir.display()
     );
 }
@@ -449,9 +584,24 @@ async fn status(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
         let parts: Vec<String> = states.iter().map(|(s, n)| format!("{s} {n}")).collect();
         println!("  {rule:<16} {}", parts.join(", "));
     }
-    println!("notifications: {}", report.notifications);
+    let parts: Vec<String> = report
+        .notifications
+        .iter()
+        .map(|(v, n)| format!("{v} {n}"))
+        .collect();
+    println!(
+        "notifications: {}",
+        if parts.is_empty() {
+            "none yet".into()
+        } else {
+            parts.join(", ")
+        }
+    );
     match &report.last_run {
-        Some(r) => println!("last planning run: #{} at {} (now = {}), {} new", r.id, r.started_at, r.now, r.inserted),
+        Some(r) => println!(
+            "last planning run: #{} at {} (now = {}), {} new",
+            r.id, r.started_at, r.now, r.inserted
+        ),
         None => println!("last planning run: never — run `herald run`"),
     }
     match report.watermark {
@@ -465,7 +615,13 @@ async fn status(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn history(cli: &Cli, customer: &Option<String>, invoice: &Option<String>, limit: u32, json: bool) -> anyhow::Result<ExitCode> {
+async fn history(
+    cli: &Cli,
+    customer: &Option<String>,
+    invoice: &Option<String>,
+    limit: u32,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let app = open(cli).await?;
     let filter = HistoryFilter {
         customer: customer.as_deref().map(customer_arg).transpose()?,
@@ -473,7 +629,7 @@ async fn history(cli: &Cli, customer: &Option<String>, invoice: &Option<String>,
             .as_deref()
             .map(|s| InvoiceId::parse(s).map_err(|e| InputError(format!("invoice id {e}"))))
             .transpose()?,
-        limit: i64::from(limit),
+        limit,
     };
     let entries = app.store.history(&filter).await?;
     if json {
@@ -485,27 +641,47 @@ async fn history(cli: &Cli, customer: &Option<String>, invoice: &Option<String>,
     }
     for e in &entries {
         let n = &e.notification;
-        let status = herald_core::status::AggregateStatus::of(e.deliveries.iter().map(|d| d.state));
+        let status =
+            herald_core::status::AggregateStatus::of(e.deliveries.iter().map(|d| d.delivery.state));
         println!(
             "#{} {} {}{} fire {} — {}{}",
             n.id,
             n.rule_id,
             n.level.map(|l| format!("level {l} ")).unwrap_or_default(),
-            n.invoice_ids.join(","),
+            n.invoice_ids
+                .iter()
+                .map(|i| i.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
             n.fire_at,
             status,
-            n.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+            n.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
         );
-        for d in &e.deliveries {
+        for dh in &e.deliveries {
+            let d = &dh.delivery;
             println!(
                 "    delivery {} {} {} {}{}{}",
                 d.id,
-                d.channel,
+                d.channel.as_str(),
                 d.address,
                 d.state,
                 d.sent_at.map(|t| format!(" at {t}")).unwrap_or_default(),
-                d.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+                d.reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
             );
+            for a in &dh.attempts {
+                println!(
+                    "      attempt {} {}: {}",
+                    a.at,
+                    a.outcome.as_str(),
+                    a.detail
+                );
+            }
         }
         if let Some(next) = e.next_reminder_on {
             println!("    next reminder on {next}");
@@ -528,14 +704,26 @@ async fn preview(
     let today = planner::local_date(now, &app.config.tenant.time_zone.time_zone());
     let customer_id = customer_arg(customer)?;
     let Some(book) = jobs::book_for(&app, &customer_id).await? else {
-        return Err(InputError(format!("customer '{customer}' does not exist; import it first")).into());
+        return Err(InputError(format!(
+            "customer '{customer}' does not exist; import it first"
+        ))
+        .into());
     };
     let settings = jobs::settings(&app);
-    let (kind, template, level, audience, invoices) = if let Some(r) = app.config.rules.invoice.iter().find(|r| r.id == rule) {
+    let (kind, template, level, audience, invoices) = if let Some(r) =
+        app.config.rules.invoice.iter().find(|r| r.id == rule)
+    {
         let chosen = match invoice {
-            Some(id) => book.invoices.iter().find(|v| v.invoice.id.as_str() == id).cloned().ok_or_else(|| {
-                InputError(format!("invoice '{id}' is not an invoice of customer '{customer}'"))
-            })?,
+            Some(id) => book
+                .invoices
+                .iter()
+                .find(|v| v.invoice.id.as_str() == id)
+                .cloned()
+                .ok_or_else(|| {
+                    InputError(format!(
+                        "invoice '{id}' is not an invoice of customer '{customer}'"
+                    ))
+                })?,
             None => book
                 .invoices
                 .iter()
@@ -543,9 +731,19 @@ async fn preview(
                 .max_by_key(|v| v.invoice.issue_date)
                 .or_else(|| book.invoices.iter().max_by_key(|v| v.invoice.issue_date))
                 .cloned()
-                .ok_or_else(|| InputError(format!("customer '{customer}' has no invoices to preview with")))?,
+                .ok_or_else(|| {
+                    InputError(format!(
+                        "customer '{customer}' has no invoices to preview with"
+                    ))
+                })?,
         };
-        (NoticeKind::Invoice, r.template.clone(), None, r.audience.clone(), vec![chosen])
+        (
+            NoticeKind::Invoice,
+            r.template.clone(),
+            None,
+            r.audience.clone(),
+            vec![chosen],
+        )
     } else if let Some(d) = app.config.rules.dunning.iter().find(|d| d.id == rule) {
         let overdue: Vec<_> = book
             .invoices
@@ -556,16 +754,30 @@ async fn preview(
         if overdue.is_empty() {
             return Err(InputError(format!("customer '{customer}' has no overdue invoice on {today}; a dunning letter would list nothing")).into());
         }
-        let max_days = overdue.iter().map(|v| planner::days_between(v.invoice.due_date, today)).max().unwrap_or(0);
+        let max_days = overdue
+            .iter()
+            .map(|v| planner::days_between(v.invoice.due_date, today))
+            .max()
+            .unwrap_or(0);
         let lvl = d
             .levels
             .iter()
             .rev()
             .find(|l| i64::from(l.after_days) <= max_days)
             .unwrap_or(&d.levels[0]);
-        (NoticeKind::Dunning, lvl.template.clone(), Some(lvl.level), d.audience.clone(), overdue)
+        (
+            NoticeKind::Dunning,
+            lvl.template.clone(),
+            Some(lvl.level),
+            d.audience.clone(),
+            overdue,
+        )
     } else {
-        return Err(InputError(format!("there is no rule '{rule}' in {}", app.config.path.display())).into());
+        return Err(InputError(format!(
+            "there is no rule '{rule}' in {}",
+            app.config.path.display()
+        ))
+        .into());
     };
     let deliveries = planner::recipients(&audience, &book, &settings);
     let locale = match locale {
@@ -574,14 +786,46 @@ async fn preview(
     };
     let recipient = deliveries
         .first()
-        .map(|d| RecipientInfo { name: d.name.clone(), address: d.address.clone() })
-        .unwrap_or(RecipientInfo { name: String::new(), address: "(nobody)".into() });
-    let ctx = jobs::context_for(&app, rule, &template, kind, level, &book.customer, recipient, locale, &invoices, now);
-    let r = app.templates.render(&template, locale, app.config.tenant.locale, &ctx)?;
-    let to: Vec<String> = deliveries.iter().map(|d| format!("{} <{}> ({})", d.name, d.address, d.channel.as_str())).collect();
+        .map(|d| RecipientInfo {
+            name: d.name.clone(),
+            address: d.address.clone(),
+        })
+        .unwrap_or(RecipientInfo {
+            name: String::new(),
+            address: "(nobody)".into(),
+        });
+    let notice = jobs::Notice {
+        rule,
+        template: &template,
+        kind,
+        level,
+    };
+    let ctx = jobs::context_for(
+        &app,
+        &notice,
+        &book.customer,
+        recipient,
+        locale,
+        &invoices,
+        now,
+    );
+    let r = app
+        .templates
+        .render(&template, locale, app.config.tenant.locale, &ctx)?;
+    let to: Vec<String> = deliveries
+        .iter()
+        .map(|d| format!("{} <{}> ({})", d.name, d.address, d.channel.as_str()))
+        .collect();
     println!("rule:      {rule}");
     println!("template:  {template} ({})", r.locale);
-    println!("to:        {}", if to.is_empty() { "nobody: no contact can be reached".into() } else { to.join(", ") });
+    println!(
+        "to:        {}",
+        if to.is_empty() {
+            "nobody: no contact can be reached".into()
+        } else {
+            to.join(", ")
+        }
+    );
     println!("subject:   {}", r.subject);
     println!("---");
     println!("{}", r.text);
@@ -607,11 +851,16 @@ async fn resend(
     let app = open(cli).await?;
     let now = now_for(&app, time)?;
     if app.store.notification(id).await?.is_none() {
-        return Err(InputError(format!("there is no notification #{id}; `herald history --customer ID` lists them")).into());
+        return Err(InputError(format!(
+            "there is no notification #{id}; `herald history --customer ID` lists them"
+        ))
+        .into());
     }
     let to = match to {
         Some(a) => Some((
-            herald_core::EmailAddress::parse(a).map_err(|e| InputError(format!("--to: {e}")))?.to_string(),
+            herald_core::EmailAddress::parse(a)
+                .map_err(|e| InputError(format!("--to: {e}")))?
+                .to_string(),
             String::new(),
         )),
         None => None,
@@ -619,9 +868,15 @@ async fn resend(
     if let Some(t) = template
         && !app.templates.has(t)
     {
-        bail!(InputError(format!("there is no template '{t}'; templates: {}", app.templates.names().join(", "))));
+        bail!(InputError(format!(
+            "there is no template '{t}'; templates: {}",
+            app.templates.names().join(", ")
+        )));
     }
-    let delivery = app.store.resend(id, to, template.map(str::to_owned), actor, now).await?;
+    let delivery = app
+        .store
+        .resend(id, to, template.map(str::to_owned), actor, now)
+        .await?;
     println!("notification #{id}: new delivery {delivery} queued (audit-logged as {actor})");
     print_send(&jobs::send(&app, now).await?, &app);
     Ok(ExitCode::SUCCESS)

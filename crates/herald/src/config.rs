@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use herald_core::records::TimeZoneName;
 use herald_core::rules::{
-    Audience, ChannelKind, Condition, DunningLevel, DunningRule, InvoiceRule, InvoiceTrigger, RecipientSpec, Rules,
-    Scope,
+    Audience, ChannelKind, Condition, DunningLevel, DunningRule, InvoiceRule, InvoiceTrigger,
+    RecipientSpec, Rules, Scope,
 };
 use herald_core::values::{CustomerId, EmailAddress, Locale};
 use jiff::civil::Time;
@@ -20,14 +20,28 @@ use serde::Deserialize;
 /// A config problem, with where it is and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}. Create one with `herald init`, or point --config / HERALD_CONFIG at it.")]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error(
+        "cannot read {path}: {source}. Create one with `herald init`, or point --config / HERALD_CONFIG at it."
+    )]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}: {key}: {message}")]
-    Invalid { path: PathBuf, line: usize, key: String, message: String },
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
     #[error("environment variable {var}: {message}")]
     Env { var: String, message: String },
     #[error("{path}: {key}: {message}")]
-    Rule { path: PathBuf, key: String, message: String },
+    Rule {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -90,7 +104,9 @@ pub struct RawTemplates {
 }
 impl Default for RawTemplates {
     fn default() -> Self {
-        Self { dir: default_templates() }
+        Self {
+            dir: default_templates(),
+        }
     }
 }
 fn default_templates() -> String {
@@ -120,7 +136,13 @@ pub struct RawEmailChannel {
 }
 impl Default for RawEmailChannel {
     fn default() -> Self {
-        Self { kind: default_file(), dir: default_outbox(), from: default_from(), from_name: None, reply_to: None }
+        Self {
+            kind: default_file(),
+            dir: default_outbox(),
+            from: default_from(),
+            from_name: None,
+            reply_to: None,
+        }
     }
 }
 
@@ -135,7 +157,11 @@ pub struct RawSmsChannel {
 }
 impl Default for RawSmsChannel {
     fn default() -> Self {
-        Self { kind: default_file(), dir: default_outbox(), sender: None }
+        Self {
+            kind: default_file(),
+            dir: default_outbox(),
+            sender: None,
+        }
     }
 }
 fn default_file() -> String {
@@ -167,7 +193,11 @@ pub struct RawDispatch {
 }
 impl Default for RawDispatch {
     fn default() -> Self {
-        Self { max_attempts: default_attempts(), retry_after: default_backoff(), batch: default_batch() }
+        Self {
+            max_attempts: default_attempts(),
+            retry_after: default_backoff(),
+            batch: default_batch(),
+        }
     }
 }
 fn default_attempts() -> u32 {
@@ -289,7 +319,11 @@ pub struct Config {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
 }
 
 /// Parses TOML text strictly into `T`, reporting the key path and the line.
@@ -306,7 +340,11 @@ fn parse_strict<T: for<'de> Deserialize<'de>>(text: &str, path: &Path) -> Result
         ConfigError::Invalid {
             path: path.to_owned(),
             line: inner.span().map_or(1, |s| line_of(text, s.start)),
-            key: if key == "." { "(top level)".into() } else { key },
+            key: if key == "." {
+                "(top level)".into()
+            } else {
+                key
+            },
             message: inner.message().replace('`', "'"),
         }
     })
@@ -314,10 +352,15 @@ fn parse_strict<T: for<'de> Deserialize<'de>>(text: &str, path: &Path) -> Result
 
 /// Applies `HERALD_A__B__C=value` overrides onto the parsed TOML table. Values are
 /// read as TOML when they parse as such (`false`, `3`, `["a"]`), else as strings.
-fn apply_env(table: &mut toml::Table, vars: &BTreeMap<String, String>) -> Result<Vec<String>, ConfigError> {
+fn apply_env(
+    table: &mut toml::Table,
+    vars: &BTreeMap<String, String>,
+) -> Result<Vec<String>, ConfigError> {
     let mut applied = Vec::new();
     for (var, raw) in vars {
-        let Some(rest) = var.strip_prefix("HERALD_") else { continue };
+        let Some(rest) = var.strip_prefix("HERALD_") else {
+            continue;
+        };
         if !rest.contains("__") && matches!(rest, "CONFIG" | "LOG" | "NOW") {
             continue; // the binary's own variables, not config keys
         }
@@ -329,7 +372,10 @@ fn apply_env(table: &mut toml::Table, vars: &BTreeMap<String, String>) -> Result
             .ok()
             .and_then(|mut t| t.remove("v"))
             .unwrap_or_else(|| toml::Value::String(raw.clone()));
-        set_path(table, &segments, value).map_err(|message| ConfigError::Env { var: var.clone(), message })?;
+        set_path(table, &segments, value).map_err(|message| ConfigError::Env {
+            var: var.clone(),
+            message,
+        })?;
         applied.push(var.clone());
     }
     Ok(applied)
@@ -341,16 +387,25 @@ fn set_path(table: &mut toml::Table, segs: &[String], value: toml::Value) -> Res
         table.insert(first.clone(), value);
         return Ok(());
     }
-    let entry = table.entry(first.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let entry = table
+        .entry(first.clone())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
     set_value_path(entry, rest, value, first)
 }
 
-fn set_value_path(v: &mut toml::Value, segs: &[String], value: toml::Value, at: &str) -> Result<(), String> {
+fn set_value_path(
+    v: &mut toml::Value,
+    segs: &[String],
+    value: toml::Value,
+    at: &str,
+) -> Result<(), String> {
     match v {
         toml::Value::Table(t) => set_path(t, segs, value),
         toml::Value::Array(a) => {
             let (idx, rest) = segs.split_first().ok_or("empty key")?;
-            let i: usize = idx.parse().map_err(|_| format!("'{at}' is a list: the next part must be an index, not '{idx}'"))?;
+            let i: usize = idx.parse().map_err(|_| {
+                format!("'{at}' is a list: the next part must be an index, not '{idx}'")
+            })?;
             let len = a.len();
             let item = a
                 .get_mut(i)
@@ -362,19 +417,33 @@ fn set_value_path(v: &mut toml::Value, segs: &[String], value: toml::Value, at: 
                 set_value_path(item, rest, value, idx)
             }
         }
-        _ => Err(format!("'{at}' is a single value, it has no '{}'", segs.join("."))),
+        _ => Err(format!(
+            "'{at}' is a single value, it has no '{}'",
+            segs.join(".")
+        )),
     }
 }
 
 fn parse_days(s: &str, key: &str, path: &Path) -> Result<u32, ConfigError> {
-    let bad = |m: String| ConfigError::Rule { path: path.to_owned(), key: key.to_owned(), message: m };
-    let span: jiff::Span = s
-        .trim()
-        .parse()
-        .map_err(|e| bad(format!("'{s}' is not a duration like \"3d\" or \"14 days\": {e}")))?;
-    if span.get_hours() != 0 || span.get_minutes() != 0 || span.get_seconds() != 0 || span.get_months() != 0 || span.get_years() != 0
+    let bad = |m: String| ConfigError::Rule {
+        path: path.to_owned(),
+        key: key.to_owned(),
+        message: m,
+    };
+    let span: jiff::Span = s.trim().parse().map_err(|e| {
+        bad(format!(
+            "'{s}' is not a duration like \"3d\" or \"14 days\": {e}"
+        ))
+    })?;
+    if span.get_hours() != 0
+        || span.get_minutes() != 0
+        || span.get_seconds() != 0
+        || span.get_months() != 0
+        || span.get_years() != 0
     {
-        return Err(bad(format!("'{s}': this setting counts whole days; write it as e.g. \"3d\"")));
+        return Err(bad(format!(
+            "'{s}': this setting counts whole days; write it as e.g. \"3d\""
+        )));
     }
     let days = i64::from(span.get_days()) + i64::from(span.get_weeks()) * 7;
     u32::try_from(days).map_err(|_| bad(format!("'{s}' must not be negative")))
@@ -384,11 +453,18 @@ impl Config {
     /// Reads and validates the config at `path`, then applies `HERALD_…` overrides
     /// from `env`.
     pub fn load(path: &Path, env: &BTreeMap<String, String>) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::from_text(&text, path, env)
     }
 
-    pub fn from_text(text: &str, path: &Path, env: &BTreeMap<String, String>) -> Result<Config, ConfigError> {
+    pub fn from_text(
+        text: &str,
+        path: &Path,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Config, ConfigError> {
         // First pass on the text itself, so problems carry line numbers.
         let _: RawConfig = parse_strict(text, path)?;
         let mut table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Invalid {
@@ -401,9 +477,11 @@ impl Config {
         let raw: RawConfig = if applied.is_empty() {
             parse_strict(text, path)?
         } else {
-            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Env {
-                var: applied.join(", "),
-                message: format!("{}: {}", e.path(), e.inner()),
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                ConfigError::Env {
+                    var: applied.join(", "),
+                    message: format!("{}: {}", e.path(), e.inner()),
+                }
             })?
         };
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -411,13 +489,22 @@ impl Config {
     }
 
     fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, ConfigError> {
-        let bad = |key: &str, message: String| ConfigError::Rule { path: path.to_owned(), key: key.to_owned(), message };
+        let bad = |key: &str, message: String| ConfigError::Rule {
+            path: path.to_owned(),
+            key: key.to_owned(),
+            message,
+        };
         let resolve = |p: &str| {
             let p = Path::new(p);
-            if p.is_absolute() { p.to_owned() } else { base.join(p) }
+            if p.is_absolute() {
+                p.to_owned()
+            } else {
+                base.join(p)
+            }
         };
         let tenant = Tenant {
-            time_zone: TimeZoneName::parse(&raw.tenant.time_zone).map_err(|e| bad("tenant.time_zone", e.0))?,
+            time_zone: TimeZoneName::parse(&raw.tenant.time_zone)
+                .map_err(|e| bad("tenant.time_zone", e.0))?,
             locale: Locale::parse(&raw.tenant.locale).map_err(|e| bad("tenant.locale", e.0))?,
             name: raw.tenant.name,
             email: raw.tenant.email,
@@ -430,17 +517,27 @@ impl Config {
             None if raw.store.url.contains("://") => {
                 return Err(bad(
                     "store.url",
-                    format!("'{}' is not supported yet: use sqlite://PATH (PostgreSQL comes later)", raw.store.url),
+                    format!(
+                        "'{}' is not supported yet: use sqlite://PATH (PostgreSQL comes later)",
+                        raw.store.url
+                    ),
                 ));
             }
             None => format!("sqlite://{}", resolve(&raw.store.url).display()),
         };
-        for (key, kind) in [("channels.email.kind", &raw.channels.email.kind), ("channels.sms.kind", &raw.channels.sms.kind)] {
+        for (key, kind) in [
+            ("channels.email.kind", &raw.channels.email.kind),
+            ("channels.sms.kind", &raw.channels.sms.kind),
+        ] {
             if kind != "file" {
-                return Err(bad(key, format!("'{kind}' is not a channel kind this version has: use \"file\"")));
+                return Err(bad(
+                    key,
+                    format!("'{kind}' is not a channel kind this version has: use \"file\""),
+                ));
             }
         }
-        let from = EmailAddress::parse(&raw.channels.email.from).map_err(|e| bad("channels.email.from", e.0))?;
+        let from = EmailAddress::parse(&raw.channels.email.from)
+            .map_err(|e| bad("channels.email.from", e.0))?;
         let reply_to = raw
             .channels
             .email
@@ -453,15 +550,25 @@ impl Config {
             .pilot
             .customers
             .iter()
-            .map(|c| CustomerId::parse(c).map_err(|e| bad("pilot.customers", format!("'{c}' {}", e.0))))
+            .map(|c| {
+                CustomerId::parse(c).map_err(|e| bad("pilot.customers", format!("'{c}' {}", e.0)))
+            })
             .collect::<Result<Vec<_>, _>>()?;
-        let retry: jiff::Span = raw
-            .dispatch
-            .retry_after
-            .parse()
-            .map_err(|e| bad("dispatch.retry_after", format!("'{}' is not a duration like \"1m\": {e}", raw.dispatch.retry_after)))?;
-        let retry_after = jiff::SignedDuration::try_from(retry)
-            .map_err(|e| bad("dispatch.retry_after", format!("use hours, minutes or seconds: {e}")))?;
+        let retry: jiff::Span = raw.dispatch.retry_after.parse().map_err(|e| {
+            bad(
+                "dispatch.retry_after",
+                format!(
+                    "'{}' is not a duration like \"1m\": {e}",
+                    raw.dispatch.retry_after
+                ),
+            )
+        })?;
+        let retry_after = jiff::SignedDuration::try_from(retry).map_err(|e| {
+            bad(
+                "dispatch.retry_after",
+                format!("use hours, minutes or seconds: {e}"),
+            )
+        })?;
         if raw.dispatch.max_attempts == 0 {
             return Err(bad("dispatch.max_attempts", "must be at least 1".into()));
         }
@@ -471,10 +578,21 @@ impl Config {
         for (i, r) in raw.rules.into_iter().enumerate() {
             let key = |k: &str| format!("rules[{i}].{k}");
             if !seen.insert(r.id.clone()) {
-                return Err(bad(&key("id"), format!("'{}' is used by two rules; rule ids must be unique", r.id)));
+                return Err(bad(
+                    &key("id"),
+                    format!("'{}' is used by two rules; rule ids must be unique", r.id),
+                ));
             }
-            if r.id.is_empty() || !r.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                return Err(bad(&key("id"), format!("'{}': use letters, digits, '-' and '_' only", r.id)));
+            if r.id.is_empty()
+                || !r
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(bad(
+                    &key("id"),
+                    format!("'{}': use letters, digits, '-' and '_' only", r.id),
+                ));
             }
             let audience = Audience {
                 to: r
@@ -488,7 +606,10 @@ impl Config {
                     .map(|c| match c.as_str() {
                         "email" => Ok(ChannelKind::Email),
                         "sms" => Ok(ChannelKind::Sms),
-                        other => Err(bad(&key("channels"), format!("'{other}' is not a channel: use \"email\" or \"sms\""))),
+                        other => Err(bad(
+                            &key("channels"),
+                            format!("'{other}' is not a channel: use \"email\" or \"sms\""),
+                        )),
                     })
                     .collect::<Result<_, _>>()?,
                 scope: Scope {
@@ -497,10 +618,17 @@ impl Config {
                         .scope
                         .customers
                         .iter()
-                        .map(|c| CustomerId::parse(c).map_err(|e| bad(&key("scope.customers"), e.0)))
+                        .map(|c| {
+                            CustomerId::parse(c).map_err(|e| bad(&key("scope.customers"), e.0))
+                        })
                         .collect::<Result<_, _>>()?,
                 },
-                at: r.at.parse::<Time>().map_err(|e| bad(&key("at"), format!("'{}' is not a time like \"08:00\": {e}", r.at)))?,
+                at: r.at.parse::<Time>().map_err(|e| {
+                    bad(
+                        &key("at"),
+                        format!("'{}' is not a time like \"08:00\": {e}", r.at),
+                    )
+                })?,
             };
             if audience.channels.is_empty() {
                 return Err(bad(&key("channels"), "name at least one channel".into()));
@@ -509,7 +637,10 @@ impl Config {
                 None | Some("always") => None,
                 Some("unpaid") => Some(Condition::Unpaid),
                 Some(other) => {
-                    return Err(bad(&key("when"), format!("'{other}' is not a condition: use \"unpaid\" or \"always\"")));
+                    return Err(bad(
+                        &key("when"),
+                        format!("'{other}' is not a condition: use \"unpaid\" or \"always\""),
+                    ));
                 }
             };
             let trigger = match &r.on {
@@ -517,24 +648,47 @@ impl Config {
                 RawTrigger::Named(n) => {
                     return Err(bad(
                         &key("on"),
-                        format!("'{n}' is not a trigger: use \"invoice.issued\", {{ before|after = \"invoice.due_date\", offset = \"3d\" }} or {{ dunning = \"invoice.due_date\" }}"),
+                        format!(
+                            "'{n}' is not a trigger: use \"invoice.issued\", {{ before|after = \"invoice.due_date\", offset = \"3d\" }} or {{ dunning = \"invoice.due_date\" }}"
+                        ),
                     ));
                 }
                 RawTrigger::Table(t) => match (&t.before, &t.after, &t.dunning) {
                     (Some(anchor), None, None) | (None, Some(anchor), None) => {
                         if anchor != "invoice.due_date" {
-                            return Err(bad(&key("on"), format!("'{anchor}': the date a rule can count from is \"invoice.due_date\"")));
+                            return Err(bad(
+                                &key("on"),
+                                format!(
+                                    "'{anchor}': the date a rule can count from is \"invoice.due_date\""
+                                ),
+                            ));
                         }
-                        let days = parse_days(t.offset.as_deref().unwrap_or("0d"), &key("on.offset"), path)? as i32;
-                        Some(InvoiceTrigger::DueDate { offset_days: if t.before.is_some() { -days } else { days } })
+                        let days = parse_days(
+                            t.offset.as_deref().unwrap_or("0d"),
+                            &key("on.offset"),
+                            path,
+                        )? as i32;
+                        Some(InvoiceTrigger::DueDate {
+                            offset_days: if t.before.is_some() { -days } else { days },
+                        })
                     }
                     (None, None, Some(anchor)) => {
                         if anchor != "invoice.due_date" {
-                            return Err(bad(&key("on"), format!("'{anchor}': a dunning ladder counts from \"invoice.due_date\"")));
+                            return Err(bad(
+                                &key("on"),
+                                format!(
+                                    "'{anchor}': a dunning ladder counts from \"invoice.due_date\""
+                                ),
+                            ));
                         }
                         None
                     }
-                    _ => return Err(bad(&key("on"), "give exactly one of before, after or dunning".into())),
+                    _ => {
+                        return Err(bad(
+                            &key("on"),
+                            "give exactly one of before, after or dunning".into(),
+                        ));
+                    }
                 },
             };
             match trigger {
@@ -565,7 +719,10 @@ impl Config {
                 }
                 None => {
                     if r.levels.is_empty() {
-                        return Err(bad(&key("levels"), "a dunning rule needs at least one level".into()));
+                        return Err(bad(
+                            &key("levels"),
+                            "a dunning rule needs at least one level".into(),
+                        ));
                     }
                     let mut levels = Vec::new();
                     let last = r.levels.len() - 1;
@@ -574,19 +731,33 @@ impl Config {
                         let lk = format!("rules[{i}].levels[{j}]");
                         let after_days = parse_days(&l.after, &format!("{lk}.after"), path)?;
                         if prev.is_some_and(|p| after_days <= p) {
-                            return Err(bad(&format!("{lk}.after"), "levels must come later one after another".into()));
+                            return Err(bad(
+                                &format!("{lk}.after"),
+                                "levels must come later one after another".into(),
+                            ));
                         }
                         prev = Some(after_days);
                         if l.repeat > 0 && j != last {
-                            return Err(bad(&format!("{lk}.repeat"), "only the last level repeats".into()));
+                            return Err(bad(
+                                &format!("{lk}.repeat"),
+                                "only the last level repeats".into(),
+                            ));
                         }
                         let interval_days = match (&l.interval, l.repeat) {
                             (Some(iv), _) => parse_days(iv, &format!("{lk}.interval"), path)?,
                             (None, 0) => 0,
-                            (None, _) => return Err(bad(&format!("{lk}.interval"), "a repeated level needs an interval, e.g. \"14d\"".into())),
+                            (None, _) => {
+                                return Err(bad(
+                                    &format!("{lk}.interval"),
+                                    "a repeated level needs an interval, e.g. \"14d\"".into(),
+                                ));
+                            }
                         };
                         if l.repeat > 0 && interval_days == 0 {
-                            return Err(bad(&format!("{lk}.interval"), "must be at least one day".into()));
+                            return Err(bad(
+                                &format!("{lk}.interval"),
+                                "must be at least one day".into(),
+                            ));
                         }
                         levels.push(DunningLevel {
                             level: j as u32 + 1,
@@ -597,7 +768,12 @@ impl Config {
                             interval_days,
                         });
                     }
-                    rules.dunning.push(DunningRule { id: r.id, enabled: r.enabled, levels, audience });
+                    rules.dunning.push(DunningRule {
+                        id: r.id,
+                        enabled: r.enabled,
+                        levels,
+                        audience,
+                    });
                 }
             }
         }
@@ -636,15 +812,22 @@ impl Config {
     }
 
     pub fn rule_exists(&self, id: &str) -> bool {
-        self.rules.invoice.iter().any(|r| r.id == id) || self.rules.dunning.iter().any(|r| r.id == id)
+        self.rules.invoice.iter().any(|r| r.id == id)
+            || self.rules.dunning.iter().any(|r| r.id == id)
     }
 }
 
 fn parse_recipient(s: &str) -> Result<RecipientSpec, String> {
     match s.split_once(':') {
-        Some(("customer", role)) if !role.is_empty() => Ok(RecipientSpec::CustomerRole(role.to_owned())),
-        Some(("address", a)) => EmailAddress::parse(a).map(RecipientSpec::Address).map_err(|e| e.0),
-        _ => Err(format!("'{s}' is not a recipient: use \"customer:ROLE\" (e.g. customer:billing) or \"address:EMAIL\"")),
+        Some(("customer", role)) if !role.is_empty() => {
+            Ok(RecipientSpec::CustomerRole(role.to_owned()))
+        }
+        Some(("address", a)) => EmailAddress::parse(a)
+            .map(RecipientSpec::Address)
+            .map_err(|e| e.0),
+        _ => Err(format!(
+            "'{s}' is not a recipient: use \"customer:ROLE\" (e.g. customer:billing) or \"address:EMAIL\""
+        )),
     }
 }
 

@@ -30,7 +30,9 @@ fn fresh_dir(dir: &Path) -> anyhow::Result<()> {
     if dir.exists() {
         let cfg = dir.join("herald.toml");
         let is_demo = std::fs::read_to_string(&cfg).is_ok_and(|s| s.starts_with(MARKER));
-        let empty = std::fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false);
+        let empty = std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
         if !is_demo && !empty {
             bail!(crate::cli::InputError(format!(
                 "{} exists and is not a herald demo workspace; choose another --dir",
@@ -38,7 +40,8 @@ fn fresh_dir(dir: &Path) -> anyhow::Result<()> {
             )));
         }
         if is_demo {
-            std::fs::remove_dir_all(dir).with_context(|| format!("removing the old demo in {}", dir.display()))?;
+            std::fs::remove_dir_all(dir)
+                .with_context(|| format!("removing the old demo in {}", dir.display()))?;
         }
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
@@ -98,7 +101,15 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
             app.store.upsert_payments(&pay).await?;
         }
         let now = parse_now(&today.to_string(), &tz).map_err(anyhow::Error::msg)?;
-        jobs::plan(&app, now, &PlanOptions { dry_run: false, only_customer: None }).await?;
+        jobs::plan(
+            &app,
+            now,
+            &PlanOptions {
+                dry_run: false,
+                only_customer: None,
+            },
+        )
+        .await?;
         let s = jobs::send(&app, now).await?;
         totals.sent += s.sent;
         totals.cancelled += s.cancelled;
@@ -108,12 +119,23 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
     // A second pass over the last day: a re-run must change nothing.
     let last = start.saturating_add(i64::from(days.saturating_sub(1)).days());
     let now = parse_now(&last.to_string(), &tz).map_err(anyhow::Error::msg)?;
-    let again = jobs::plan(&app, now, &PlanOptions { dry_run: false, only_customer: None }).await?;
+    let again = jobs::plan(
+        &app,
+        now,
+        &PlanOptions {
+            dry_run: false,
+            only_customer: None,
+        },
+    )
+    .await?;
     let again_sent = jobs::send(&app, now).await?;
 
     let status = app.store.status().await?;
     println!();
-    println!("{:<14} {:>8} {:>8} {:>10} {:>10} {:>8} {:>8}", "rule", "notices", "sent", "n/a", "cancelled", "failed", "pending");
+    println!(
+        "{:<14} {:>8} {:>8} {:>10} {:>10} {:>8} {:>8}",
+        "rule", "notices", "sent", "n/a", "cancelled", "failed", "pending"
+    );
     let cols = ["sent", "not_applicable", "cancelled", "failed", "pending"];
     for (rule, states) in &status.by_rule {
         let get = |k: &str| states.get(k).copied().unwrap_or(0);
@@ -139,8 +161,15 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
         again.inserted, again_sent.sent
     );
     println!();
-    println!("E-mails (.eml, open them in any mail client): {}", app.config.outbox_dir.join("email").display());
+    println!(
+        "E-mails (.eml, open them in any mail client): {}",
+        app.config.outbox_dir.join("email").display()
+    );
     println!("Workspace: {}  — try:", dir.display());
-    println!("  cd {} && herald status && herald history --customer {}", dir.display(), data.customers[0].id);
+    println!(
+        "  cd {} && herald status && herald history --customer {}",
+        dir.display(),
+        data.customers[0].id
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -2,10 +2,13 @@
 //! Both are safe to run any number of times, on any schedule, concurrently.
 
 use anyhow::Context as _;
-use herald_channels::{Attachment, EmailMessage, Mailbox, Outcome, SmsMessage, load_attachment, message_id_for};
+use herald_channels::{
+    Attachment, EmailMessage, Mailbox, Outcome, SmsMessage, load_attachment, message_id_for,
+};
 use herald_core::message::{CustomerInfo, InvoiceLine, MessageContext, RecipientInfo, TenantInfo};
 use herald_core::planner::{
-    self, CustomerBook, InvoiceView, NoticeKind, PlanSettings, PlannedNotification, Verdict, Window, local_date,
+    self, CustomerBook, InvoiceView, NoticeKind, PlanSettings, PlannedNotification, Verdict,
+    Window, local_date,
 };
 use herald_core::rules::{ChannelKind, Condition};
 use herald_core::values::{CustomerId, Locale, Totals};
@@ -36,7 +39,10 @@ pub struct PlanOptions {
 }
 
 pub fn settings(app: &App) -> PlanSettings {
-    PlanSettings { time_zone: app.config.tenant.time_zone.time_zone(), default_locale: app.config.tenant.locale }
+    PlanSettings {
+        time_zone: app.config.tenant.time_zone.time_zone(),
+        default_locale: app.config.tenant.locale,
+    }
 }
 
 /// What the store must look at for the window: triggers whose date falls in it
@@ -46,7 +52,10 @@ fn candidate_query(app: &App, window: Window, since_seq: i64) -> CandidateQuery 
     let tz = app.config.tenant.time_zone.time_zone();
     let today = local_date(window.until, &tz);
     // One day of slack on each side: the planner decides exactly, the store only narrows.
-    let from = window.after.map(|a| local_date(a, &tz).saturating_sub(1.day())).unwrap_or(jiff::civil::Date::MIN);
+    let from = window
+        .after
+        .map(|a| local_date(a, &tz).saturating_sub(1.day()))
+        .unwrap_or(jiff::civil::Date::MIN);
     let to = today.saturating_add(1.day());
     let mut q = CandidateQuery {
         since_seq,
@@ -60,11 +69,20 @@ fn candidate_query(app: &App, window: Window, since_seq: i64) -> CandidateQuery 
             herald_core::rules::InvoiceTrigger::Issued => q.issue_dates = Some((from, to)),
             herald_core::rules::InvoiceTrigger::DueDate { offset_days } => {
                 let shift = i64::from(-offset_days).days();
-                q.due_dates.push((from.saturating_add(shift), to.saturating_add(shift)));
+                q.due_dates
+                    .push((from.saturating_add(shift), to.saturating_add(shift)));
             }
         }
     }
-    if let Some(min_after) = app.config.rules.dunning.iter().filter(|d| d.enabled).map(|d| d.first_after_days()).min() {
+    if let Some(min_after) = app
+        .config
+        .rules
+        .dunning
+        .iter()
+        .filter(|d| d.enabled)
+        .map(|d| d.first_after_days())
+        .min()
+    {
         q.dunning_due_on_or_before = Some(today.saturating_sub(i64::from(min_after).days()));
     }
     q
@@ -74,7 +92,10 @@ fn candidate_query(app: &App, window: Window, since_seq: i64) -> CandidateQuery 
 /// chunks so memory stays flat; each chunk is recorded in one transaction.
 pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Result<PlanReport> {
     let state = app.store.planner_state().await?;
-    let window = Window { after: state.watermark.filter(|w| *w < now), until: now };
+    let window = Window {
+        after: state.watermark.filter(|w| *w < now),
+        until: now,
+    };
     let q = candidate_query(app, window, state.last_seq);
     let settings = settings(app);
     let mut customers = app.store.candidate_customers(&q).await?;
@@ -87,12 +108,22 @@ pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Resu
         customers: customers.len(),
         ..Default::default()
     };
-    let run_id = if opts.dry_run { None } else { Some(app.store.begin_run(now, window, state.last_seq, state.max_seq).await?) };
+    let run_id = if opts.dry_run {
+        None
+    } else {
+        Some(
+            app.store
+                .begin_run(now, window, state.last_seq, state.max_seq)
+                .await?,
+        )
+    };
     report.run_id = run_id;
     for chunk in customers.chunks(1000) {
         let books = app.store.load_books(chunk, &q).await?;
-        let notes: Vec<PlannedNotification> =
-            books.iter().flat_map(|b| planner::plan_customer(&app.config.rules, &settings, window, b)).collect();
+        let notes: Vec<PlannedNotification> = books
+            .iter()
+            .flat_map(|b| planner::plan_customer(&app.config.rules, &settings, window, b))
+            .collect();
         report.planned += notes.len();
         match run_id {
             Some(id) => {
@@ -118,16 +149,20 @@ pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Resu
         // A run limited to one customer must not advance the watermark: the others
         // have not been looked at.
         let advance = opts.only_customer.is_none().then_some(now);
-        let last_seq = if opts.only_customer.is_none() { state.max_seq } else { state.last_seq };
+        let last_seq = if opts.only_customer.is_none() {
+            state.max_seq
+        } else {
+            state.last_seq
+        };
         app.store
             .finish_run(
                 id,
                 now,
                 RunStats {
-                    books: report.customers as i64,
-                    planned: report.planned as i64,
-                    inserted: report.inserted as i64,
-                    existing: report.existing as i64,
+                    books: report.customers as u64,
+                    planned: report.planned as u64,
+                    inserted: report.inserted,
+                    existing: report.existing,
                 },
                 advance,
                 last_seq,
@@ -136,6 +171,9 @@ pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Resu
     }
     Ok(report)
 }
+
+/// How a delivery held by pilot mode is marked; also how the hold is found again.
+const PILOT_REASON_PREFIX: &str = "pilot:";
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct SendReport {
@@ -153,13 +191,17 @@ pub async fn send(app: &App, now: Timestamp) -> anyhow::Result<SendReport> {
     let holder = format!("herald-{}", std::process::id());
     let pilot = (!app.config.pilot.is_empty()).then(|| app.config.pilot.clone());
     let ids: Vec<String> = app.config.pilot.iter().map(|c| c.to_string()).collect();
-    report.held_for_pilot = app
-        .store
-        .hold_reason(
-            &app.config.pilot,
-            &format!("pilot: only customers {} receive messages until pilot mode ends", ids.join(", ")),
-        )
-        .await?;
+    if app.config.pilot.is_empty() {
+        app.store.clear_hold(PILOT_REASON_PREFIX).await?;
+    } else {
+        report.held_for_pilot = app
+            .store
+            .hold_reason(
+                &app.config.pilot,
+                &format!("{PILOT_REASON_PREFIX} only customers {} receive messages until pilot mode ends", ids.join(", ")),
+            )
+            .await?;
+    }
     loop {
         let leased = app
             .store
@@ -182,7 +224,9 @@ pub async fn send(app: &App, now: Timestamp) -> anyhow::Result<SendReport> {
                 AttemptOutcome::Failed { .. } => report.failed += 1,
                 AttemptOutcome::Cancelled { .. } => report.cancelled += 1,
             }
-            app.store.record_outcome(d.delivery.id, &holder, now, &outcome).await?;
+            app.store
+                .record_outcome(d.delivery.id, &holder, now, &outcome)
+                .await?;
         }
         // Retries scheduled for later than `now` are not taken again in this run.
     }
@@ -205,17 +249,27 @@ fn condition_of(app: &App, rule_id: &str, kind: NoticeKind) -> Condition {
 
 fn tenant_info(app: &App) -> TenantInfo {
     let t = &app.config.tenant;
-    TenantInfo { name: t.name.clone(), email: t.email.clone(), phone: t.phone.clone(), bank_account: t.bank_account.clone() }
+    TenantInfo {
+        name: t.name.clone(),
+        email: t.email.clone(),
+        phone: t.phone.clone(),
+        bank_account: t.bank_account.clone(),
+    }
+}
+
+/// Which message is being composed: the rule, its template and what it is about.
+pub struct Notice<'a> {
+    pub rule: &'a str,
+    pub template: &'a str,
+    pub kind: NoticeKind,
+    pub level: Option<u32>,
 }
 
 /// Builds the context a template sees from current data: a letter lists only the
 /// invoices still owing at this moment.
 pub fn context_for(
     app: &App,
-    rule: &str,
-    template: &str,
-    kind: NoticeKind,
-    level: Option<u32>,
+    notice: &Notice<'_>,
     customer: &herald_core::records::Customer,
     recipient: RecipientInfo,
     locale: Locale,
@@ -223,11 +277,17 @@ pub fn context_for(
     now: Timestamp,
 ) -> MessageContext {
     let today = local_date(now, &app.config.tenant.time_zone.time_zone());
-    let lines: Vec<InvoiceLine> = invoices.iter().map(|v| InvoiceLine::new(&v.invoice, v.paid, today)).collect();
-    let (invoice, invoices) = match kind {
+    let lines: Vec<InvoiceLine> = invoices
+        .iter()
+        .map(|v| InvoiceLine::new(&v.invoice, v.paid, today))
+        .collect();
+    let (invoice, invoices) = match notice.kind {
         NoticeKind::Invoice => (lines.into_iter().next(), Vec::new()),
         NoticeKind::Dunning => {
-            let mut open: Vec<InvoiceLine> = lines.into_iter().filter(|l| !l.balance.amount.is_zero()).collect();
+            let mut open: Vec<InvoiceLine> = lines
+                .into_iter()
+                .filter(|l| !l.balance.amount.is_zero())
+                .collect();
             open.sort_by(|a, b| a.due_date.cmp(&b.due_date).then(a.number.cmp(&b.number)));
             (None, open)
         }
@@ -237,17 +297,20 @@ pub fn context_for(
         totals.add(l.balance);
     }
     MessageContext {
-        rule: rule.to_owned(),
-        template: template.to_owned(),
+        rule: notice.rule.to_owned(),
+        template: notice.template.to_owned(),
         locale,
         today,
         tenant: tenant_info(app),
-        customer: CustomerInfo { id: customer.id.to_string(), name: customer.name.clone() },
+        customer: CustomerInfo {
+            id: customer.id.to_string(),
+            name: customer.name.clone(),
+        },
         recipient,
         invoice,
         invoices,
         totals,
-        level,
+        level: notice.level,
     }
 }
 
@@ -262,48 +325,90 @@ async fn deliver(app: &App, d: &LeasedDelivery, now: Timestamp) -> AttemptOutcom
 fn retry_or_fail(app: &App, d: &LeasedDelivery, now: Timestamp, detail: String) -> AttemptOutcome {
     let attempt = d.delivery.attempts + 1;
     if attempt >= i64::from(app.config.max_attempts) {
-        AttemptOutcome::Failed { detail: format!("{detail} (gave up after {attempt} attempts)") }
+        AttemptOutcome::Failed {
+            detail: format!("{detail} (gave up after {attempt} attempts)"),
+        }
     } else {
         let factor = 1i64 << (attempt - 1).clamp(0, 20);
-        let wait = app.config.retry_after.checked_mul(factor as i32).unwrap_or(app.config.retry_after);
-        AttemptOutcome::Retry { at: now.checked_add(wait).unwrap_or(now), detail }
+        let wait = app
+            .config
+            .retry_after
+            .checked_mul(factor as i32)
+            .unwrap_or(app.config.retry_after);
+        AttemptOutcome::Retry {
+            at: now.checked_add(wait).unwrap_or(now),
+            detail,
+        }
     }
 }
 
-async fn try_deliver(app: &App, d: &LeasedDelivery, now: Timestamp) -> anyhow::Result<AttemptOutcome> {
+async fn try_deliver(
+    app: &App,
+    d: &LeasedDelivery,
+    now: Timestamp,
+) -> anyhow::Result<AttemptOutcome> {
     let n = &d.notification;
-    let kind = if n.kind == "dunning" { NoticeKind::Dunning } else { NoticeKind::Invoice };
+    let kind = n.kind;
     let invoices = app.store.invoices(&d.invoice_ids).await?;
-    let balances: Vec<_> = invoices.iter().map(|v| (v.invoice.id.clone(), v.balance())).collect();
+    let balances: Vec<_> = invoices
+        .iter()
+        .map(|v| (v.invoice.id.clone(), v.balance()))
+        .collect();
     // Invariant 3: the payment is checked again just before sending.
-    if let Some(reason) = planner::cancel_reason(condition_of(app, &n.rule_id, kind), kind, &balances) {
+    if let Some(reason) =
+        planner::cancel_reason(condition_of(app, &n.rule_id, kind), kind, &balances)
+    {
         return Ok(AttemptOutcome::Cancelled { reason });
     }
-    let customer_id = CustomerId::parse(&n.customer_id).map_err(|e| anyhow::anyhow!("customer id: {e}"))?;
+    let customer_id = n.customer_id.clone();
     let (customer, _) = app
         .store
         .customer(&customer_id)
         .await?
         .with_context(|| format!("customer {customer_id} is no longer in the store"))?;
-    let locale = Locale::parse(&d.delivery.locale).unwrap_or(app.config.tenant.locale);
-    let template = d.delivery.template_override.clone().unwrap_or_else(|| n.template.clone());
-    let recipient = RecipientInfo { name: d.delivery.name.clone(), address: d.delivery.address.clone() };
-    let ctx = context_for(app, &n.rule_id, &template, kind, n.level, &customer, recipient, locale, &invoices, now);
-    let rendered = match app.templates.render(&template, locale, app.config.tenant.locale, &ctx) {
+    let locale = d.delivery.locale;
+    let template = d
+        .delivery
+        .template_override
+        .clone()
+        .unwrap_or_else(|| n.template.clone());
+    let recipient = RecipientInfo {
+        name: d.delivery.name.clone(),
+        address: d.delivery.address.clone(),
+    };
+    let notice = Notice {
+        rule: &n.rule_id,
+        template: &template,
+        kind,
+        level: n.level,
+    };
+    let ctx = context_for(app, &notice, &customer, recipient, locale, &invoices, now);
+    let rendered = match app
+        .templates
+        .render(&template, locale, app.config.tenant.locale, &ctx)
+    {
         Ok(r) => r,
         // A template that does not render will not render on the next try either.
-        Err(e) => return Ok(AttemptOutcome::Failed { detail: format!("template: {e}") }),
+        Err(e) => {
+            return Ok(AttemptOutcome::Failed {
+                detail: format!("template: {e}"),
+            });
+        }
     };
     let headers = vec![
         ("X-Herald-Notification".to_owned(), n.id.to_string()),
         ("X-Herald-Delivery".to_owned(), d.delivery.id.to_string()),
         ("X-Herald-Rule".to_owned(), n.rule_id.clone()),
     ];
-    let outcome = match d.delivery.channel.as_str() {
-        "sms" => {
+    let outcome = match d.delivery.channel {
+        ChannelKind::Sms => {
             let to = match PhoneNumber::parse(&d.delivery.address) {
                 Ok(p) => p,
-                Err(e) => return Ok(AttemptOutcome::Failed { detail: format!("recipient: {e}") }),
+                Err(e) => {
+                    return Ok(AttemptOutcome::Failed {
+                        detail: format!("recipient: {e}"),
+                    });
+                }
             };
             let mut metadata = serde_json::Map::new();
             metadata.insert("notification".into(), n.id.into());
@@ -312,16 +417,23 @@ async fn try_deliver(app: &App, d: &LeasedDelivery, now: Timestamp) -> anyhow::R
                 id: d.delivery.id.to_string(),
                 to,
                 sender: app.config.sms_sender.clone(),
-                body: rendered.sms.clone().unwrap_or_else(|| rendered.text.clone()),
+                body: rendered
+                    .sms
+                    .clone()
+                    .unwrap_or_else(|| rendered.text.clone()),
                 date: now,
                 metadata,
             };
             app.sms_outbox.send_sms(d.delivery.id, &msg).await
         }
-        _ => {
+        ChannelKind::Email => {
             let to = match EmailAddress::parse(&d.delivery.address) {
                 Ok(a) => a,
-                Err(e) => return Ok(AttemptOutcome::Failed { detail: format!("recipient: {e}") }),
+                Err(e) => {
+                    return Ok(AttemptOutcome::Failed {
+                        detail: format!("recipient: {e}"),
+                    });
+                }
             };
             let mut attachments: Vec<Attachment> = Vec::new();
             if kind == NoticeKind::Invoice {
@@ -329,18 +441,36 @@ async fn try_deliver(app: &App, d: &LeasedDelivery, now: Timestamp) -> anyhow::R
                     if let Some(path) = &v.invoice.attachment {
                         match load_attachment(std::path::Path::new(path)) {
                             Ok(a) => attachments.push(a),
-                            Err(e) => return Ok(retry_or_fail(app, d, now, format!("attachment: {e}"))),
+                            Err(e) => {
+                                return Ok(retry_or_fail(app, d, now, format!("attachment: {e}")));
+                            }
                         }
                     }
                 }
             }
-            let domain = app.config.from.as_str().rsplit('@').next().unwrap_or("herald.invalid").to_owned();
+            let domain = app
+                .config
+                .from
+                .as_str()
+                .rsplit('@')
+                .next()
+                .unwrap_or("herald.invalid")
+                .to_owned();
             let msg = EmailMessage {
                 message_id: message_id_for(d.delivery.id, &domain),
                 date: now,
-                from: Mailbox { name: app.config.from_name.clone(), address: app.config.from.clone() },
-                reply_to: app.config.reply_to.clone().map(|a| Mailbox { name: None, address: a }),
-                to: vec![Mailbox { name: (!d.delivery.name.is_empty()).then(|| d.delivery.name.clone()), address: to }],
+                from: Mailbox {
+                    name: app.config.from_name.clone(),
+                    address: app.config.from.clone(),
+                },
+                reply_to: app.config.reply_to.clone().map(|a| Mailbox {
+                    name: None,
+                    address: a,
+                }),
+                to: vec![Mailbox {
+                    name: (!d.delivery.name.is_empty()).then(|| d.delivery.name.clone()),
+                    address: to,
+                }],
                 subject: rendered.subject.clone(),
                 text: rendered.text.clone(),
                 html: rendered.html.clone(),
@@ -351,7 +481,13 @@ async fn try_deliver(app: &App, d: &LeasedDelivery, now: Timestamp) -> anyhow::R
         }
     };
     Ok(match outcome {
-        Outcome::Delivered { provider_id, detail } => AttemptOutcome::Sent { provider_id, detail },
+        Outcome::Delivered {
+            provider_id,
+            detail,
+        } => AttemptOutcome::Sent {
+            provider_id,
+            detail,
+        },
         Outcome::Transient { detail } => retry_or_fail(app, d, now, detail),
         Outcome::Permanent { detail } => AttemptOutcome::Failed { detail },
     })
@@ -368,8 +504,4 @@ pub fn verdict_text(v: &Verdict) -> String {
 /// A customer's book for previews: its contacts and every invoice, current.
 pub async fn book_for(app: &App, customer: &CustomerId) -> anyhow::Result<Option<CustomerBook>> {
     Ok(app.store.book(customer).await?)
-}
-
-pub fn channel_of(s: &str) -> ChannelKind {
-    if s == "sms" { ChannelKind::Sms } else { ChannelKind::Email }
 }

@@ -236,7 +236,10 @@ async fn payments_recompute_paid_bump_seq_and_keep_an_overpayment() {
         (dec("50.00"), dec("110.50"), pln())
     );
     assert_eq!(
-        b.payment_ids.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        b.payments
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .collect::<Vec<_>>(),
         ["P2", "P3"]
     );
 

@@ -5,7 +5,12 @@ use crate::support::*;
 #[test]
 fn init_writes_a_workspace_that_checks_clean() {
     let ws = Workspace::new();
-    for p in ["herald.toml", "templates/dunning-1/pl.txt", "herald.db", "outbox"] {
+    for p in [
+        "herald.toml",
+        "templates/dunning-1/pl.txt",
+        "herald.db",
+        "outbox",
+    ] {
         assert!(ws.path().join(p).exists(), "herald init did not create {p}");
     }
     let out = ws.ok(&["check"]);
@@ -24,9 +29,16 @@ fn an_unknown_key_names_its_path_and_line() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     let text = std::fs::read_to_string(ws.path().join("herald.toml")).unwrap();
-    let line = text.lines().position(|l| l.starts_with("tempalte")).unwrap() + 1;
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("tempalte"))
+        .unwrap()
+        + 1;
     assert!(err.contains(&format!("herald.toml:{line}:")), "{err}");
-    assert!(err.contains("rules[1].tempalte") || err.contains("rules[1]"), "{err}");
+    assert!(
+        err.contains("rules[1].tempalte") || err.contains("rules[1]"),
+        "{err}"
+    );
     assert!(err.contains("tempalte"), "{err}");
 }
 
@@ -50,7 +62,10 @@ fn env_overrides_any_key_and_bad_values_are_refused() {
         .output()
         .unwrap();
     assert_ok(&out, "run with HERALD_RULES__0__ENABLED=false");
-    assert!(ws.emails().is_empty(), "new-invoice was disabled from the environment");
+    assert!(
+        ws.emails().is_empty(),
+        "new-invoice was disabled from the environment"
+    );
 }
 
 #[test]
@@ -64,5 +79,8 @@ fn check_reports_template_name_locale_and_line() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     let line = text.lines().count();
-    assert!(err.contains("due-soon") && err.contains("cs") && err.contains(&format!("line {line}")), "{err}");
+    assert!(
+        err.contains("due-soon") && err.contains("cs") && err.contains(&format!("line {line}")),
+        "{err}"
+    );
 }

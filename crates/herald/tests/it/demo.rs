@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use crate::support::*;
 
 fn demo(dir: &std::path::Path, days: &str) -> (String, BTreeMap<String, Vec<u8>>) {
-    let out = run_in(dir.parent().unwrap(), &["demo", "--dir", dir.to_str().unwrap(), "--days", days]);
+    let out = run_in(
+        dir.parent().unwrap(),
+        &["demo", "--dir", dir.to_str().unwrap(), "--days", days],
+    );
     assert_ok(&out, "demo");
     let mut files = BTreeMap::new();
     let mut stack = vec![dir.join("outbox")];
@@ -15,7 +18,10 @@ fn demo(dir: &std::path::Path, days: &str) -> (String, BTreeMap<String, Vec<u8>>
             if p.is_dir() {
                 stack.push(p);
             } else {
-                files.insert(p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&p).unwrap());
+                files.insert(
+                    p.strip_prefix(dir).unwrap().display().to_string(),
+                    std::fs::read(&p).unwrap(),
+                );
             }
         }
     }
@@ -29,12 +35,18 @@ fn the_demo_does_the_whole_job_and_is_deterministic() {
     let (out1, files1) = demo(&tmp.path().join("a"), "60");
     let (out2, files2) = demo(&tmp.path().join("b"), "60");
     assert_eq!(out1, out2, "two demo runs printed different output");
-    assert_eq!(files1.keys().collect::<Vec<_>>(), files2.keys().collect::<Vec<_>>());
+    assert_eq!(
+        files1.keys().collect::<Vec<_>>(),
+        files2.keys().collect::<Vec<_>>()
+    );
     assert!(files1 == files2, "two demo runs wrote different messages");
     for rule in ["new-invoice", "due-soon", "grace-end", "dunning"] {
         assert!(out1.contains(rule), "summary lacks {rule}:\n{out1}");
     }
-    assert!(out1.contains("created 0 notifications and sent 0 messages"), "{out1}");
+    assert!(
+        out1.contains("created 0 notifications and sent 0 messages"),
+        "{out1}"
+    );
     let emails: Vec<_> = files1.keys().filter(|k| k.ends_with(".eml")).collect();
     assert!(emails.len() > 200, "only {} e-mails", emails.len());
     // Every language appears, and some letter lists more than one currency.
@@ -46,12 +58,20 @@ fn the_demo_does_the_whole_job_and_is_deterministic() {
         }
         let m = mail_parser::MessageParser::default().parse(bytes).unwrap();
         let text = m.body_text(0).unwrap_or_default().into_owned();
-        for (lang, word) in [("pl", "Szanowni"), ("cs", "Vážen"), ("ro", "Stimat"), ("en", "Dear")] {
+        for (lang, word) in [
+            ("pl", "Szanowni"),
+            ("cs", "Vážen"),
+            ("ro", "Stimat"),
+            ("en", "Dear"),
+        ] {
             if text.contains(word) {
                 langs.insert(lang);
             }
         }
-        let currencies = ["zł", "Kč", "lei", "€"].iter().filter(|c| text.contains(*c)).count();
+        let currencies = ["zł", "Kč", "lei", "€"]
+            .iter()
+            .filter(|c| text.contains(*c))
+            .count();
         multi_currency |= currencies >= 2;
     }
     assert_eq!(langs.len(), 4, "languages seen: {langs:?}");

@@ -21,14 +21,35 @@ fn a_bad_file_is_refused_whole_with_file_line_and_column() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     let name = f.display().to_string();
-    for (line, col) in [(3, "customer_id"), (4, "issue_date"), (5, "amount"), (6, "currency"), (7, "id")] {
+    for (line, col) in [
+        (3, "customer_id"),
+        (4, "issue_date"),
+        (5, "amount"),
+        (6, "currency"),
+        (7, "id"),
+    ] {
         let place = format!(":{line}:{col}:");
-        assert!(err.lines().any(|l| l.contains(&place) && l.contains("bad.csv")), "missing {place} in:\n{err}\n({name})");
+        assert!(
+            err.lines()
+                .any(|l| l.contains(&place) && l.contains("bad.csv")),
+            "missing {place} in:\n{err}\n({name})"
+        );
     }
     assert!(err.contains("nothing was imported"), "{err}");
     // Nothing was written: I10 (a good row) is not there.
-    let hist = ws.herald(&["preview", "new-invoice", "--customer", "C1", "--invoice", "I10"]);
-    assert_eq!(hist.status.code(), Some(2), "I10 must not exist after a refused import");
+    let hist = ws.herald(&[
+        "preview",
+        "new-invoice",
+        "--customer",
+        "C1",
+        "--invoice",
+        "I10",
+    ]);
+    assert_eq!(
+        hist.status.code(),
+        Some(2),
+        "I10 must not exist after a refused import"
+    );
 
     // --skip-invalid imports the good row and lists the bad ones.
     let out = ws.ok(&["import", "invoices", "bad.csv", "--skip-invalid"]);
@@ -52,18 +73,37 @@ fn contacts_and_payments_are_validated_too() {
     assert!(err.contains("contacts.json:2:email:"), "{err}");
     assert!(err.contains("contacts.json:3:phone:"), "{err}");
 
-    ws.write("payments.csv", "id,invoice_id,date,amount\nP1,I1,2026-11-10,2000.00\n");
+    ws.write(
+        "payments.csv",
+        "id,invoice_id,date,amount\nP1,I1,2026-11-10,2000.00\n",
+    );
     let out = ws.herald(&["import", "payments", "payments.csv"]);
     assert_ok(&out, "import payments (an overpayment is a warning)");
-    assert!(stderr(&out).contains("warning") && stderr(&out).contains("credit"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning") && stderr(&out).contains("credit"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn unknown_columns_are_refused_unless_asked() {
     let ws = Workspace::new();
-    ws.write("customers.csv", "id,name,group,locale,time_zone,vat_id\nC1,A,,pl,,PL123\n");
+    ws.write(
+        "customers.csv",
+        "id,name,group,locale,time_zone,vat_id\nC1,A,,pl,,PL123\n",
+    );
     let out = ws.herald(&["import", "customers", "customers.csv"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("vat_id") && stderr(&out).contains("--ignore-unknown-columns"), "{}", stderr(&out));
-    ws.ok(&["import", "customers", "customers.csv", "--ignore-unknown-columns"]);
+    assert!(
+        stderr(&out).contains("vat_id") && stderr(&out).contains("--ignore-unknown-columns"),
+        "{}",
+        stderr(&out)
+    );
+    ws.ok(&[
+        "import",
+        "customers",
+        "customers.csv",
+        "--ignore-unknown-columns",
+    ]);
 }

@@ -1,0 +1,12 @@
+//! herald, the binary's library: configuration, the CLI, the plan and send jobs,
+//! and the demo. `main.rs` only starts the runtime; integration tests drive the
+//! same code through the built binary.
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod demo_data;
+pub mod import;
+pub mod jobs;
