@@ -306,7 +306,7 @@ pub fn plan_customer(
             let late_days = days_between(date, today);
             let late = (late_days > i64::from(rule.max_delay_days)).then(|| {
                 format!(
-                    "too late: due on {date}, first seen on {today}, {late_days} days later than the rule's max_delay of {} days",
+                    "too late: it was due on {date} and is planned on {today}, {late_days} days later; the rule's max_delay is {} days",
                     rule.max_delay_days
                 )
             });

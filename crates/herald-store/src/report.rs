@@ -37,11 +37,20 @@ impl Store {
                 .insert(row.try_get(1)?, row.try_get(2)?);
         }
         let mut notifications = BTreeMap::new();
-        for row in sqlx::query("SELECT verdict, COUNT(*) FROM notifications GROUP BY verdict")
-            .fetch_all(&mut *tx)
-            .await?
+        let mut notifications_by_rule: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+        for row in sqlx::query(
+            "SELECT rule_id, verdict, COUNT(*) FROM notifications GROUP BY rule_id, verdict",
+        )
+        .fetch_all(&mut *tx)
+        .await?
         {
-            notifications.insert(row.try_get(0)?, row.try_get(1)?);
+            let (rule, verdict, n): (String, String, i64) =
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            *notifications.entry(verdict.clone()).or_insert(0) += n;
+            notifications_by_rule
+                .entry(rule)
+                .or_default()
+                .insert(verdict, n);
         }
         let last_run = last_run(&mut tx).await?;
         let st = planner_state(&mut tx).await?;
@@ -50,6 +59,7 @@ impl Store {
             by_state,
             by_rule,
             notifications,
+            notifications_by_rule,
             last_run,
             watermark: st.watermark,
             last_seq: st.last_seq,
@@ -106,7 +116,7 @@ impl Store {
                     .or_default()
                     .push(DeliveryHistory {
                         delivery: d,
-                        attempts: Vec::new(),
+                        attempt_log: Vec::new(),
                     });
             }
         }
@@ -131,7 +141,7 @@ impl Store {
                     .and_then(|n| deliveries.get_mut(n))
                     && let Some(d) = list.iter_mut().find(|d| d.delivery.id == a.delivery_id)
                 {
-                    d.attempts.push(a);
+                    d.attempt_log.push(a);
                 }
             }
         }

@@ -231,6 +231,9 @@ pub struct StatusReport {
     pub by_rule: BTreeMap<String, BTreeMap<String, i64>>,
     /// Notifications per verdict.
     pub notifications: BTreeMap<String, i64>,
+    /// Notifications per rule, then per verdict: a notice with nobody to tell has
+    /// no delivery, so only this count shows it.
+    pub notifications_by_rule: BTreeMap<String, BTreeMap<String, i64>>,
     pub last_run: Option<RunRow>,
     pub watermark: Option<Timestamp>,
     pub last_seq: i64,
@@ -248,7 +251,8 @@ pub struct HistoryFilter {
 pub struct DeliveryHistory {
     #[serde(flatten)]
     pub delivery: DeliveryRow,
-    pub attempts: Vec<AttemptRow>,
+    /// Every attempt, oldest first (`attempts` in the delivery is their count).
+    pub attempt_log: Vec<AttemptRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

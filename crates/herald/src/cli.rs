@@ -674,7 +674,7 @@ async fn history(
                     .map(|r| format!(": {r}"))
                     .unwrap_or_default()
             );
-            for a in &dh.attempts {
+            for a in &dh.attempt_log {
                 println!(
                     "      attempt {} {}: {}",
                     a.at,

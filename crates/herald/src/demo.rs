@@ -133,24 +133,37 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
     let status = app.store.status().await?;
     println!();
     println!(
-        "{:<14} {:>8} {:>8} {:>10} {:>10} {:>8} {:>8}",
-        "rule", "notices", "sent", "n/a", "cancelled", "failed", "pending"
+        "{:<12} {:>8} {:>6} {:>11} {:>6} {:>10} {:>7} {:>8}",
+        "rule", "notices", "n/a", "deliveries", "sent", "cancelled", "failed", "pending"
     );
-    let cols = ["sent", "not_applicable", "cancelled", "failed", "pending"];
-    for (rule, states) in &status.by_rule {
+    for (rule, verdicts) in &status.notifications_by_rule {
+        let states = status.by_rule.get(rule).cloned().unwrap_or_default();
         let get = |k: &str| states.get(k).copied().unwrap_or(0);
-        let total: i64 = states.values().sum();
+        let notices: i64 = verdicts.values().sum();
+        let deliveries: i64 = states
+            .iter()
+            .filter(|(s, _)| s.as_str() != "not_applicable")
+            .map(|(_, n)| n)
+            .sum();
         println!(
-            "{:<14} {:>8} {:>8} {:>10} {:>10} {:>8} {:>8}",
+            "{:<12} {:>8} {:>6} {:>11} {:>6} {:>10} {:>7} {:>8}",
             rule,
-            total,
-            get(cols[0]),
-            get(cols[1]),
-            get(cols[2]),
-            get(cols[3]),
-            get(cols[4]) + get("retrying") + get("sending")
+            notices,
+            verdicts.get("not_applicable").copied().unwrap_or(0),
+            deliveries,
+            get("sent"),
+            get("cancelled"),
+            get("failed"),
+            get("pending") + get("retrying") + get("sending")
         );
     }
+    println!();
+    println!(
+        "notices: what herald decided; n/a: recorded with the reason and not sent (too late, nobody to tell,"
+    );
+    println!(
+        "generate-only); deliveries: one per recipient and channel. `herald history` shows every reason."
+    );
     println!();
     println!(
         "{runs} daily runs; {} messages delivered, {} cancelled at send time because the invoice was paid meanwhile, {} failed.",

@@ -92,8 +92,9 @@ fn candidate_query(app: &App, window: Window, since_seq: i64) -> CandidateQuery 
 /// chunks so memory stays flat; each chunk is recorded in one transaction.
 pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Result<PlanReport> {
     let state = app.store.planner_state().await?;
+    // A `now` at or before the watermark plans an empty window: only what changed.
     let window = Window {
-        after: state.watermark.filter(|w| *w < now),
+        after: state.watermark.map(|w| w.min(now)),
         until: now,
     };
     let q = candidate_query(app, window, state.last_seq);

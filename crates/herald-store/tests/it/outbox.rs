@@ -154,7 +154,7 @@ async fn leases_go_in_due_order_and_an_expired_one_is_taken_again() {
     assert_eq!(d.delivery.attempts, 1);
     assert_eq!(d.delivery.sent_at, Some(t("2026-11-12T08:05:02Z")));
     assert_eq!(d.delivery.provider_id.as_deref(), Some("m-1"));
-    assert_eq!(d.attempts.len(), 1);
+    assert_eq!(d.attempt_log.len(), 1);
 }
 
 #[tokio::test]
@@ -212,14 +212,14 @@ async fn retry_failure_and_cancel_are_recorded() {
     let all: Vec<_> = h.iter().flat_map(|e| &e.deliveries).collect();
     let get = |id| all.iter().find(|d| d.delivery.id == id).unwrap();
     assert_eq!(get(d1).delivery.reason.as_deref(), Some("550 no such user"));
-    assert_eq!(get(d1).attempts[0].outcome, AttemptKind::Permanent);
+    assert_eq!(get(d1).attempt_log[0].outcome, AttemptKind::Permanent);
     assert_eq!(
         get(d2).delivery.attempts,
         0,
         "a cancel is not an attempt to send"
     );
-    assert_eq!(get(d2).attempts[0].outcome, AttemptKind::Cancelled);
-    assert_eq!(get(d0).attempts[0].outcome, AttemptKind::Transient);
+    assert_eq!(get(d2).attempt_log[0].outcome, AttemptKind::Cancelled);
+    assert_eq!(get(d0).attempt_log[0].outcome, AttemptKind::Transient);
 }
 
 #[tokio::test]
@@ -321,7 +321,7 @@ async fn resend_adds_a_delivery_and_an_audit_row() {
     assert_eq!(ds[1].next_attempt_at, Some(at));
     assert_eq!((ds[2].id, ds[2].address.as_str()), (other, "+48601234567"));
     assert_eq!(ds[2].channel, herald_core::rules::ChannelKind::Sms);
-    assert_eq!(h[0].deliveries[0].attempts.len(), 1);
+    assert_eq!(h[0].deliveries[0].attempt_log.len(), 1);
 
     let audit = s.audit_entries(10).await.unwrap();
     assert_eq!(audit.len(), 2);
