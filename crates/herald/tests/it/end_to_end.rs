@@ -64,7 +64,10 @@ fn new_invoice_notices_go_out_once_each_in_the_customers_language() {
     assert!(again.contains("0 new notification"), "{again}");
     // …and it looked only at an empty window, not at everything again.
     let st: serde_json::Value = serde_json::from_str(&ws.ok(&["status", "--json"])).unwrap();
-    assert_eq!(st["last_run"]["window_after"], st["last_run"]["window_until"], "{st}");
+    assert_eq!(
+        st["last_run"]["window_after"], st["last_run"]["window_until"],
+        "{st}"
+    );
     assert_eq!(st["last_run"]["planned"], 0, "{st}");
 }
 
