@@ -270,3 +270,63 @@ fn dry_run_lists_what_would_be_sent_and_changes_nothing() {
     let st: serde_json::Value = serde_json::from_str(&ws.ok(&["status", "--json"])).unwrap();
     assert!(st["by_state"].as_object().unwrap().is_empty(), "{st}");
 }
+
+#[test]
+fn the_invoice_pdf_is_attached_to_its_notice() {
+    let ws = Workspace::new();
+    ws.import_basics();
+    let pdf = b"%PDF-1.4\n% herald test invoice\n";
+    std::fs::write(ws.path().join("fv-001.pdf"), pdf).unwrap();
+    ws.write(
+        "with-pdf.csv",
+        "id,number,customer_id,issue_date,due_date,currency,amount,attachment\n\
+         I9,FV/2026/11/009,C1,2026-11-02,2026-11-16,PLN,99.00,fv-001.pdf\n",
+    );
+    ws.ok(&["import", "invoices", "with-pdf.csv"]);
+    ws.ok(&["run", "--now", "2026-11-02"]);
+    let with_pdf: Vec<_> = ws
+        .emails()
+        .into_iter()
+        .filter(|p| subject(p).contains("FV/2026/11/009"))
+        .collect();
+    assert_eq!(with_pdf.len(), 1);
+    let m = parse_eml(&with_pdf[0]);
+    let att = m.attachment(0).expect("the invoice PDF is attached");
+    assert_eq!(att.attachment_name(), Some("fv-001.pdf"));
+    assert_eq!(att.contents(), pdf);
+    use mail_parser::MimeHeaders as _;
+    assert_eq!(att.content_type().map(|c| c.ctype()), Some("application"));
+}
+
+#[test]
+fn a_rule_that_prefers_sms_writes_an_sms_and_falls_back_to_email() {
+    let ws = Workspace::new();
+    ws.set_config("channels = [\"email\"]", "channels = [\"sms\", \"email\"]");
+    ws.import_basics();
+    ws.ok(&["run", "--now", "2026-11-02"]);
+    let mut sms = Vec::new();
+    let mut stack = vec![ws.path().join("outbox/sms")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                sms.push(e.path());
+            }
+        }
+    }
+    assert_eq!(
+        sms.len(),
+        1,
+        "only C1's contact has a phone with SMS opt-in: {sms:?}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sms[0]).unwrap()).unwrap();
+    assert_eq!(v["to"], "+48601234567");
+    assert!(
+        v["body"].as_str().unwrap().contains("FV/2026/11/001"),
+        "{v}"
+    );
+    assert_eq!(v["encoding"], "ucs2", "Polish diacritics need UCS-2: {v}");
+    assert_eq!(ws.emails().len(), 3, "the three others by e-mail");
+}
