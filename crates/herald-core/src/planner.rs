@@ -44,6 +44,8 @@ pub struct InvoiceView {
     pub paid: Decimal,
     /// Changed (imported, edited, paid) since the last planning run.
     pub changed: bool,
+    /// No planning run has seen this invoice before: it arrived since the last one.
+    pub first_seen: bool,
     /// How many steps of its customer's dunning ladder are already covered by letters.
     pub dunning_covered: u32,
 }
@@ -304,6 +306,15 @@ pub fn plan_customer(
                 InvoiceTrigger::DueDate { .. } => format!("{}:invoice/{}:{date}", rule.id, inv.id),
             };
             let late_days = days_between(date, today);
+            if late_days > i64::from(rule.max_delay_days) && (view.first_seen || !in_window) {
+                // History, not a miss: the notice's time passed before herald ever
+                // saw the invoice (a first import of a ledger), or before a change
+                // that brings it up again (a payment, a moved due date). Nothing is
+                // recorded. A trigger that fell in this run's window while herald
+                // knew the invoice was missed (the service was down): that is
+                // recorded below as NotApplicable "too late", never silently dropped.
+                continue;
+            }
             let late = (late_days > i64::from(rule.max_delay_days)).then(|| {
                 format!(
                     "too late: it was due on {date} and is planned on {today}, {late_days} days later; the rule's max_delay is {} days",

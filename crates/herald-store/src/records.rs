@@ -11,7 +11,7 @@ use herald_core::planner::{CustomerBook, InvoiceView};
 use herald_core::records::{Contact, Customer, Invoice, Operator, Payment, TimeZoneName};
 use herald_core::{CustomerId, EmailAddress, InvoiceId, Money, PhoneNumber};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 
 use crate::Store;
 use crate::error::StoreError;
@@ -72,6 +72,65 @@ fn classify(total: usize, returned: &[String], existing: &HashSet<String>) -> Up
     }
 }
 
+/// For a batch that is large next to the table, drops the table's secondary
+/// indexes and returns their SQL so the caller re-creates them before committing:
+/// building an index by one sort is far cheaper than a million random inserts into
+/// it (1,000,000 invoices: 40 s with the indexes in place). DDL is transactional in
+/// SQLite, so a failed import leaves the indexes as they were. The SQL is read from
+/// the schema itself, so it cannot drift from the migrations.
+async fn drop_indexes_for_bulk(
+    conn: &mut SqliteConnection,
+    table: &'static str,
+    batch: usize,
+) -> Result<Vec<String>, StoreError> {
+    if batch < 50_000 {
+        return Ok(Vec::new());
+    }
+    let have: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+        .fetch_one(&mut *conn)
+        .await?;
+    if (batch as i64) < have / 2 {
+        return Ok(Vec::new());
+    }
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL ORDER BY name",
+    )
+    .bind(table)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (name, _) in &indexes {
+        sqlx::query(AssertSqlSafe(format!(
+            "DROP INDEX \"{}\"",
+            name.replace('"', "\"\"")
+        )))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
+}
+
+/// Invoices as a JSON array of rows, in the column order of the bulk upsert.
+fn invoices_json(rows: &[Invoice]) -> String {
+    // Borrowed tuples straight into the text: building a `serde_json::Value` per
+    // row cost ten allocations a row.
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|i| {
+            (
+                i.id.as_str(),
+                i.number.as_str(),
+                i.customer_id.as_str(),
+                date_text(i.issue_date),
+                date_text(i.due_date),
+                i.currency.code(),
+                i.total().to_minor(),
+                i.attachment.as_deref(),
+            )
+        })
+        .collect();
+    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned())
+}
+
 /// Allocates the next change number. Writers are serialized, so numbers become
 /// visible in the order they are handed out and a planner that read `max_seq`
 /// never misses a change committed later.
@@ -91,7 +150,7 @@ pub(crate) struct InvoiceFilter {
     pub since_seq: i64,
 }
 
-pub(crate) const INVOICE_COLS: &str = "id, number, customer_id, issue_date, due_date, currency, amount_minor, paid_minor, attachment, seq, dunning_covered";
+pub(crate) const INVOICE_COLS: &str = "id, number, customer_id, issue_date, due_date, currency, amount_minor, paid_minor, attachment, seq, dunning_covered, created_seq";
 
 pub(crate) fn invoice_view(row: &SqliteRow, since_seq: i64) -> Result<InvoiceView, StoreError> {
     let currency = sql::currency(row.try_get(5)?)?;
@@ -107,16 +166,18 @@ pub(crate) fn invoice_view(row: &SqliteRow, since_seq: i64) -> Result<InvoiceVie
     };
     let seq: i64 = row.try_get(9)?;
     let covered: i64 = row.try_get(10)?;
+    let created_seq: i64 = row.try_get(11)?;
     Ok(InvoiceView {
         invoice,
         paid: Money::from_minor(row.try_get(7)?, currency).amount,
         changed: seq > since_seq,
+        first_seen: created_seq > since_seq,
         dunning_covered: u32::try_from(covered).unwrap_or(0),
     })
 }
 
 /// An invoice as `json_array(id, number, issue_date, due_date, currency,
-/// amount_minor, paid_minor, attachment, seq, dunning_covered)`.
+/// amount_minor, paid_minor, attachment, seq, dunning_covered, created_seq)`.
 #[derive(serde::Deserialize)]
 struct PackedInvoice(
     String,
@@ -129,12 +190,24 @@ struct PackedInvoice(
     Option<String>,
     i64,
     i64,
+    i64,
 );
 
 impl PackedInvoice {
     fn into_view(self, customer: &CustomerId, since_seq: i64) -> Result<InvoiceView, StoreError> {
-        let PackedInvoice(id, number, issue, due, currency, amount, paid, attachment, seq, covered) =
-            self;
+        let PackedInvoice(
+            id,
+            number,
+            issue,
+            due,
+            currency,
+            amount,
+            paid,
+            attachment,
+            seq,
+            covered,
+            created_seq,
+        ) = self;
         let currency = sql::currency(&currency)?;
         Ok(InvoiceView {
             invoice: Invoice {
@@ -149,6 +222,7 @@ impl PackedInvoice {
             },
             paid: Money::from_minor(paid, currency).amount,
             changed: seq > since_seq,
+            first_seen: created_seq > since_seq,
             dunning_covered: u32::try_from(covered).unwrap_or(0),
         })
     }
@@ -313,44 +387,64 @@ impl Store {
         }
         let mut tx = self.write().await?;
         let seq = next_seq(&mut tx).await?;
-        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-        let existing = existing_keys(
-            &mut tx,
-            "SELECT id FROM invoices WHERE id IN (SELECT value FROM json_each($1))",
-            &ids,
-        )
-        .await?;
-        let returned = upsert_rows(
-            &mut tx,
-            rows,
-            "INSERT INTO invoices (id, number, customer_id, issue_date, due_date, currency, amount_minor, attachment, seq) VALUES ",
-            " ON CONFLICT (id) DO UPDATE SET number = excluded.number, customer_id = excluded.customer_id, \
-             issue_date = excluded.issue_date, due_date = excluded.due_date, currency = excluded.currency, \
-             amount_minor = excluded.amount_minor, attachment = excluded.attachment, seq = excluded.seq \
-             WHERE invoices.number IS DISTINCT FROM excluded.number \
-             OR invoices.customer_id IS DISTINCT FROM excluded.customer_id \
-             OR invoices.issue_date IS DISTINCT FROM excluded.issue_date \
-             OR invoices.due_date IS DISTINCT FROM excluded.due_date \
-             OR invoices.currency IS DISTINCT FROM excluded.currency \
-             OR invoices.amount_minor IS DISTINCT FROM excluded.amount_minor \
-             OR invoices.attachment IS DISTINCT FROM excluded.attachment \
-             RETURNING id",
-            9,
-            |q, i| {
-                q.bind(i.id.as_str().to_owned())
-                    .bind(i.number.clone())
-                    .bind(i.customer_id.as_str().to_owned())
-                    .bind(date_text(i.issue_date))
-                    .bind(date_text(i.due_date))
-                    .bind(i.currency.code().to_owned())
-                    .bind(i.total().to_minor())
-                    .bind(i.attachment.clone())
-                    .bind(seq)
-            },
-        )
-        .await?;
+        let empty_before: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM invoices)")
+            .fetch_one(&mut *tx)
+            .await?;
+        let rebuilt = if empty_before {
+            drop_indexes_for_bulk(&mut tx, "invoices", rows.len()).await?
+        } else {
+            Vec::new()
+        };
+        let (mut existing, mut affected) = (0u64, 0u64);
+        // Bulk path: each chunk travels as ONE JSON parameter that SQLite unpacks
+        // itself. Binding nine values per row through sqlx copied every text value
+        // and cost more than the inserts (perf: a quarter of the time in malloc).
+        for chunk in rows.chunks(10_000) {
+            let json = invoices_json(chunk);
+            // A first import knows every row is new; otherwise count what exists.
+            if !empty_before {
+                let known: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM invoices WHERE id IN (SELECT value ->> 0 FROM json_each($1))",
+                )
+                .bind(&json)
+                .fetch_one(&mut *tx)
+                .await?;
+                existing += known as u64;
+            }
+            let done = sqlx::query(
+                "INSERT INTO invoices (id, number, customer_id, issue_date, due_date, currency, amount_minor, attachment, seq, created_seq) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, $2, $2 \
+                 FROM json_each($1) WHERE true \
+                 ON CONFLICT (id) DO UPDATE SET number = excluded.number, customer_id = excluded.customer_id, \
+                 issue_date = excluded.issue_date, due_date = excluded.due_date, currency = excluded.currency, \
+                 amount_minor = excluded.amount_minor, attachment = excluded.attachment, seq = excluded.seq \
+                 WHERE invoices.number IS NOT excluded.number \
+                 OR invoices.customer_id IS NOT excluded.customer_id \
+                 OR invoices.issue_date IS NOT excluded.issue_date \
+                 OR invoices.due_date IS NOT excluded.due_date \
+                 OR invoices.currency IS NOT excluded.currency \
+                 OR invoices.amount_minor IS NOT excluded.amount_minor \
+                 OR invoices.attachment IS NOT excluded.attachment",
+            )
+            .bind(&json)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+            affected += done.rows_affected();
+        }
+        for ddl in &rebuilt {
+            sqlx::query(AssertSqlSafe(ddl.clone()))
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
-        Ok(classify(rows.len(), &returned, &existing))
+        // A row that changed nothing is not counted by SQLite; every new row is.
+        let inserted = rows.len() as u64 - existing;
+        Ok(UpsertCounts {
+            inserted,
+            updated: affected.saturating_sub(inserted),
+            unchanged: existing.saturating_sub(affected.saturating_sub(inserted)),
+        })
     }
 
     /// Inserts or updates payments, then recomputes `paid` of every invoice a
@@ -633,7 +727,7 @@ impl Store {
             // planner's most expensive step.
             let q = dynamic(format!(
                 "SELECT customer_id, json_group_array(json_array(id, number, issue_date, due_date, currency, \
-                 amount_minor, paid_minor, attachment, seq, dunning_covered)) \
+                 amount_minor, paid_minor, attachment, seq, dunning_covered, created_seq)) \
                  FROM invoices WHERE customer_id IN (SELECT value FROM json_each($1)) AND ({}) \
                  GROUP BY customer_id",
                 filter.sql

@@ -428,8 +428,10 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let kind: RecordKind = args.kind.parse().map_err(|e: String| InputError(e))?;
     let config = load_config(&cli.config)?;
     let store = Store::open_existing(&config.store_url).await?;
+    let started = std::time::Instant::now();
     let (customer_ids, invoice_ids) =
         import::referenced_ids(kind, &args.file).map_err(|e| InputError(e.to_string()))?;
+    tracing::debug!(elapsed = ?started.elapsed(), "import: referenced ids read");
     let mut known = Known {
         customers: store.existing_customers(&customer_ids).await?,
         invoices: Default::default(),
@@ -462,8 +464,10 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         ignore_unknown_columns: args.ignore_unknown_columns,
         skip_invalid: args.skip_invalid,
     };
+    tracing::debug!(elapsed = ?started.elapsed(), "import: known records loaded");
     let report = import::parse_file(kind, &args.file, &known, &opts, bar.as_ref())
         .map_err(|e| InputError(e.to_string()))?;
+    tracing::debug!(elapsed = ?started.elapsed(), rows = report.rows_read, "import: parsed and validated");
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -492,6 +496,7 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         Parsed::Invoices(v) => store.upsert_invoices(v).await?,
         Parsed::Payments(v) => store.upsert_payments(v).await?,
     };
+    tracing::debug!(elapsed = ?started.elapsed(), "import: written");
     println!(
         "imported {} {}: {} new, {} updated, {} unchanged{}",
         counts.inserted + counts.updated + counts.unchanged,

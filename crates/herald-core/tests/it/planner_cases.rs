@@ -102,7 +102,7 @@ fn a_paid_invoice_is_never_reminded_and_a_partial_payment_is_not_ignored() {
 }
 
 #[test]
-fn an_invoice_imported_long_after_its_dates_is_recorded_as_history_not_sent() {
+fn an_invoice_imported_long_after_its_dates_is_history_but_its_debt_is_dunned() {
     let issue = date(2026, 8, 1);
     let due = date(2026, 8, 15);
     let mut sim = Sim::new(
@@ -112,25 +112,42 @@ fn an_invoice_imported_long_after_its_dates_is_recorded_as_history_not_sent() {
         vec![invoice("I1", "C1", issue, due, "100", "EUR")],
         vec![],
     );
-    // herald first hears of the invoice on 2026-10-01.
-    sim.invoices[0].issue_date = issue;
+    // herald first hears of the invoice on 2026-10-01: its new-invoice, due-soon and
+    // grace-end times passed before herald knew it. Nothing was missed: no record.
     sim.watermark = Some(end_of(date(2026, 9, 30)));
     let created = sim.run(date(2026, 10, 1));
-    let by_rule = |r: &str| created.iter().find(|n| n.rule_id == r).unwrap();
-    assert!(
-        matches!(&by_rule("new-invoice").verdict, Verdict::NotApplicable(r) if r.contains("too late"))
-    );
-    assert!(
-        matches!(&by_rule("due-soon").verdict, Verdict::NotApplicable(r) if r.contains("too late"))
-    );
-    assert!(
-        matches!(&by_rule("grace-end").verdict, Verdict::NotApplicable(r) if r.contains("too late"))
-    );
+    let rules: Vec<&str> = created.iter().map(|n| n.rule_id.as_str()).collect();
+    assert_eq!(rules, ["dunning"], "{created:?}");
     // 47 days overdue: the letter goes at level 3 directly, covering levels 1 and 2.
-    let letter = by_rule("dunning");
+    let letter = &created[0];
     assert_eq!(letter.verdict, Verdict::Deliver);
     assert_eq!(letter.level, Some(3));
     assert_eq!(letter.covers.len(), 3);
+}
+
+#[test]
+fn a_notice_missed_while_herald_knew_the_invoice_is_recorded_too_late() {
+    let issue = date(2026, 10, 1);
+    let due = date(2026, 10, 15);
+    let mut sim = Sim::new(
+        default_rules(),
+        customer("C1"),
+        vec![billing("C1")],
+        vec![invoice("I1", "C1", issue, due, "100", "EUR")],
+        vec![],
+    );
+    sim.run(issue);
+    // The service is down from 2 to 20 October: due-soon (12 Oct) is found 8 days
+    // late, past its max_delay of 3 days. Recorded, with the reason, never sent.
+    let created = sim.run(date(2026, 10, 20));
+    let due_soon = created
+        .iter()
+        .find(|n| n.rule_id == "due-soon")
+        .expect("due-soon recorded");
+    assert!(
+        matches!(&due_soon.verdict, Verdict::NotApplicable(r) if r.contains("too late")),
+        "{due_soon:?}"
+    );
 }
 
 #[test]

@@ -184,7 +184,7 @@ impl Sim {
     pub fn run(&mut self, day: Date) -> Vec<PlannedNotification> {
         let now = end_of(day);
         let window = Window {
-            after: self.watermark.filter(|w| *w < now),
+            after: self.watermark.map(|w| w.min(now)),
             until: now,
         };
         let mut views = Vec::new();
@@ -199,6 +199,7 @@ impl Sim {
                 invoice: inv.clone(),
                 paid,
                 changed,
+                first_seen: !self.seen.contains_key(&i),
                 dunning_covered: *self.covered.get(&i).unwrap_or(&0),
             });
             idx.push(i);

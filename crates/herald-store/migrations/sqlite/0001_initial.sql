@@ -49,6 +49,9 @@ CREATE TABLE invoices (
     paid_minor      INTEGER NOT NULL DEFAULT 0,
     attachment      TEXT,
     seq             INTEGER NOT NULL,
+    -- The seq of the batch that first brought the invoice: a planner whose
+    -- last_seq is below it has never seen the invoice (its past is history).
+    created_seq     INTEGER NOT NULL,
     dunning_covered INTEGER NOT NULL DEFAULT 0,
     dunning_next_on TEXT
 );
