@@ -92,14 +92,16 @@ pub struct PlannedDelivery {
     pub locale: Locale,
 }
 
-/// A dunning step that a letter covers: once stored, no other letter covers it.
+/// The dunning steps of one invoice that a letter covers: steps `from..to` of the
+/// ladder. The store records the letter only if the invoice still has `from` steps
+/// covered when it writes, so no step is ever covered by two letters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CoveredStep {
+pub struct CoveredSteps {
     pub invoice_id: InvoiceId,
-    /// `dunning:invoice/FV-1:level-2` or `…:level-3:repeat-1`.
-    pub key: String,
+    /// The invoice's `dunning_covered` when the letter was planned.
+    pub from: u32,
     /// The invoice's `dunning_covered` once this letter is stored.
-    pub covered: u32,
+    pub to: u32,
     /// When the invoice's next step falls due, if the ladder goes on.
     pub next_on: Option<Date>,
 }
@@ -117,7 +119,7 @@ pub struct PlannedNotification {
     pub fire_at: Timestamp,
     pub verdict: Verdict,
     pub deliveries: Vec<PlannedDelivery>,
-    pub covers: Vec<CoveredStep>,
+    pub covers: Vec<CoveredSteps>,
 }
 
 /// The calendar date of an instant in the tenant's time zone.
@@ -386,22 +388,12 @@ fn plan_dunning(
         let next_on = steps
             .get(last.index as usize + 1)
             .map(|s| add_days(inv.due_date, i64::from(s.days_after_due)));
-        for s in due_steps {
-            let key = if s.repeat == 0 {
-                format!("{}:invoice/{}:level-{}", rule.id, inv.id, s.level)
-            } else {
-                format!(
-                    "{}:invoice/{}:level-{}:repeat-{}",
-                    rule.id, inv.id, s.level, s.repeat
-                )
-            };
-            covers.push(CoveredStep {
-                invoice_id: inv.id.clone(),
-                key,
-                covered: s.index + 1,
-                next_on,
-            });
-        }
+        covers.push(CoveredSteps {
+            invoice_id: inv.id.clone(),
+            from: view.dunning_covered,
+            to: last.index + 1,
+            next_on,
+        });
     }
     if covers.is_empty() {
         return None;

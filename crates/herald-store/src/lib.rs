@@ -101,6 +101,10 @@ impl Store {
             .pragma("temp_store", "memory")
             // Let the sorter use a second thread: index builds after a bulk import.
             .pragma("threads", "2")
+            // Checkpoint the WAL every 64 MiB instead of every 4 MiB: a planning
+            // run's transactions rewrite the same invoice pages, and each
+            // checkpoint copies them into the database again.
+            .pragma("wal_autocheckpoint", "16384")
             // Rows cross from SQLite's worker thread to ours through this buffer;
             // with sqlx's default of 50 the worker stops every 50 rows of a big read.
             .row_buffer_size(4096);

@@ -262,33 +262,47 @@ impl Store {
         if notes.is_empty() {
             return Ok(RecordStats::default());
         }
+        let t0 = std::time::Instant::now();
         let mut tx = self.write().await?;
+        tracing::trace!(elapsed = ?t0.elapsed(), "record_plan: write lock");
 
-        let keys: Vec<&str> = notes
+        // A letter is stored only if every invoice it covers still has the
+        // coverage it was planned from: under the write lock nobody else can
+        // change it until commit, so no dunning step is ever covered twice.
+        let covered_ids: Vec<&str> = notes
             .iter()
-            .flat_map(|n| n.covers.iter().map(|c| c.key.as_str()))
+            .flat_map(|n| n.covers.iter().map(|c| c.invoice_id.as_str()))
             .collect();
-        let mut taken: HashSet<String> = HashSet::new();
-        for chunk in keys.chunks(10_000) {
+        let mut coverage_now: HashMap<String, u32> = HashMap::new();
+        for chunk in covered_ids.chunks(10_000) {
             let rows = sqlx::query(
-                "SELECT key FROM dunning_steps WHERE key IN (SELECT value FROM json_each($1))",
+                "SELECT id, dunning_covered FROM invoices WHERE id IN (SELECT value FROM json_each($1))",
             )
             .bind(json_list(chunk))
             .fetch_all(&mut *tx)
             .await?;
             for row in rows {
-                taken.insert(row.try_get(0)?);
+                let covered: i64 = row.try_get(1)?;
+                coverage_now.insert(row.try_get(0)?, u32::try_from(covered).unwrap_or(0));
             }
         }
         let mut eligible: Vec<&PlannedNotification> = Vec::with_capacity(notes.len());
         for n in notes {
-            if n.covers.iter().any(|c| taken.contains(&c.key)) {
+            let current = |c: &herald_core::planner::CoveredSteps| {
+                coverage_now
+                    .get(c.invoice_id.as_str())
+                    .copied()
+                    .unwrap_or(0)
+            };
+            if n.covers.iter().any(|c| current(c) != c.from) {
                 continue;
             }
-            taken.extend(n.covers.iter().map(|c| c.key.clone()));
+            for c in &n.covers {
+                coverage_now.insert(c.invoice_id.to_string(), c.to);
+            }
             eligible.push(n);
         }
-
+        tracing::trace!(elapsed = ?t0.elapsed(), "record_plan: steps checked");
         // The notifications; RETURNING names those that were new.
         let mut ids: HashMap<String, i64> = HashMap::with_capacity(eligible.len());
         const NCOLS: usize = 11;
@@ -325,55 +339,56 @@ impl Store {
             .filter_map(|n| ids.remove(&n.dedupe_key).map(|id| (id, *n)))
             .collect();
 
-        // What hangs off each new notification.
-        let mut links: Vec<(i64, &str)> = Vec::new();
-        let mut steps: Vec<(&str, i64, &str)> = Vec::new();
+        tracing::trace!(elapsed = ?t0.elapsed(), "record_plan: notifications");
+        // What hangs off each new notification: its invoices (for a letter, with
+        // the ladder steps it covers of each) and the invoices' new coverage.
+        let mut links: Vec<(i64, &str, Option<u32>, Option<u32>)> = Vec::new();
+        // Per invoice the furthest step wins: two letters of one batch may cover
+        // the same invoice one after the other.
         let mut coverage: HashMap<&str, Coverage> = HashMap::new();
         for (id, n) in &inserted {
             let mut inv: Vec<&str> = n.invoice_ids.iter().map(|i| i.as_str()).collect();
+            inv.extend(n.covers.iter().map(|c| c.invoice_id.as_str()));
             inv.sort_unstable();
             inv.dedup();
-            links.extend(inv.into_iter().map(|i| (*id, i)));
-            if n.kind == NoticeKind::Dunning {
-                for c in &n.covers {
-                    steps.push((c.key.as_str(), *id, c.invoice_id.as_str()));
-                    let next_on = c
-                        .next_on
-                        .map_or_else(|| sql::NO_NEXT_STEP.to_owned(), date_text);
-                    let e = coverage.entry(c.invoice_id.as_str()).or_insert(Coverage {
-                        covered: c.covered,
-                        next_on: next_on.clone(),
-                    });
-                    if c.covered >= e.covered {
-                        *e = Coverage {
-                            covered: c.covered,
-                            next_on,
-                        };
-                    }
+            for i in inv {
+                let steps = n.covers.iter().find(|c| c.invoice_id.as_str() == i);
+                links.push((*id, i, steps.map(|c| c.from), steps.map(|c| c.to)));
+            }
+            for c in &n.covers {
+                let next_on = c
+                    .next_on
+                    .map_or_else(|| sql::NO_NEXT_STEP.to_owned(), date_text);
+                let e = coverage.entry(c.invoice_id.as_str()).or_insert(Coverage {
+                    covered: c.to,
+                    next_on: next_on.clone(),
+                });
+                if c.to >= e.covered {
+                    *e = Coverage {
+                        covered: c.to,
+                        next_on,
+                    };
                 }
             }
         }
-        for chunk in links.chunks(rows_per_statement(2)) {
+        for chunk in links.chunks(rows_per_statement(4)) {
             let mut q = dynamic(format!(
-                "INSERT INTO notification_invoices (notification_id, invoice_id) VALUES {}",
-                values(chunk.len(), 2)
+                "INSERT INTO notification_invoices (notification_id, invoice_id, covered_from, covered_to) VALUES {}",
+                values(chunk.len(), 4)
             ));
-            for (id, inv) in chunk {
-                q = q.bind(*id).bind(inv.to_string());
+            for (id, inv, from, to) in chunk {
+                q = q
+                    .bind(*id)
+                    .bind(inv.to_string())
+                    .bind(from.map(i64::from))
+                    .bind(to.map(i64::from));
             }
             q.execute(&mut *tx).await?;
         }
+        tracing::trace!(elapsed = ?t0.elapsed(), "record_plan: links");
         insert_planned_deliveries(&mut tx, &inserted, planned_at).await?;
-        for chunk in steps.chunks(rows_per_statement(3)) {
-            let mut q = dynamic(format!(
-                "INSERT INTO dunning_steps (key, notification_id, invoice_id) VALUES {}",
-                values(chunk.len(), 3)
-            ));
-            for (key, id, inv) in chunk {
-                q = q.bind(key.to_string()).bind(*id).bind(inv.to_string());
-            }
-            q.execute(&mut *tx).await?;
-        }
+        tracing::trace!(elapsed = ?t0.elapsed(), "record_plan: deliveries");
+        tracing::trace!(elapsed = ?t0.elapsed(), "record_plan: steps");
         let coverage: Vec<(&str, Coverage)> = coverage.into_iter().collect();
         for chunk in coverage.chunks(rows_per_statement(3)) {
             let mut q = dynamic(format!(
@@ -391,7 +406,9 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
+        tracing::trace!(elapsed = ?t0.elapsed(), "record_plan: coverage");
         tx.commit().await?;
+        tracing::trace!(elapsed = ?t0.elapsed(), "record_plan: committed");
         let n_inserted = inserted.len() as u64;
         Ok(RecordStats {
             inserted: n_inserted,

@@ -160,9 +160,9 @@ impl Store {
             None => {
                 for chunk in ids.chunks(10_000) {
                     let rows = sqlx::query(
-                        "SELECT s.notification_id, MIN(i.dunning_next_on) FROM dunning_steps s \
+                        "SELECT s.notification_id, MIN(i.dunning_next_on) FROM notification_invoices s \
                          JOIN invoices i ON i.id = s.invoice_id \
-                         WHERE s.notification_id IN (SELECT value FROM json_each($1)) \
+                         WHERE s.notification_id IN (SELECT value FROM json_each($1)) AND s.covered_to IS NOT NULL \
                          AND i.paid_minor < i.amount_minor AND i.dunning_next_on < $2 \
                          GROUP BY s.notification_id",
                     )

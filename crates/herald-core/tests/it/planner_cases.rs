@@ -122,7 +122,11 @@ fn an_invoice_imported_long_after_its_dates_is_history_but_its_debt_is_dunned() 
     let letter = &created[0];
     assert_eq!(letter.verdict, Verdict::Deliver);
     assert_eq!(letter.level, Some(3));
-    assert_eq!(letter.covers.len(), 3);
+    assert_eq!(
+        (letter.covers[0].from, letter.covers[0].to),
+        (0, 3),
+        "steps 1, 2 and 3 in one letter"
+    );
 }
 
 #[test]

@@ -140,16 +140,18 @@ proptest! {
             }
         }
         // …and each covered step belongs to exactly one letter.
-        let mut owners: HashMap<String, usize> = HashMap::new();
+        let mut owners: HashMap<(String, u32), usize> = HashMap::new();
         for (n, _) in skipping.letters() {
-            for s in &n.covers { *owners.entry(s.key.clone()).or_default() += 1; }
+            for s in &n.covers {
+                for step in s.from..s.to { *owners.entry((s.invoice_id.to_string(), step)).or_default() += 1; }
+            }
         }
         prop_assert!(owners.values().all(|n| *n == 1), "{owners:?}");
         // Per invoice, each letter moves its own step forward, never back. (The
         // letter's level is the highest among all its invoices, so it may differ.)
         for inv in &skipping.invoices {
             let mut steps: Vec<(Date, u32)> = skipping.letters().iter()
-                .flat_map(|(n, d)| n.covers.iter().filter(|s| s.invoice_id == inv.id).map(move |s| (*d, s.covered)))
+                .flat_map(|(n, d)| n.covers.iter().filter(|s| s.invoice_id == inv.id).map(move |s| (*d, s.to)))
                 .collect();
             steps.sort();
             prop_assert!(steps.windows(2).all(|w| w[0].1 < w[1].1), "{steps:?}");

@@ -143,7 +143,6 @@ pub struct Sim {
     pub invoices: Vec<Invoice>,
     pub payments: Vec<SimPayment>,
     pub recorded: BTreeMap<String, (PlannedNotification, Date)>,
-    pub steps: HashSet<String>,
     pub covered: HashMap<usize, u32>,
     pub watermark: Option<Timestamp>,
     /// Invoice and paid-amount as of the last run: a difference is a change.
@@ -165,7 +164,6 @@ impl Sim {
             invoices,
             payments,
             recorded: BTreeMap::new(),
-            steps: HashSet::new(),
             covered: HashMap::new(),
             watermark: None,
             seen: HashMap::new(),
@@ -215,18 +213,21 @@ impl Sim {
             if self.recorded.contains_key(&n.dedupe_key) {
                 continue; // ON CONFLICT DO NOTHING
             }
-            if n.covers.iter().any(|c| self.steps.contains(&c.key)) {
-                continue; // the store rolls back a letter whose step is covered already
-            }
-            for c in &n.covers {
-                self.steps.insert(c.key.clone());
-                let i = idx[book
+            let index_of = |c: &herald_core::planner::CoveredSteps| {
+                idx[book
                     .invoices
                     .iter()
                     .position(|v| v.invoice.id == c.invoice_id)
-                    .unwrap()];
-                let e = self.covered.entry(i).or_insert(0);
-                *e = (*e).max(c.covered);
+                    .unwrap()]
+            };
+            if n.covers
+                .iter()
+                .any(|c| *self.covered.get(&index_of(c)).unwrap_or(&0) != c.from)
+            {
+                continue; // the store skips a letter planned from a stale coverage
+            }
+            for c in &n.covers {
+                self.covered.insert(index_of(c), c.to);
             }
             self.recorded.insert(n.dedupe_key.clone(), (n.clone(), day));
             created.push(n);

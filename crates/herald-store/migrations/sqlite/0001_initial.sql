@@ -104,16 +104,13 @@ CREATE INDEX notifications_customer ON notifications (customer_id, fire_at);
 CREATE TABLE notification_invoices (
     notification_id INTEGER NOT NULL REFERENCES notifications (id),
     invoice_id      TEXT NOT NULL,
+    -- For a dunning letter: the ladder steps of this invoice it covers,
+    -- covered_from..covered_to (NULL: listed, no step of its own due).
+    covered_from    INTEGER,
+    covered_to      INTEGER,
     PRIMARY KEY (notification_id, invoice_id)
 ) WITHOUT ROWID;
 CREATE INDEX notification_invoices_invoice ON notification_invoices (invoice_id);
-
-CREATE TABLE dunning_steps (
-    key             TEXT PRIMARY KEY NOT NULL,
-    notification_id INTEGER NOT NULL REFERENCES notifications (id),
-    invoice_id      TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX dunning_steps_notification ON dunning_steps (notification_id);
 
 CREATE TABLE deliveries (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,7 +1,7 @@
 use std::str::FromStr;
 
 use herald_core::planner::{
-    CoveredStep, NoticeKind, PlannedDelivery, PlannedNotification, Verdict,
+    CoveredSteps, NoticeKind, PlannedDelivery, PlannedNotification, Verdict,
 };
 use herald_core::records::{Contact, Customer, Invoice, Payment};
 use herald_core::rules::ChannelKind;
@@ -133,10 +133,10 @@ pub fn letter(
         deliveries: vec![delivery(&format!("billing@{customer}.example.com"))],
         covers: steps
             .iter()
-            .map(|(inv, level, covered, next)| CoveredStep {
+            .map(|(inv, _level, covered, next)| CoveredSteps {
                 invoice_id: iid(inv),
-                key: format!("dunning:invoice/{inv}:level-{level}"),
-                covered: *covered,
+                from: covered - 1,
+                to: *covered,
                 next_on: next.map(d),
             })
             .collect(),
