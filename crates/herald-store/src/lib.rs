@@ -91,13 +91,10 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
-            // Page cache per connection. Bulk imports insert into five B-trees of
-            // invoices at random places; with a cache smaller than those trees every
-            // insert re-reads pages (10x the rows cost 24x the time at 16 MiB).
-            // SQLite allocates the cache only as pages are used.
-            .pragma("cache_size", "-262144")
-            // Pages not in the cache are read through a memory map, not copied.
-            .pragma("mmap_size", "1073741824")
+            // Page cache per connection (64 MiB; SQLite allocates it only as pages
+            // are used). Bulk invoice loads rebuild their indexes instead of
+            // inserting into them (see `upsert_invoices`), so they need no more.
+            .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory")
             // Let the sorter use a second thread: index builds after a bulk import.
             .pragma("threads", "2")

@@ -1,11 +1,11 @@
 //! Planning: which customers a run must look at, their books, and recording what
 //! the planner decided (invariants 1 and 2).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use herald_core::CustomerId;
-use herald_core::planner::{CustomerBook, NoticeKind, PlannedNotification, Verdict, Window};
+use herald_core::planner::{CustomerBook, PlannedNotification, Verdict, Window};
 use jiff::Timestamp;
 use sqlx::{Row, SqliteConnection};
 

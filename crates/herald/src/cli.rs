@@ -641,7 +641,7 @@ async fn history(
         println!("{}", serde_json::to_string_pretty(&entries)?);
         return Ok(ExitCode::SUCCESS);
     }
-    if entries.is_empty() {
+    if entries.is_empty() && filter.invoice.is_none() {
         println!("no notifications yet for this selection");
     }
     for e in &entries {
@@ -692,7 +692,58 @@ async fn history(
             println!("    next reminder on {next}");
         }
     }
+    if let Some(id) = &filter.invoice {
+        print_rules_without_notice(&app, id, &entries).await?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// For each invoice rule that has no notification about this invoice, why not.
+/// Nothing is stored for these (see `herald_core::planner`), so it is derived: a
+/// trigger that fell in a run's window while herald knew the invoice always has a
+/// stored notification, even a NotApplicable one.
+async fn print_rules_without_notice(
+    app: &App,
+    id: &InvoiceId,
+    entries: &[herald_store::HistoryEntry],
+) -> anyhow::Result<()> {
+    let Some(view) = app.store.invoice(id).await? else {
+        return Err(InputError(format!("there is no invoice '{id}'")).into());
+    };
+    // What the planner has looked at so far, not the wall clock: a trigger after
+    // the watermark has simply not been planned yet.
+    let tz = app.config.tenant.time_zone.time_zone();
+    let planned_until = app
+        .store
+        .planner_state()
+        .await?
+        .watermark
+        .map(|w| planner::local_date(w, &tz));
+    for rule in app.config.rules.invoice.iter().filter(|r| r.enabled) {
+        if entries.iter().any(|e| e.notification.rule_id == rule.id) {
+            continue;
+        }
+        let date = match rule.trigger {
+            herald_core::rules::InvoiceTrigger::Issued => view.invoice.issue_date,
+            herald_core::rules::InvoiceTrigger::DueDate { offset_days } => view
+                .invoice
+                .due_date
+                .saturating_add(jiff::ToSpan::days(i64::from(offset_days))),
+        };
+        let why = if rule.condition == herald_core::rules::Condition::Unpaid
+            && view.balance().is_zero()
+        {
+            "not applicable: the invoice is paid".to_owned()
+        } else if planned_until.is_none_or(|p| date >= p) {
+            format!("not yet planned: due on {date}")
+        } else {
+            format!(
+                "not applicable: history, its time ({date}) had passed before herald received the invoice"
+            )
+        };
+        println!("- {} {} — {why}", rule.id, view.invoice.id);
+    }
+    Ok(())
 }
 
 async fn preview(

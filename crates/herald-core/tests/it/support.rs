@@ -2,7 +2,7 @@
 //! after day the way `herald run` does: record with ON CONFLICT DO NOTHING
 //! semantics, covered dunning steps, a watermark, and a change flag per invoice.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use herald_core::planner::{

@@ -330,3 +330,35 @@ fn a_rule_that_prefers_sms_writes_an_sms_and_falls_back_to_email() {
     assert_eq!(v["encoding"], "ucs2", "Polish diacritics need UCS-2: {v}");
     assert_eq!(ws.emails().len(), 3, "the three others by e-mail");
 }
+
+#[test]
+fn an_old_invoice_gets_no_history_notices_but_its_debt_is_dunned_and_history_says_why() {
+    let ws = Workspace::new();
+    ws.import_basics();
+    ws.write(
+        "old.csv",
+        "id,number,customer_id,issue_date,due_date,currency,amount,attachment\n\
+         I8,FV/2026/09/008,C1,2026-09-01,2026-09-15,PLN,10.00,\n",
+    );
+    ws.ok(&["import", "invoices", "old.csv"]);
+    ws.ok(&["run", "--now", "2026-11-02"]);
+    let h = ws.ok(&["history", "--invoice", "I8"]);
+    assert!(
+        h.contains("new-invoice I8 — not applicable: history"),
+        "{h}"
+    );
+    assert!(h.contains("due-soon I8 — not applicable: history"), "{h}");
+    // 48 days overdue on first sight: straight to the level that is due.
+    assert!(h.contains("dunning level 3"), "{h}");
+    let st: serde_json::Value = serde_json::from_str(&ws.ok(&["status", "--json"])).unwrap();
+    assert_eq!(
+        st["notifications_by_rule"]["new-invoice"]["deliver"], 4,
+        "{st}"
+    );
+    assert!(
+        st["notifications_by_rule"]["new-invoice"]
+            .get("not_applicable")
+            .is_none(),
+        "history is not stored: {st}"
+    );
+}
