@@ -178,10 +178,15 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
         "E-mails (.eml, open them in any mail client): {}",
         app.config.outbox_dir.join("email").display()
     );
-    println!("Workspace: {}  — try:", dir.display());
+    // The binary that runs now, so the hint works after `cargo run` too.
+    let exe =
+        std::env::current_exe().map_or_else(|_| "herald".to_owned(), |p| p.display().to_string());
+    let cfg = dir.join("herald.toml");
+    println!("Workspace: {} — try:", dir.display());
+    println!("  {exe} --config {} status", cfg.display());
     println!(
-        "  cd {} && herald status && herald history --customer {}",
-        dir.display(),
+        "  {exe} --config {} history --customer {}",
+        cfg.display(),
         data.customers[0].id
     );
     Ok(ExitCode::SUCCESS)
