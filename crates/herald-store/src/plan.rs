@@ -45,10 +45,23 @@ fn candidate_filter(q: &CandidateQuery, first: usize, open: bool) -> (Vec<String
         terms.push(format!("due_date BETWEEN {a} AND {b}"));
     }
     if !open && let Some(last) = q.dunning_due_on_or_before {
-        let a = p(Param::Text(date_text(last)), &mut params);
-        let b = p(Param::Text(date_text(q.today)), &mut params);
+        // Open invoices whose first dunning step falls in the window (none yet)…
+        let b = p(Param::Text(date_text(last)), &mut params);
+        let range = match q.dunning_first_from {
+            Some(from) => format!(
+                "due_date BETWEEN {} AND {b}",
+                p(Param::Text(date_text(from)), &mut params)
+            ),
+            None => format!("due_date <= {b}"),
+        };
         terms.push(format!(
-            "(paid_minor < amount_minor AND due_date <= {a} AND (dunning_next_on IS NULL OR dunning_next_on <= {b}))"
+            "(paid_minor < amount_minor AND {range} \
+             AND NOT EXISTS (SELECT 1 FROM dunning_progress p WHERE p.invoice_id = invoices.id))"
+        ));
+        // …and those whose next step is due.
+        let t = p(Param::Text(date_text(q.today)), &mut params);
+        terms.push(format!(
+            "(id IN (SELECT invoice_id FROM dunning_progress WHERE next_on <= {t}) AND paid_minor < amount_minor)"
         ));
     }
     (terms, params)
@@ -276,7 +289,7 @@ impl Store {
         let mut coverage_now: HashMap<String, u32> = HashMap::new();
         for chunk in covered_ids.chunks(10_000) {
             let rows = sqlx::query(
-                "SELECT id, dunning_covered FROM invoices WHERE id IN (SELECT value FROM json_each($1))",
+                "SELECT invoice_id, covered FROM dunning_progress WHERE invoice_id IN (SELECT value FROM json_each($1))",
             )
             .bind(json_list(chunk))
             .fetch_all(&mut *tx)
@@ -392,10 +405,9 @@ impl Store {
         let coverage: Vec<(&str, Coverage)> = coverage.into_iter().collect();
         for chunk in coverage.chunks(rows_per_statement(3)) {
             let mut q = dynamic(format!(
-                "UPDATE invoices SET \
-                 dunning_covered = CASE WHEN c.column2 > invoices.dunning_covered THEN c.column2 ELSE invoices.dunning_covered END, \
-                 dunning_next_on = c.column3 \
-                 FROM (VALUES {}) AS c WHERE invoices.id = c.column1",
+                "INSERT INTO dunning_progress (invoice_id, covered, next_on) VALUES {} \
+                 ON CONFLICT (invoice_id) DO UPDATE SET \
+                 covered = MAX(dunning_progress.covered, excluded.covered), next_on = excluded.next_on",
                 values(chunk.len(), 3)
             ));
             for (inv, c) in chunk {

@@ -150,7 +150,8 @@ pub(crate) struct InvoiceFilter {
     pub since_seq: i64,
 }
 
-pub(crate) const INVOICE_COLS: &str = "id, number, customer_id, issue_date, due_date, currency, amount_minor, paid_minor, attachment, seq, dunning_covered, created_seq";
+pub(crate) const INVOICE_COLS: &str = "id, number, customer_id, issue_date, due_date, currency, amount_minor, paid_minor, attachment, seq, \
+     COALESCE((SELECT p.covered FROM dunning_progress p WHERE p.invoice_id = invoices.id), 0), created_seq";
 
 pub(crate) fn invoice_view(row: &SqliteRow, since_seq: i64) -> Result<InvoiceView, StoreError> {
     let currency = sql::currency(row.try_get(5)?)?;
@@ -727,7 +728,8 @@ impl Store {
             // planner's most expensive step.
             let q = dynamic(format!(
                 "SELECT customer_id, json_group_array(json_array(id, number, issue_date, due_date, currency, \
-                 amount_minor, paid_minor, attachment, seq, dunning_covered, created_seq)) \
+                 amount_minor, paid_minor, attachment, seq, \
+                 COALESCE((SELECT p.covered FROM dunning_progress p WHERE p.invoice_id = invoices.id), 0), created_seq)) \
                  FROM invoices WHERE customer_id IN (SELECT value FROM json_each($1)) AND ({}) \
                  GROUP BY customer_id",
                 filter.sql

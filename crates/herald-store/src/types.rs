@@ -64,6 +64,10 @@ pub struct CandidateQuery {
     pub due_dates: Vec<(Date, Date)>,
     /// Open invoices due on or before this day whose next dunning step is due by `today`.
     pub dunning_due_on_or_before: Option<Date>,
+    /// With it: only invoices due on or after this day are looked at for a FIRST
+    /// letter (their first step falls in the window). `None`: every open one
+    /// (the first run). Later steps come from the dunning progress, due by `today`.
+    pub dunning_first_from: Option<Date>,
     pub today: Date,
 }
 

@@ -65,6 +65,7 @@ fn candidate_query(app: &App, window: Window, since_seq: i64) -> CandidateQuery 
         issue_dates: None,
         due_dates: Vec::new(),
         dunning_due_on_or_before: None,
+        dunning_first_from: None,
         today,
     };
     for r in app
@@ -93,6 +94,11 @@ fn candidate_query(app: &App, window: Window, since_seq: i64) -> CandidateQuery 
         .min()
     {
         q.dunning_due_on_or_before = Some(today.saturating_sub(i64::from(min_after).days()));
+        // A first letter falls due when due date + the first level's days enters
+        // the window; later steps are found through the store's dunning progress.
+        q.dunning_first_from = window
+            .after
+            .map(|a| local_date(a, &tz).saturating_sub(i64::from(min_after).days()));
     }
     q
 }

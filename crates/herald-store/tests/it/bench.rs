@@ -58,6 +58,7 @@ async fn bench_planning_path_at_scale() {
             issue_dates: Some((d("2026-11-20"), d("2026-11-20"))),
             due_dates: vec![(d("2026-11-23"), d("2026-11-23"))],
             dunning_due_on_or_before: None,
+            dunning_first_from: None,
             today: d("2026-11-20"),
         };
         let now = t("2026-11-20T12:00:00Z");

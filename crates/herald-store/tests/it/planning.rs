@@ -294,6 +294,7 @@ async fn candidates_follow_changes_date_ranges_and_dunning() {
         issue_dates: Some((d("2026-11-20"), d("2026-11-20"))),
         due_dates: vec![(d("2026-11-23"), d("2026-11-23"))],
         dunning_due_on_or_before: Some(d("2026-11-13")),
+        dunning_first_from: None,
         today: d("2026-11-20"),
     };
     assert_eq!(
@@ -354,6 +355,7 @@ async fn candidates_follow_changes_date_ranges_and_dunning() {
     // Nothing new, no range hits: nobody to plan.
     let quiet = CandidateQuery {
         dunning_due_on_or_before: None,
+        dunning_first_from: None,
         ..dunning_only
     };
     assert!(s.candidate_customers(&quiet).await.unwrap().is_empty());

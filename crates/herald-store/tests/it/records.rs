@@ -156,6 +156,7 @@ pub fn query(since_seq: i64, today: &str) -> herald_store::CandidateQuery {
         issue_dates: None,
         due_dates: Vec::new(),
         dunning_due_on_or_before: None,
+        dunning_first_from: None,
         today: d(today),
     }
 }
