@@ -286,12 +286,7 @@ pub fn plan_customer(
     {
         for view in &book.invoices {
             let inv = &view.invoice;
-            let date = match rule.trigger {
-                InvoiceTrigger::Issued => inv.issue_date,
-                InvoiceTrigger::DueDate { offset_days } => {
-                    add_days(inv.due_date, i64::from(offset_days))
-                }
-            };
+            let date = rule.trigger_date(inv);
             let fire_at = fire_time(date, &rule.audience, tz);
             if fire_at > window.until {
                 continue; // not yet: a later window will see it

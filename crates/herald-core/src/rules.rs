@@ -2,10 +2,10 @@
 //! template. The config file is parsed into these types by the binary; the planner
 //! reads nothing else.
 
-use jiff::civil::Time;
+use jiff::civil::{Date, Time};
 use serde::{Deserialize, Serialize};
 
-use crate::records::Customer;
+use crate::records::{Customer, Invoice};
 use crate::values::{CustomerId, EmailAddress};
 
 /// A rule's id as written in the config (`due-soon`, `dunning`); part of every
@@ -101,6 +101,19 @@ pub struct InvoiceRule {
     /// means nothing a week after it.
     pub max_delay_days: u32,
     pub audience: Audience,
+}
+
+impl InvoiceRule {
+    /// The civil date (tenant time zone) on which this rule fires for an invoice.
+    pub fn trigger_date(&self, inv: &Invoice) -> Date {
+        match self.trigger {
+            InvoiceTrigger::Issued => inv.issue_date,
+            InvoiceTrigger::DueDate { offset_days } => inv
+                .due_date
+                .checked_add(jiff::ToSpan::days(i64::from(offset_days)))
+                .unwrap_or(inv.due_date),
+        }
+    }
 }
 
 /// One step of a dunning ladder (seed 003: a VYSTAVENI row).

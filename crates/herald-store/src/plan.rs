@@ -183,17 +183,14 @@ impl Store {
         &self,
         keys: &[String],
     ) -> Result<std::collections::HashSet<String>, StoreError> {
-        let mut out = std::collections::HashSet::new();
-        for chunk in keys.chunks(10_000) {
-            let rows: Vec<String> = sqlx::query_scalar(
-                "SELECT dedupe_key FROM notifications WHERE dedupe_key IN (SELECT value FROM json_each($1))",
-            )
-            .bind(crate::sql::json_list(chunk))
-            .fetch_all(&self.pool)
-            .await?;
-            out.extend(rows);
-        }
-        Ok(out)
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let mut conn = self.pool.acquire().await?;
+        crate::records::existing_keys(
+            &mut conn,
+            "SELECT dedupe_key FROM notifications WHERE dedupe_key IN (SELECT value FROM json_each($1))",
+            &keys,
+        )
+        .await
     }
 
     pub async fn begin_run(

@@ -44,7 +44,7 @@ async fn upsert_rows<T>(
 }
 
 /// The keys among `lookup` that already exist; `sql` takes the list as `$1`.
-async fn existing_keys(
+pub(crate) async fn existing_keys(
     conn: &mut SqliteConnection,
     sql: &'static str,
     lookup: &[&str],

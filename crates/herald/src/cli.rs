@@ -723,13 +723,7 @@ async fn print_rules_without_notice(
         if entries.iter().any(|e| e.notification.rule_id == rule.id) {
             continue;
         }
-        let date = match rule.trigger {
-            herald_core::rules::InvoiceTrigger::Issued => view.invoice.issue_date,
-            herald_core::rules::InvoiceTrigger::DueDate { offset_days } => view
-                .invoice
-                .due_date
-                .saturating_add(jiff::ToSpan::days(i64::from(offset_days))),
-        };
+        let date = rule.trigger_date(&view.invoice);
         let why = if rule.condition == herald_core::rules::Condition::Unpaid
             && view.balance().is_zero()
         {

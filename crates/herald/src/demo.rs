@@ -3,7 +3,7 @@
 //! (invoices on their issue date, payments on their payment date), one run per
 //! simulated day, then a summary. Deterministic: the same seed, the same output.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -47,6 +47,20 @@ fn fresh_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
 }
 
+/// The records dated in `(after, until]` (`after` `None`: everything up to `until`).
+fn arriving<T: Clone>(
+    items: &[T],
+    date_of: impl Fn(&T) -> Date,
+    after: Option<Date>,
+    until: Date,
+) -> Vec<T> {
+    items
+        .iter()
+        .filter(|x| date_of(x) <= until && after.is_none_or(|a| date_of(x) > a))
+        .cloned()
+        .collect()
+}
+
 pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCode> {
     fresh_dir(dir)?;
     let cfg_path = dir.join("herald.toml");
@@ -70,36 +84,22 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
         data.payments.len()
     );
 
-    let mut imported_inv: HashSet<usize> = HashSet::new();
-    let mut imported_pay: HashSet<usize> = HashSet::new();
     let mut totals = jobs::SendReport::default();
     let mut runs = 0;
+    let mut yesterday: Option<Date> = None;
     for day in 0..days {
         let today = start.saturating_add(i64::from(day).days());
-        let new_inv: Vec<_> = data
-            .invoices
-            .iter()
-            .enumerate()
-            .filter(|(i, inv)| inv.issue_date <= today && !imported_inv.contains(i))
-            .map(|(i, inv)| (i, inv.clone()))
-            .collect();
-        imported_inv.extend(new_inv.iter().map(|(i, _)| *i));
-        let inv: Vec<_> = new_inv.into_iter().map(|(_, v)| v).collect();
+        // What the business system sends on this day: what happened since the last
+        // simulated day (on the first day, everything before it).
+        let inv = arriving(&data.invoices, |i| i.issue_date, yesterday, today);
         if !inv.is_empty() {
             app.store.upsert_invoices(&inv).await?;
         }
-        let new_pay: Vec<_> = data
-            .payments
-            .iter()
-            .enumerate()
-            .filter(|(i, p)| p.date <= today && !imported_pay.contains(i))
-            .map(|(i, p)| (i, p.clone()))
-            .collect();
-        imported_pay.extend(new_pay.iter().map(|(i, _)| *i));
-        let pay: Vec<_> = new_pay.into_iter().map(|(_, v)| v).collect();
+        let pay = arriving(&data.payments, |p| p.date, yesterday, today);
         if !pay.is_empty() {
             app.store.upsert_payments(&pay).await?;
         }
+        yesterday = Some(today);
         let now = parse_now(&today.to_string(), &tz).map_err(anyhow::Error::msg)?;
         jobs::plan(
             &app,
