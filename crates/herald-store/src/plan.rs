@@ -1,7 +1,7 @@
 //! Planning: which customers a run must look at, their books, and recording what
 //! the planner decided (invariants 1 and 2).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use herald_core::CustomerId;
@@ -12,9 +12,7 @@ use sqlx::{Row, SqliteConnection};
 use crate::Store;
 use crate::error::StoreError;
 use crate::records::InvoiceFilter;
-use crate::sql::{
-    self, Param, bind_all, date_text, dynamic, json_list, ms, rows_per_statement, values,
-};
+use crate::sql::{self, Param, bind_all, date_text, dynamic, json_list, ms};
 use crate::types::{CandidateQuery, PlannerState, RecordStats, RunRow, RunStats};
 
 /// The invoice conditions of a candidate query (to be OR-ed), their parameters
@@ -32,17 +30,29 @@ fn candidate_filter(q: &CandidateQuery, first: usize, open: bool) -> (Vec<String
     if open {
         // Every open invoice: a dunning letter lists the whole debt.
         terms.push("paid_minor < amount_minor".to_owned());
+        terms.push(format!("seq > {}", p(Param::Int(q.since_seq), &mut params)));
+    } else if q.since_seq == 0 {
+        // No run has finished yet, so every invoice is changed and every customer
+        // with one is found through `changed_seq`: the date ranges, which reach
+        // back to the first invoice ever, would only find the same customers again.
+        return (terms, params);
     }
-    terms.push(format!("seq > {}", p(Param::Int(q.since_seq), &mut params)));
     if let Some((from, to)) = q.issue_dates {
         let a = p(Param::Text(date_text(from)), &mut params);
         let b = p(Param::Text(date_text(to)), &mut params);
         terms.push(format!("issue_date BETWEEN {a} AND {b}"));
     }
-    for (from, to) in &q.due_dates {
-        let a = p(Param::Text(date_text(*from)), &mut params);
-        let b = p(Param::Text(date_text(*to)), &mut params);
-        terms.push(format!("due_date BETWEEN {a} AND {b}"));
+    for range in &q.due_dates {
+        if open && range.open_only {
+            continue; // a book has every open invoice already
+        }
+        let a = p(Param::Text(date_text(range.from)), &mut params);
+        let b = p(Param::Text(date_text(range.to)), &mut params);
+        terms.push(if range.open_only {
+            format!("(paid_minor < amount_minor AND due_date BETWEEN {a} AND {b})")
+        } else {
+            format!("due_date BETWEEN {a} AND {b}")
+        });
     }
     if !open && let Some(last) = q.dunning_due_on_or_before {
         // Open invoices whose first dunning step falls in the window (none yet)…
@@ -136,14 +146,18 @@ impl Store {
         &self,
         q: &CandidateQuery,
     ) -> Result<Vec<CustomerId>, StoreError> {
-        let (terms, params) = candidate_filter(q, 1, false);
-        let sql = terms.iter().fold(String::new(), |mut s, term| {
-            if !s.is_empty() {
-                s.push_str(" UNION ALL ");
-            }
-            let _ = write!(s, "SELECT customer_id FROM invoices WHERE {term}");
-            s
-        });
+        let (terms, mut params) = candidate_filter(q, 2, false);
+        params.insert(0, Param::Int(q.since_seq));
+        let sql = terms.iter().fold(
+            "SELECT id AS customer_id FROM customers WHERE changed_seq > $1".to_owned(),
+            |mut s, term| {
+                let _ = write!(
+                    s,
+                    " UNION ALL SELECT customer_id FROM invoices WHERE {term}"
+                );
+                s
+            },
+        );
         // Each branch walks its own covering index over its range only. Written as
         // DISTINCT over UNION ALL because SQLite plans a plain UNION (or a DISTINCT
         // branch) as a scan of the whole customer index.
@@ -187,7 +201,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         crate::records::existing_keys(
             &mut conn,
-            "SELECT dedupe_key FROM notifications WHERE dedupe_key IN (SELECT value FROM json_each($1))",
+            "SELECT json_group_array(dedupe_key) FROM notifications WHERE dedupe_key IN (SELECT value FROM json_each($1))",
             &keys,
         )
         .await
@@ -283,19 +297,16 @@ impl Store {
             .iter()
             .flat_map(|n| n.covers.iter().map(|c| c.invoice_id.as_str()))
             .collect();
-        let mut coverage_now: HashMap<String, u32> = HashMap::new();
-        for chunk in covered_ids.chunks(10_000) {
-            let rows = sqlx::query(
-                "SELECT invoice_id, covered FROM dunning_progress WHERE invoice_id IN (SELECT value FROM json_each($1))",
-            )
-            .bind(json_list(chunk))
-            .fetch_all(&mut *tx)
-            .await?;
-            for row in rows {
-                let covered: i64 = row.try_get(1)?;
-                coverage_now.insert(row.try_get(0)?, u32::try_from(covered).unwrap_or(0));
-            }
-        }
+        let mut coverage_now: HashMap<String, u32> = sql::json_rows::<_, (String, i64)>(
+            &mut tx,
+            "SELECT json_group_array(json_array(invoice_id, covered)) FROM dunning_progress \
+             WHERE invoice_id IN (SELECT value FROM json_each($1))",
+            &covered_ids,
+        )
+        .await?
+        .into_iter()
+        .map(|(id, covered)| (id, u32::try_from(covered).unwrap_or(0)))
+        .collect();
         let mut eligible: Vec<&PlannedNotification> = Vec::with_capacity(notes.len());
         for n in notes {
             let current = |c: &herald_core::planner::CoveredSteps| {
@@ -313,41 +324,69 @@ impl Store {
             eligible.push(n);
         }
         tracing::trace!(elapsed = ?t0.elapsed(), "record_plan: steps checked");
-        // The notifications; RETURNING names those that were new.
-        let mut ids: HashMap<String, i64> = HashMap::with_capacity(eligible.len());
-        const NCOLS: usize = 11;
-        for chunk in eligible.chunks(rows_per_statement(NCOLS)) {
-            let mut q = dynamic(format!(
-                "INSERT INTO notifications (dedupe_key, rule_id, kind, customer_id, level, template, fire_at, \
-                 planned_at, run_id, verdict, reason) VALUES {} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key",
-                values(chunk.len(), NCOLS)
-            ));
-            for n in chunk {
-                let (verdict, reason) = match &n.verdict {
-                    Verdict::Deliver => ("deliver", None),
-                    Verdict::NotApplicable(r) => ("not_applicable", Some(r.clone())),
-                };
-                q = q
-                    .bind(n.dedupe_key.clone())
-                    .bind(n.rule_id.clone())
-                    .bind(sql::kind_str(n.kind))
-                    .bind(n.customer_id.as_str().to_owned())
-                    .bind(n.level.map(i64::from))
-                    .bind(n.template.clone())
-                    .bind(ms(n.fire_at))
-                    .bind(ms(planned_at))
-                    .bind(run_id)
-                    .bind(verdict)
-                    .bind(reason);
+
+        // Which are new, decided here rather than by RETURNING: sqlx would hand
+        // every returned row over on its own. Under the write lock the answer
+        // cannot change before commit, and new rows get the next ids in order.
+        let keys: Vec<&str> = eligible.iter().map(|n| n.dedupe_key.as_str()).collect();
+        let existing: HashSet<String> = sql::json_rows::<_, String>(
+            &mut tx,
+            "SELECT json_group_array(dedupe_key) FROM notifications \
+             WHERE dedupe_key IN (SELECT value FROM json_each($1))",
+            &keys,
+        )
+        .await?
+        .into_iter()
+        .collect();
+        let mut next_id: i64 = sqlx::query_scalar(
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'notifications'), 0), \
+             COALESCE((SELECT MAX(id) FROM notifications), 0))",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut seen: HashSet<&str> = HashSet::with_capacity(eligible.len());
+        let mut inserted: Vec<(i64, &PlannedNotification)> = Vec::with_capacity(eligible.len());
+        for n in &eligible {
+            if existing.contains(&n.dedupe_key) || !seen.insert(&n.dedupe_key) {
+                continue;
             }
-            for row in q.fetch_all(&mut *tx).await? {
-                ids.insert(row.try_get(1)?, row.try_get(0)?);
-            }
+            next_id += 1;
+            inserted.push((next_id, *n));
         }
-        let inserted: Vec<(i64, &PlannedNotification)> = eligible
-            .iter()
-            .filter_map(|n| ids.remove(&n.dedupe_key).map(|id| (id, *n)))
-            .collect();
+        for chunk in inserted.chunks(10_000) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|(id, n)| {
+                    let (verdict, reason) = match &n.verdict {
+                        Verdict::Deliver => ("deliver", None),
+                        Verdict::NotApplicable(r) => ("not_applicable", Some(r.as_str())),
+                    };
+                    (
+                        id,
+                        &n.dedupe_key,
+                        &n.rule_id,
+                        sql::kind_str(n.kind),
+                        n.customer_id.as_str(),
+                        n.level,
+                        &n.template,
+                        ms(n.fire_at),
+                        verdict,
+                        reason,
+                    )
+                })
+                .collect();
+            sqlx::query(
+                "INSERT INTO notifications (id, dedupe_key, rule_id, kind, customer_id, level, template, fire_at, \
+                 planned_at, run_id, verdict, reason) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
+                 value ->> 7, $2, $3, value ->> 8, value ->> 9 FROM json_each($1)",
+            )
+            .bind(json_list(&rows))
+            .bind(ms(planned_at))
+            .bind(run_id)
+            .execute(&mut *tx)
+            .await?;
+        }
 
         tracing::trace!(elapsed = ?t0.elapsed(), "record_plan: notifications");
         // What hangs off each new notification: its invoices (for a letter, with
@@ -381,39 +420,32 @@ impl Store {
                 }
             }
         }
-        for chunk in links.chunks(rows_per_statement(4)) {
-            let mut q = dynamic(format!(
-                "INSERT INTO notification_invoices (notification_id, invoice_id, covered_from, covered_to) VALUES {}",
-                values(chunk.len(), 4)
-            ));
-            for (id, inv, from, to) in chunk {
-                q = q
-                    .bind(*id)
-                    .bind(inv.to_string())
-                    .bind(from.map(i64::from))
-                    .bind(to.map(i64::from));
-            }
-            q.execute(&mut *tx).await?;
+        for chunk in links.chunks(10_000) {
+            sqlx::query(
+                "INSERT INTO notification_invoices (notification_id, invoice_id, covered_from, covered_to) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1)",
+            )
+            .bind(json_list(chunk))
+            .execute(&mut *tx)
+            .await?;
         }
         tracing::trace!(elapsed = ?t0.elapsed(), "record_plan: links");
         insert_planned_deliveries(&mut tx, &inserted, planned_at).await?;
         tracing::trace!(elapsed = ?t0.elapsed(), "record_plan: deliveries");
-        tracing::trace!(elapsed = ?t0.elapsed(), "record_plan: steps");
-        let coverage: Vec<(&str, Coverage)> = coverage.into_iter().collect();
-        for chunk in coverage.chunks(rows_per_statement(3)) {
-            let mut q = dynamic(format!(
-                "INSERT INTO dunning_progress (invoice_id, covered, next_on) VALUES {} \
+        let coverage: Vec<(&str, u32, &str)> = coverage
+            .iter()
+            .map(|(inv, c)| (*inv, c.covered, c.next_on.as_str()))
+            .collect();
+        for chunk in coverage.chunks(10_000) {
+            sqlx::query(
+                "INSERT INTO dunning_progress (invoice_id, covered, next_on) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each($1) WHERE true \
                  ON CONFLICT (invoice_id) DO UPDATE SET \
                  covered = MAX(dunning_progress.covered, excluded.covered), next_on = excluded.next_on",
-                values(chunk.len(), 3)
-            ));
-            for (inv, c) in chunk {
-                q = q
-                    .bind(inv.to_string())
-                    .bind(i64::from(c.covered))
-                    .bind(c.next_on.clone());
-            }
-            q.execute(&mut *tx).await?;
+            )
+            .bind(json_list(chunk))
+            .execute(&mut *tx)
+            .await?;
         }
         tracing::trace!(elapsed = ?t0.elapsed(), "record_plan: coverage");
         tx.commit().await?;
@@ -434,36 +466,38 @@ async fn insert_planned_deliveries(
     inserted: &[(i64, &PlannedNotification)],
     planned_at: Timestamp,
 ) -> Result<(), StoreError> {
-    let rows: Vec<(i64, &PlannedNotification, usize)> = inserted
+    let rows: Vec<_> = inserted
         .iter()
-        .flat_map(|(id, n)| (0..n.deliveries.len()).map(move |i| (*id, *n, i)))
-        .collect();
-    const DCOLS: usize = 10;
-    for chunk in rows.chunks(rows_per_statement(DCOLS)) {
-        let mut q = dynamic(format!(
-            "INSERT INTO deliveries (notification_id, channel, name, address, locale, state, reason, \
-             next_attempt_at, created_at, updated_at) VALUES {}",
-            values(chunk.len(), DCOLS)
-        ));
-        for (id, n, i) in chunk {
-            let d = &n.deliveries[*i];
+        .flat_map(|(id, n)| {
             let (state, reason, next) = match &n.verdict {
                 Verdict::Deliver => ("pending", None, Some(ms(n.fire_at))),
-                Verdict::NotApplicable(r) => ("not_applicable", Some(r.clone()), None),
+                Verdict::NotApplicable(r) => ("not_applicable", Some(r.as_str()), None),
             };
-            q = q
-                .bind(*id)
-                .bind(d.channel.as_str())
-                .bind(d.name.clone())
-                .bind(d.address.clone())
-                .bind(d.locale.as_str())
-                .bind(state)
-                .bind(reason)
-                .bind(next)
-                .bind(ms(planned_at))
-                .bind(ms(planned_at));
-        }
-        q.execute(&mut *conn).await?;
+            n.deliveries.iter().map(move |d| {
+                (
+                    *id,
+                    d.channel.as_str(),
+                    &d.name,
+                    &d.address,
+                    d.locale.as_str(),
+                    state,
+                    reason,
+                    next,
+                )
+            })
+        })
+        .collect();
+    for chunk in rows.chunks(10_000) {
+        sqlx::query(
+            "INSERT INTO deliveries (notification_id, channel, name, address, locale, state, reason, \
+             next_attempt_at, created_at, updated_at) \
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
+             value ->> 7, $2, $2 FROM json_each($1)",
+        )
+        .bind(json_list(chunk))
+        .bind(ms(planned_at))
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }

@@ -43,23 +43,17 @@ async fn upsert_rows<T>(
     Ok(returned)
 }
 
-/// The keys among `lookup` that already exist; `sql` takes the list as `$1`.
+/// The keys among `lookup` that already exist; `sql` takes the list as `$1` and
+/// returns them as one `json_group_array`.
 pub(crate) async fn existing_keys(
     conn: &mut SqliteConnection,
     sql: &'static str,
     lookup: &[&str],
 ) -> Result<HashSet<String>, StoreError> {
-    let mut out = HashSet::new();
-    for chunk in lookup.chunks(10_000) {
-        let rows = sqlx::query(sql)
-            .bind(json_list(chunk))
-            .fetch_all(&mut *conn)
-            .await?;
-        for row in rows {
-            out.insert(row.try_get::<String, _>(0)?);
-        }
-    }
-    Ok(out)
+    Ok(sql::json_rows::<_, String>(conn, sql, lookup)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 fn classify(total: usize, returned: &[String], existing: &HashSet<String>) -> UpsertCounts {
@@ -109,8 +103,16 @@ async fn drop_indexes_for_bulk(
     Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
 }
 
+/// An invoice's balance as stored: id, customer, currency, amount and paid in
+/// minor units, and each payment (id, minor units).
+type StoredBalance = (String, String, String, i64, i64, Vec<(String, i64)>);
+
+/// A payment as stored: id, invoice id, date, amount in minor units.
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct StoredPayment(String, String, String, i64);
+
 /// Invoices as a JSON array of rows, in the column order of the bulk upsert.
-fn invoices_json(rows: &[Invoice]) -> String {
+fn invoices_json(rows: &[&Invoice]) -> String {
     // Borrowed tuples straight into the text: building a `serde_json::Value` per
     // row cost ten allocations a row.
     let rows: Vec<_> = rows
@@ -130,6 +132,22 @@ fn invoices_json(rows: &[Invoice]) -> String {
         .collect();
     serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned())
 }
+
+/// An invoice upsert from one JSON parameter of rows (`$1`) with this batch's seq
+/// (`$2`). A row that differs in nothing is left alone, so its seq stays.
+const UPSERT_INVOICES: &str = "INSERT INTO invoices (id, number, customer_id, issue_date, due_date, currency, amount_minor, attachment, seq, created_seq) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, $2, $2 \
+                 FROM json_each($1) WHERE true \
+                 ON CONFLICT (id) DO UPDATE SET number = excluded.number, customer_id = excluded.customer_id, \
+                 issue_date = excluded.issue_date, due_date = excluded.due_date, currency = excluded.currency, \
+                 amount_minor = excluded.amount_minor, attachment = excluded.attachment, seq = excluded.seq \
+                 WHERE invoices.number IS NOT excluded.number \
+                 OR invoices.customer_id IS NOT excluded.customer_id \
+                 OR invoices.issue_date IS NOT excluded.issue_date \
+                 OR invoices.due_date IS NOT excluded.due_date \
+                 OR invoices.currency IS NOT excluded.currency \
+                 OR invoices.amount_minor IS NOT excluded.amount_minor \
+                 OR invoices.attachment IS NOT excluded.attachment";
 
 /// Allocates the next change number. Writers are serialized, so numbers become
 /// visible in the order they are handed out and a planner that read `max_seq`
@@ -281,7 +299,7 @@ impl Store {
         let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         let existing = existing_keys(
             &mut tx,
-            "SELECT id FROM customers WHERE id IN (SELECT value FROM json_each($1))",
+            "SELECT json_group_array(id) FROM customers WHERE id IN (SELECT value FROM json_each($1))",
             &ids,
         )
         .await?;
@@ -315,7 +333,7 @@ impl Store {
         ids.dedup();
         let existing = existing_keys(
             &mut tx,
-            "SELECT customer_id || char(31) || role || char(31) || name FROM contacts \
+            "SELECT json_group_array(customer_id || char(31) || role || char(31) || name) FROM contacts \
              WHERE customer_id IN (SELECT value FROM json_each($1))",
             &ids,
         )
@@ -351,7 +369,7 @@ impl Store {
         let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         let existing = existing_keys(
             &mut tx,
-            "SELECT id FROM operators WHERE id IN (SELECT value FROM json_each($1))",
+            "SELECT json_group_array(id) FROM operators WHERE id IN (SELECT value FROM json_each($1))",
             &ids,
         )
         .await?;
@@ -386,6 +404,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(UpsertCounts::default());
         }
+        let t0 = std::time::Instant::now();
         let mut tx = self.write().await?;
         let seq = next_seq(&mut tx).await?;
         let empty_before: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM invoices)")
@@ -400,9 +419,23 @@ impl Store {
         // Bulk path: each chunk travels as ONE JSON parameter that SQLite unpacks
         // itself. Binding nine values per row through sqlx copied every text value
         // and cost more than the inserts (perf: a quarter of the time in malloc).
-        for chunk in rows.chunks(10_000) {
+        // In key order, so the rows go in at the end of the table rather than
+        // all over it (a first import: the whole file, appended).
+        let mut sorted: Vec<&Invoice> = rows.iter().collect();
+        sorted.sort_by(|a, b| (&a.customer_id, &a.id).cmp(&(&b.customer_id, &b.id)));
+        // With the id index dropped there is nothing to conflict on: the table was
+        // empty and the batch's ids are unique, which building the index checks.
+        let insert = if rebuilt.is_empty() {
+            UPSERT_INVOICES
+        } else {
+            "INSERT INTO invoices (id, number, customer_id, issue_date, due_date, currency, amount_minor, attachment, seq, created_seq) \
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, $2, $2 \
+             FROM json_each($1)"
+        };
+        for chunk in sorted.chunks(10_000) {
             let json = invoices_json(chunk);
-            // A first import knows every row is new; otherwise count what exists.
+            // A first import knows every row is new; otherwise count what exists,
+            // and mark the customers that invoices move away from as changed.
             if !empty_before {
                 let known: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM invoices WHERE id IN (SELECT value ->> 0 FROM json_each($1))",
@@ -411,34 +444,46 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
                 existing += known as u64;
+                sqlx::query(
+                    "UPDATE customers SET changed_seq = $2 WHERE changed_seq <> $2 AND id IN \
+                     (SELECT i.customer_id FROM json_each($1) j JOIN invoices i ON i.id = j.value ->> 0 \
+                      WHERE i.customer_id IS NOT j.value ->> 2)",
+                )
+                .bind(&json)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
             }
-            let done = sqlx::query(
-                "INSERT INTO invoices (id, number, customer_id, issue_date, due_date, currency, amount_minor, attachment, seq, created_seq) \
-                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, $2, $2 \
-                 FROM json_each($1) WHERE true \
-                 ON CONFLICT (id) DO UPDATE SET number = excluded.number, customer_id = excluded.customer_id, \
-                 issue_date = excluded.issue_date, due_date = excluded.due_date, currency = excluded.currency, \
-                 amount_minor = excluded.amount_minor, attachment = excluded.attachment, seq = excluded.seq \
-                 WHERE invoices.number IS NOT excluded.number \
-                 OR invoices.customer_id IS NOT excluded.customer_id \
-                 OR invoices.issue_date IS NOT excluded.issue_date \
-                 OR invoices.due_date IS NOT excluded.due_date \
-                 OR invoices.currency IS NOT excluded.currency \
-                 OR invoices.amount_minor IS NOT excluded.amount_minor \
-                 OR invoices.attachment IS NOT excluded.attachment",
-            )
-            .bind(&json)
-            .bind(seq)
-            .execute(&mut *tx)
-            .await?;
+            let done = sqlx::query(insert)
+                .bind(&json)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
             affected += done.rows_affected();
+            tracing::trace!(elapsed = ?t0.elapsed(), "upsert_invoices: chunk written");
+            // The customers whose invoices this chunk inserted or changed (those
+            // rows now carry this seq; unchanged ones kept theirs).
+            let customers = if empty_before {
+                "UPDATE customers SET changed_seq = $2 WHERE changed_seq <> $2 AND id IN (SELECT value ->> 2 FROM json_each($1))"
+            } else {
+                "UPDATE customers SET changed_seq = $2 WHERE changed_seq <> $2 AND id IN \
+                 (SELECT i.customer_id FROM json_each($1) j JOIN invoices i ON i.id = j.value ->> 0 WHERE i.seq = $2)"
+            };
+            sqlx::query(customers)
+                .bind(&json)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
         }
+        tracing::trace!(elapsed = ?t0.elapsed(), "upsert_invoices: all written");
         for ddl in &rebuilt {
             sqlx::query(AssertSqlSafe(ddl.clone()))
                 .execute(&mut *tx)
                 .await?;
         }
+        tracing::trace!(elapsed = ?t0.elapsed(), "upsert_invoices: indexes built");
         tx.commit().await?;
+        tracing::trace!(elapsed = ?t0.elapsed(), "upsert_invoices: committed");
         // A row that changed nothing is not counted by SQLite; every new row is.
         let inserted = rows.len() as u64 - existing;
         Ok(UpsertCounts {
@@ -451,82 +496,105 @@ impl Store {
     /// Inserts or updates payments, then recomputes `paid` of every invoice a
     /// changed payment belongs (or belonged) to and marks those invoices changed.
     /// An overpayment is kept as it is: the balance is floored at zero where it is read.
+    ///
+    /// Which rows are new, changed or the same is decided here, against the stored
+    /// rows, so only what differs is written and re-importing a file writes nothing.
     pub async fn upsert_payments(&self, rows: &[Payment]) -> Result<UpsertCounts, StoreError> {
         if rows.is_empty() {
             return Ok(UpsertCounts::default());
         }
+        let t0 = std::time::Instant::now();
         let mut tx = self.write().await?;
         let mut invoice_ids: Vec<&str> = rows.iter().map(|r| r.invoice_id.as_str()).collect();
         invoice_ids.sort_unstable();
         invoice_ids.dedup();
-        let mut currencies = HashMap::new();
-        for chunk in invoice_ids.chunks(10_000) {
-            let found = sqlx::query(
-                "SELECT id, currency FROM invoices WHERE id IN (SELECT value FROM json_each($1))",
-            )
-            .bind(json_list(chunk))
-            .fetch_all(&mut *tx)
-            .await?;
-            for row in found {
-                currencies.insert(
-                    row.try_get::<String, _>(0)?,
-                    sql::currency(row.try_get(1)?)?,
-                );
-            }
-        }
-        if let Some(p) = rows
-            .iter()
-            .find(|p| !currencies.contains_key(p.invoice_id.as_str()))
-        {
-            return Err(StoreError::UnknownInvoice {
-                payment: p.id.to_string(),
-                invoice: p.invoice_id.to_string(),
-            });
-        }
-        // Where existing payments pointed before: moving a payment changes both invoices.
-        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-        let mut before: HashMap<String, String> = HashMap::new();
-        for chunk in ids.chunks(10_000) {
-            let found = sqlx::query(
-                "SELECT id, invoice_id FROM payments WHERE id IN (SELECT value FROM json_each($1))",
-            )
-            .bind(json_list(chunk))
-            .fetch_all(&mut *tx)
-            .await?;
-            for row in found {
-                before.insert(row.try_get(0)?, row.try_get(1)?);
-            }
-        }
-        let returned = upsert_rows(
+        let currencies: HashMap<String, String> = sql::json_rows::<_, (String, String)>(
             &mut tx,
-            rows,
-            "INSERT INTO payments (id, invoice_id, date, amount_minor) VALUES ",
-            " ON CONFLICT (id) DO UPDATE SET invoice_id = excluded.invoice_id, date = excluded.date, \
-             amount_minor = excluded.amount_minor \
-             WHERE payments.invoice_id IS DISTINCT FROM excluded.invoice_id \
-             OR payments.date IS DISTINCT FROM excluded.date \
-             OR payments.amount_minor IS DISTINCT FROM excluded.amount_minor \
-             RETURNING id || char(31) || invoice_id",
-            4,
-            |q, p| {
-                let cur = currencies[p.invoice_id.as_str()];
-                q.bind(p.id.as_str().to_owned())
-                    .bind(p.invoice_id.as_str().to_owned())
-                    .bind(date_text(p.date))
-                    .bind(Money::new(p.amount, cur).to_minor())
-            },
+            "SELECT json_group_array(json_array(id, currency)) FROM invoices \
+             WHERE id IN (SELECT value FROM json_each($1))",
+            &invoice_ids,
         )
-        .await?;
-        let mut touched: Vec<String> = Vec::new();
-        let mut changed_ids = Vec::with_capacity(returned.len());
-        for r in &returned {
-            let (pid, inv) = r.split_once('\u{1f}').unwrap_or((r.as_str(), ""));
-            touched.push(inv.to_owned());
-            if let Some(old) = before.get(pid) {
-                touched.push(old.clone());
-            }
-            changed_ids.push(pid.to_owned());
+        .await?
+        .into_iter()
+        .collect();
+        tracing::trace!(elapsed = ?t0.elapsed(), "upsert_payments: currencies");
+        let mut stored_rows: Vec<StoredPayment> = Vec::with_capacity(rows.len());
+        for p in rows {
+            let Some(code) = currencies.get(p.invoice_id.as_str()) else {
+                return Err(StoreError::UnknownInvoice {
+                    payment: p.id.to_string(),
+                    invoice: p.invoice_id.to_string(),
+                });
+            };
+            let currency = sql::currency(code)?;
+            stored_rows.push(StoredPayment(
+                p.id.as_str().to_owned(),
+                p.invoice_id.as_str().to_owned(),
+                date_text(p.date),
+                Money::new(p.amount, currency).to_minor(),
+            ));
         }
+        let empty_before: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM payments)")
+            .fetch_one(&mut *tx)
+            .await?;
+        // The stored form of every payment of the batch that exists already: moving
+        // a payment to another invoice changes both invoices.
+        let before: HashMap<String, StoredPayment> = if empty_before {
+            HashMap::new()
+        } else {
+            let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+            sql::json_rows::<_, StoredPayment>(
+                &mut tx,
+                "SELECT json_group_array(json_array(id, invoice_id, date, amount_minor)) FROM payments \
+                 WHERE id IN (SELECT value FROM json_each($1))",
+                &ids,
+            )
+            .await?
+            .into_iter()
+            .map(|p| (p.0.clone(), p))
+            .collect()
+        };
+        tracing::trace!(elapsed = ?t0.elapsed(), "upsert_payments: stored rows read");
+        let mut counts = UpsertCounts::default();
+        let mut touched: Vec<&str> = Vec::new();
+        let mut to_write: Vec<&StoredPayment> = Vec::new();
+        for p in &stored_rows {
+            match before.get(&p.0) {
+                None => counts.inserted += 1,
+                Some(old) if old == p => {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                Some(old) => {
+                    counts.updated += 1;
+                    touched.push(&old.1);
+                }
+            }
+            touched.push(&p.1);
+            to_write.push(p);
+        }
+        let rebuilt = if empty_before {
+            drop_indexes_for_bulk(&mut tx, "payments", to_write.len()).await?
+        } else {
+            Vec::new()
+        };
+        for chunk in to_write.chunks(10_000) {
+            sqlx::query(
+                "INSERT INTO payments (id, invoice_id, date, amount_minor) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1) WHERE true \
+                 ON CONFLICT (id) DO UPDATE SET invoice_id = excluded.invoice_id, date = excluded.date, \
+                 amount_minor = excluded.amount_minor",
+            )
+            .bind(json_list(chunk))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for ddl in &rebuilt {
+            sqlx::query(AssertSqlSafe(ddl.clone()))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tracing::trace!(elapsed = ?t0.elapsed(), rows = to_write.len(), "upsert_payments: written");
         touched.sort_unstable();
         touched.dedup();
         if !touched.is_empty() {
@@ -541,11 +609,19 @@ impl Store {
                 .bind(json_list(chunk))
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query(
+                    "UPDATE customers SET changed_seq = $1 WHERE changed_seq <> $1 AND id IN \
+                     (SELECT customer_id FROM invoices WHERE id IN (SELECT value FROM json_each($2)))",
+                )
+                .bind(seq)
+                .bind(json_list(chunk))
+                .execute(&mut *tx)
+                .await?;
             }
         }
+        tracing::trace!(elapsed = ?t0.elapsed(), invoices = touched.len(), "upsert_payments: balances");
         tx.commit().await?;
-        let existing: HashSet<String> = before.into_keys().collect();
-        Ok(classify(rows.len(), &changed_ids, &existing))
+        Ok(counts)
     }
 
     /// Which of these customers the store knows (an import checks its references).
@@ -553,19 +629,14 @@ impl Store {
         &self,
         ids: &[CustomerId],
     ) -> Result<HashSet<CustomerId>, StoreError> {
-        let mut out = HashSet::new();
-        for chunk in ids.chunks(10_000) {
-            let rows = sqlx::query(
-                "SELECT id FROM customers WHERE id IN (SELECT value FROM json_each($1))",
-            )
-            .bind(json_list(chunk))
-            .fetch_all(&self.pool)
-            .await?;
-            for row in rows {
-                out.insert(sql::customer_id(row.try_get(0)?)?);
-            }
-        }
-        Ok(out)
+        let mut conn = self.pool.acquire().await?;
+        let found: Vec<String> = sql::json_rows(
+            &mut conn,
+            "SELECT json_group_array(id) FROM customers WHERE id IN (SELECT value FROM json_each($1))",
+            ids,
+        )
+        .await?;
+        found.iter().map(|id| sql::customer_id(id)).collect()
     }
 
     /// What the payment import checks against: currency, amount, what is paid and by which payments.
@@ -573,49 +644,40 @@ impl Store {
         &self,
         ids: &[InvoiceId],
     ) -> Result<HashMap<InvoiceId, InvoiceBalance>, StoreError> {
-        let mut out = HashMap::new();
-        let mut conn = self.pool.begin().await?;
-        for chunk in ids.chunks(10_000) {
-            let list = json_list(chunk);
-            let rows = sqlx::query(
-                "SELECT id, customer_id, currency, amount_minor, paid_minor FROM invoices \
-                 WHERE id IN (SELECT value FROM json_each($1))",
-            )
-            .bind(&list)
-            .fetch_all(&mut *conn)
-            .await?;
-            for row in rows {
-                let currency = sql::currency(row.try_get(2)?)?;
-                out.insert(
-                    sql::invoice_id(row.try_get(0)?)?,
-                    InvoiceBalance {
-                        customer_id: sql::customer_id(row.try_get(1)?)?,
-                        currency,
-                        amount: Money::from_minor(row.try_get(3)?, currency).amount,
-                        paid: Money::from_minor(row.try_get(4)?, currency).amount,
-                        payments: Vec::new(),
-                    },
-                );
-            }
-            let pays = sqlx::query(
-                "SELECT p.invoice_id, p.id, p.amount_minor, i.currency FROM payments p JOIN invoices i ON i.id = p.invoice_id \
-                 WHERE p.invoice_id IN (SELECT value FROM json_each($1)) ORDER BY p.id",
-            )
-            .bind(&list)
-            .fetch_all(&mut *conn)
-            .await?;
-            for row in pays {
-                let inv = sql::invoice_id(row.try_get(0)?)?;
-                if let Some(b) = out.get_mut(&inv) {
-                    let currency = sql::currency(row.try_get(3)?)?;
-                    b.payments.push((
-                        sql::payment_id(row.try_get(1)?)?,
-                        Money::from_minor(row.try_get(2)?, currency).amount,
-                    ));
-                }
-            }
+        let mut conn = self.pool.acquire().await?;
+        let rows: Vec<StoredBalance> = sql::json_rows(
+            &mut conn,
+            "SELECT json_group_array(json_array(i.id, i.customer_id, i.currency, i.amount_minor, i.paid_minor, \
+             json((SELECT json_group_array(json_array(p.id, p.amount_minor)) FROM payments p WHERE p.invoice_id = i.id)))) \
+             FROM invoices i WHERE i.id IN (SELECT value FROM json_each($1))",
+            ids,
+        )
+        .await?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for (id, customer_id, currency, amount, paid, payments) in rows {
+            let currency = sql::currency(&currency)?;
+            let payments = payments
+                .into_iter()
+                .map(|(pid, minor)| {
+                    Ok((
+                        sql::payment_id(&pid)?,
+                        Money::from_minor(minor, currency).amount,
+                    ))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let mut payments = payments;
+            payments.sort_by(|a, b| a.0.cmp(&b.0));
+            out.insert(
+                sql::invoice_id(&id)?,
+                InvoiceBalance {
+                    customer_id: sql::customer_id(&customer_id)?,
+                    currency,
+                    amount: Money::from_minor(amount, currency).amount,
+                    paid: Money::from_minor(paid, currency).amount,
+                    payments,
+                },
+            );
         }
-        conn.commit().await?;
         Ok(out)
     }
 

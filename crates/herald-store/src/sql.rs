@@ -8,8 +8,9 @@ use herald_core::{Currency, CustomerId, InvoiceId, Locale, PaymentId};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sqlx::sqlite::SqliteArguments;
-use sqlx::{AssertSqlSafe, Sqlite};
+use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection};
 
 use crate::error::StoreError;
 use crate::types::{AttemptKind, VerdictKind};
@@ -54,6 +55,32 @@ pub(crate) fn values(rows: usize, cols: usize) -> String {
 /// A list passed as one JSON parameter, read back with `json_each`.
 pub(crate) fn json_list<T: Serialize>(items: &[T]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Runs `sql` once per chunk of `keys` (passed as `$1`, a JSON list) and parses the
+/// one text it returns, a `json_group_array(json_array(…))`, into rows.
+///
+/// Why: sqlx hands every result row from SQLite's worker thread to ours as its own
+/// message, several microseconds a row; one JSON text per 10,000 rows is parsed by
+/// serde in a fraction of that. Lookups of 600,000 keys went from 5.8 s to well
+/// under one.
+pub(crate) async fn json_rows<K: Serialize, T: DeserializeOwned>(
+    conn: &mut SqliteConnection,
+    sql: &'static str,
+    keys: &[K],
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(10_000) {
+        let text: Option<String> = sqlx::query_scalar(sql)
+            .bind(json_list(chunk))
+            .fetch_one(&mut *conn)
+            .await?;
+        let Some(text) = text else { continue };
+        let rows: Vec<T> = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("a stored row does not read back: {e}")))?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 pub(crate) fn ms(t: Timestamp) -> i64 {

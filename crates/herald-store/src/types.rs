@@ -61,7 +61,7 @@ pub struct CandidateQuery {
     /// Inclusive range of issue dates whose issued-trigger falls in the window.
     pub issue_dates: Option<(Date, Date)>,
     /// Inclusive ranges of due dates, one per date-relative rule, already shifted by its offset.
-    pub due_dates: Vec<(Date, Date)>,
+    pub due_dates: Vec<DueDates>,
     /// Open invoices due on or before this day whose next dunning step is due by `today`.
     pub dunning_due_on_or_before: Option<Date>,
     /// With it: only invoices due on or after this day are looked at for a FIRST
@@ -69,6 +69,17 @@ pub struct CandidateQuery {
     /// (the first run). Later steps come from the dunning progress, due by `today`.
     pub dunning_first_from: Option<Date>,
     pub today: Date,
+}
+
+/// The due dates whose date-relative trigger falls in the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueDates {
+    pub from: Date,
+    pub to: Date,
+    /// The rule speaks only while a balance remains (`when = "unpaid"`, the
+    /// default): only open invoices are looked at, through the small index of open
+    /// invoices. A rule for every invoice has no index of its own and scans the table.
+    pub open_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

@@ -79,8 +79,11 @@ fn candidate_query(app: &App, window: Window, since_seq: i64) -> CandidateQuery 
             herald_core::rules::InvoiceTrigger::Issued => q.issue_dates = Some((from, to)),
             herald_core::rules::InvoiceTrigger::DueDate { offset_days } => {
                 let shift = i64::from(-offset_days).days();
-                q.due_dates
-                    .push((from.saturating_add(shift), to.saturating_add(shift)));
+                q.due_dates.push(herald_store::DueDates {
+                    from: from.saturating_add(shift),
+                    to: to.saturating_add(shift),
+                    open_only: r.condition == herald_core::rules::Condition::Unpaid,
+                });
             }
         }
     }
@@ -143,47 +146,64 @@ pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Resu
     report.run_id = run_id;
     // Books are loaded 1,000 customers at a time (memory stays flat); what they
     // plan is recorded 20,000 notifications at a time: each write transaction
-    // dirties pages all over the invoices table, and fewer, larger ones share them.
-    let mut pending: Vec<PlannedNotification> = Vec::new();
+    // dirties pages all over the tables it writes, and fewer, larger ones share them.
+    //
+    // Loading and recording run side by side: while SQLite's writer thread records
+    // one batch, the next is read on a reader connection (WAL lets both run) and
+    // parsed and planned on ours. One batch waits at most, so memory stays flat.
+    let (batches, mut planned) = tokio::sync::mpsc::channel::<Vec<PlannedNotification>>(1);
     let chunks: Vec<&[CustomerId]> = customers.chunks(1000).collect();
-    for (i, chunk) in chunks.iter().enumerate() {
-        let t = std::time::Instant::now();
-        let books = app.store.load_books(chunk, &q).await?;
-        t_load += t.elapsed();
-        let t = std::time::Instant::now();
-        pending.extend(
-            books
-                .iter()
-                .flat_map(|b| planner::plan_customer(&app.config.rules, &settings, window, b)),
-        );
-        t_plan += t.elapsed();
-        if pending.len() < 20_000 && i + 1 < chunks.len() {
-            continue;
-        }
-        let t = std::time::Instant::now();
-        let notes = std::mem::take(&mut pending);
-        report.planned += notes.len();
-        match run_id {
-            Some(id) => {
-                let stats = app.store.record_plan(id, now, &notes).await?;
-                report.inserted += stats.inserted;
-                report.existing += stats.existing;
+    let load_and_plan = async {
+        let mut pending: Vec<PlannedNotification> = Vec::new();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let t = std::time::Instant::now();
+            let books = app.store.load_books(chunk, &q).await?;
+            t_load += t.elapsed();
+            let t = std::time::Instant::now();
+            pending.extend(
+                books
+                    .iter()
+                    .flat_map(|b| planner::plan_customer(&app.config.rules, &settings, window, b)),
+            );
+            t_plan += t.elapsed();
+            if pending.len() < 20_000 && i + 1 < chunks.len() {
+                continue;
             }
-            None => {
-                let keys: Vec<String> = notes.iter().map(|n| n.dedupe_key.clone()).collect();
-                let existing = app.store.existing_keys(&keys).await?;
-                for n in notes {
-                    if existing.contains(&n.dedupe_key) {
-                        report.existing += 1;
-                    } else {
-                        report.inserted += 1;
-                        report.would_plan.push(n);
+            if batches.send(std::mem::take(&mut pending)).await.is_err() {
+                break; // recording failed; its error is the one reported
+            }
+        }
+        drop(batches);
+        anyhow::Ok(())
+    };
+    let record = async {
+        while let Some(notes) = planned.recv().await {
+            let t = std::time::Instant::now();
+            report.planned += notes.len();
+            match run_id {
+                Some(id) => {
+                    let stats = app.store.record_plan(id, now, &notes).await?;
+                    report.inserted += stats.inserted;
+                    report.existing += stats.existing;
+                }
+                None => {
+                    let keys: Vec<String> = notes.iter().map(|n| n.dedupe_key.clone()).collect();
+                    let existing = app.store.existing_keys(&keys).await?;
+                    for n in notes {
+                        if existing.contains(&n.dedupe_key) {
+                            report.existing += 1;
+                        } else {
+                            report.inserted += 1;
+                            report.would_plan.push(n);
+                        }
                     }
                 }
             }
+            t_record += t.elapsed();
         }
-        t_record += t.elapsed();
-    }
+        anyhow::Ok(())
+    };
+    tokio::try_join!(load_and_plan, record)?;
     tracing::debug!(?t_load, ?t_plan, ?t_record, total = ?started.elapsed(), "plan: chunks done");
     if let Some(id) = run_id {
         // A run limited to one customer must not advance the watermark: the others

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use herald_core::planner::{CustomerBook, Verdict};
-use herald_store::{CandidateQuery, RunStats};
+use herald_store::{CandidateQuery, DueDates, RunStats};
 
 use crate::fixtures::*;
 
@@ -56,7 +56,11 @@ async fn bench_planning_path_at_scale() {
         let q = CandidateQuery {
             since_seq: st.last_seq,
             issue_dates: Some((d("2026-11-20"), d("2026-11-20"))),
-            due_dates: vec![(d("2026-11-23"), d("2026-11-23"))],
+            due_dates: vec![DueDates {
+                from: d("2026-11-23"),
+                to: d("2026-11-23"),
+                open_only: true,
+            }],
             dunning_due_on_or_before: None,
             dunning_first_from: None,
             today: d("2026-11-20"),

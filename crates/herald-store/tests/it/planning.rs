@@ -1,5 +1,5 @@
 use herald_core::planner::{Verdict, Window};
-use herald_store::{CandidateQuery, HistoryFilter, RunStats};
+use herald_store::{CandidateQuery, DueDates, HistoryFilter, RunStats};
 
 use crate::fixtures::*;
 use crate::records::query;
@@ -292,7 +292,11 @@ async fn candidates_follow_changes_date_ranges_and_dunning() {
     let q = CandidateQuery {
         since_seq: st.last_seq,
         issue_dates: Some((d("2026-11-20"), d("2026-11-20"))),
-        due_dates: vec![(d("2026-11-23"), d("2026-11-23"))],
+        due_dates: vec![DueDates {
+            from: d("2026-11-23"),
+            to: d("2026-11-23"),
+            open_only: false,
+        }],
         dunning_due_on_or_before: Some(d("2026-11-13")),
         dunning_first_from: None,
         today: d("2026-11-20"),

@@ -305,3 +305,105 @@ async fn speed_smoke_upsert_100k_invoices() {
         100_000.0 / secs
     );
 }
+
+#[tokio::test]
+async fn moving_an_invoice_marks_both_customers_and_due_ranges_see_open_or_all() {
+    let ts = store().await;
+    let s = &ts.store;
+    seed(s).await;
+    let mut i1 = invoice("I1", "C1", "2026-11-01", "2026-11-15", "100.00");
+    s.upsert_invoices(&[
+        i1.clone(),
+        invoice("I2", "C2", "2026-11-01", "2026-11-15", "50.00"),
+    ])
+    .await
+    .unwrap();
+    let seen = s.planner_state().await.unwrap().max_seq;
+    i1.customer_id = cid("C3");
+    let c = s.upsert_invoices(std::slice::from_ref(&i1)).await.unwrap();
+    assert_eq!(c.updated, 1);
+    assert_eq!(
+        s.candidate_customers(&query(seen, "2026-11-20"))
+            .await
+            .unwrap(),
+        vec![cid("C1"), cid("C3")],
+        "the customer it left and the one it joined are both looked at again"
+    );
+    assert_eq!(
+        s.invoice(&iid("I1"))
+            .await
+            .unwrap()
+            .unwrap()
+            .invoice
+            .customer_id,
+        cid("C3")
+    );
+
+    // I2 paid: a due-date range for unpaid-only rules no longer finds it; one for
+    // every invoice does.
+    s.upsert_payments(&[payment("P1", "I2", "2026-11-10", "50.00")])
+        .await
+        .unwrap();
+    let seen = s.planner_state().await.unwrap().max_seq;
+    let due = |open_only| herald_store::CandidateQuery {
+        due_dates: vec![herald_store::DueDates {
+            from: d("2026-11-15"),
+            to: d("2026-11-15"),
+            open_only,
+        }],
+        ..query(seen, "2026-11-20")
+    };
+    assert_eq!(
+        s.candidate_customers(&due(true)).await.unwrap(),
+        vec![cid("C3")]
+    );
+    assert_eq!(
+        s.candidate_customers(&due(false)).await.unwrap(),
+        vec![cid("C2"), cid("C3")]
+    );
+}
+
+#[tokio::test]
+async fn a_first_bulk_import_with_a_repeated_id_is_refused_whole() {
+    let ts = store().await;
+    let s = &ts.store;
+    s.upsert_customers(&[customer("C1"), customer("C2")])
+        .await
+        .unwrap();
+    // Large enough for the bulk path (indexes dropped and rebuilt).
+    let mut invoices: Vec<_> = (0..60_000)
+        .map(|i| {
+            invoice(
+                &format!("FV-{i:06}"),
+                if i % 2 == 0 { "C1" } else { "C2" },
+                "2026-11-01",
+                "2026-11-15",
+                "10.00",
+            )
+        })
+        .collect();
+    invoices.push(invoice(
+        "FV-000001",
+        "C1",
+        "2026-11-01",
+        "2026-11-15",
+        "10.00",
+    ));
+    let err = s.upsert_invoices(&invoices).await.unwrap_err();
+    assert!(err.to_string().contains("invoices.id"), "{err}");
+    assert_eq!(
+        s.counts().await.unwrap().invoices,
+        0,
+        "nothing half-written"
+    );
+
+    invoices.pop();
+    assert_eq!(s.upsert_invoices(&invoices).await.unwrap().inserted, 60_000);
+    let v = s.invoice(&iid("FV-012345")).await.unwrap().unwrap();
+    assert_eq!(v.invoice.customer_id, cid("C2"));
+    // The indexes are back: a second identical import is an upsert that changes nothing.
+    assert_eq!(
+        s.upsert_invoices(&invoices).await.unwrap().unchanged,
+        60_000
+    );
+}
