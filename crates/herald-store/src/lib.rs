@@ -27,7 +27,7 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::{ConnectOptions, Sqlite, Transaction};
 
 pub use error::StoreError;
 pub use types::*;
@@ -104,7 +104,10 @@ impl Store {
             .pragma("wal_autocheckpoint", "16384")
             // Rows cross from SQLite's worker thread to ours through this buffer;
             // with sqlx's default of 50 the worker stops every 50 rows of a big read.
-            .row_buffer_size(4096);
+            .row_buffer_size(4096)
+            // A first import builds indexes for seconds on purpose; that is not
+            // worth a warning on the user's console, so slow statements go to debug.
+            .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)

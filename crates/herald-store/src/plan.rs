@@ -66,12 +66,14 @@ fn candidate_filter(q: &CandidateQuery, first: usize, open: bool) -> (Vec<String
         };
         terms.push(format!(
             "(paid_minor < amount_minor AND {range} \
-             AND NOT EXISTS (SELECT 1 FROM dunning_progress p WHERE p.invoice_id = invoices.id))"
+             AND NOT EXISTS (SELECT 1 FROM dunning_progress p \
+             WHERE p.customer_id = invoices.customer_id AND p.invoice_id = invoices.id))"
         ));
         // …and those whose next step is due.
         let t = p(Param::Text(date_text(q.today)), &mut params);
         terms.push(format!(
-            "(id IN (SELECT invoice_id FROM dunning_progress WHERE next_on <= {t}) AND paid_minor < amount_minor)"
+            "((customer_id, id) IN (SELECT customer_id, invoice_id FROM dunning_progress WHERE next_on <= {t}) \
+             AND paid_minor < amount_minor)"
         ));
     }
     (terms, params)
@@ -293,14 +295,18 @@ impl Store {
         // A letter is stored only if every invoice it covers still has the
         // coverage it was planned from: under the write lock nobody else can
         // change it until commit, so no dunning step is ever covered twice.
-        let covered_ids: Vec<&str> = notes
+        let covered_ids: Vec<(&str, &str)> = notes
             .iter()
-            .flat_map(|n| n.covers.iter().map(|c| c.invoice_id.as_str()))
+            .flat_map(|n| {
+                n.covers
+                    .iter()
+                    .map(|c| (n.customer_id.as_str(), c.invoice_id.as_str()))
+            })
             .collect();
         let mut coverage_now: HashMap<String, u32> = sql::json_rows::<_, (String, i64)>(
             &mut tx,
-            "SELECT json_group_array(json_array(invoice_id, covered)) FROM dunning_progress \
-             WHERE invoice_id IN (SELECT value FROM json_each($1))",
+            "SELECT json_group_array(json_array(p.invoice_id, p.covered)) FROM json_each($1) j \
+             JOIN dunning_progress p ON p.customer_id = j.value ->> 0 AND p.invoice_id = j.value ->> 1",
             &covered_ids,
         )
         .await?
@@ -394,7 +400,7 @@ impl Store {
         let mut links: Vec<(i64, &str, Option<u32>, Option<u32>)> = Vec::new();
         // Per invoice the furthest step wins: two letters of one batch may cover
         // the same invoice one after the other.
-        let mut coverage: HashMap<&str, Coverage> = HashMap::new();
+        let mut coverage: HashMap<(&str, &str), Coverage> = HashMap::new();
         for (id, n) in &inserted {
             let mut inv: Vec<&str> = n.invoice_ids.iter().map(|i| i.as_str()).collect();
             inv.extend(n.covers.iter().map(|c| c.invoice_id.as_str()));
@@ -408,10 +414,12 @@ impl Store {
                 let next_on = c
                     .next_on
                     .map_or_else(|| sql::NO_NEXT_STEP.to_owned(), date_text);
-                let e = coverage.entry(c.invoice_id.as_str()).or_insert(Coverage {
-                    covered: c.to,
-                    next_on: next_on.clone(),
-                });
+                let e = coverage
+                    .entry((n.customer_id.as_str(), c.invoice_id.as_str()))
+                    .or_insert(Coverage {
+                        covered: c.to,
+                        next_on: next_on.clone(),
+                    });
                 if c.to >= e.covered {
                     *e = Coverage {
                         covered: c.to,
@@ -432,15 +440,17 @@ impl Store {
         tracing::trace!(elapsed = ?t0.elapsed(), "record_plan: links");
         insert_planned_deliveries(&mut tx, &inserted, planned_at).await?;
         tracing::trace!(elapsed = ?t0.elapsed(), "record_plan: deliveries");
-        let coverage: Vec<(&str, u32, &str)> = coverage
+        // In the table's key order: the run goes through customers in order.
+        let mut coverage: Vec<(&str, &str, u32, &str)> = coverage
             .iter()
-            .map(|(inv, c)| (*inv, c.covered, c.next_on.as_str()))
+            .map(|((customer, inv), c)| (*customer, *inv, c.covered, c.next_on.as_str()))
             .collect();
+        coverage.sort_unstable();
         for chunk in coverage.chunks(10_000) {
             sqlx::query(
-                "INSERT INTO dunning_progress (invoice_id, covered, next_on) \
-                 SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each($1) WHERE true \
-                 ON CONFLICT (invoice_id) DO UPDATE SET \
+                "INSERT INTO dunning_progress (customer_id, invoice_id, covered, next_on) \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1) WHERE true \
+                 ON CONFLICT (customer_id, invoice_id) DO UPDATE SET \
                  covered = MAX(dunning_progress.covered, excluded.covered), next_on = excluded.next_on",
             )
             .bind(json_list(chunk))

@@ -111,6 +111,18 @@ type StoredBalance = (String, String, String, i64, i64, Vec<(String, i64)>);
 #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 struct StoredPayment(String, String, String, i64);
 
+/// The invoices in the table's key order, (customer, id), so a batch goes in at
+/// the end of the table's pages rather than all over them.
+fn in_key_order(rows: &[Invoice]) -> Vec<&Invoice> {
+    let mut keys: Vec<(&str, &str, usize)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.customer_id.as_str(), r.id.as_str(), i))
+        .collect();
+    keys.sort_unstable();
+    keys.into_iter().map(|(_, _, i)| &rows[i]).collect()
+}
+
 /// Invoices as a JSON array of rows, in the column order of the bulk upsert.
 fn invoices_json(rows: &[&Invoice]) -> String {
     // Borrowed tuples straight into the text: building a `serde_json::Value` per
@@ -169,7 +181,7 @@ pub(crate) struct InvoiceFilter {
 }
 
 pub(crate) const INVOICE_COLS: &str = "id, number, customer_id, issue_date, due_date, currency, amount_minor, paid_minor, attachment, seq, \
-     COALESCE((SELECT p.covered FROM dunning_progress p WHERE p.invoice_id = invoices.id), 0), created_seq";
+     COALESCE((SELECT p.covered FROM dunning_progress p WHERE p.customer_id = invoices.customer_id AND p.invoice_id = invoices.id), 0), created_seq";
 
 pub(crate) fn invoice_view(row: &SqliteRow, since_seq: i64) -> Result<InvoiceView, StoreError> {
     let currency = sql::currency(row.try_get(5)?)?;
@@ -421,19 +433,22 @@ impl Store {
         // and cost more than the inserts (perf: a quarter of the time in malloc).
         // In key order, so the rows go in at the end of the table rather than
         // all over it (a first import: the whole file, appended).
-        let mut sorted: Vec<&Invoice> = rows.iter().collect();
-        sorted.sort_by(|a, b| (&a.customer_id, &a.id).cmp(&(&b.customer_id, &b.id)));
+        tracing::trace!(elapsed = ?t0.elapsed(), "upsert_invoices: indexes dropped");
+        let sorted = in_key_order(rows);
+        tracing::trace!(elapsed = ?t0.elapsed(), "upsert_invoices: sorted");
         // With the id index dropped there is nothing to conflict on: the table was
         // empty and the batch's ids are unique, which building the index checks.
         let insert = if rebuilt.is_empty() {
             UPSERT_INVOICES
         } else {
             "INSERT INTO invoices (id, number, customer_id, issue_date, due_date, currency, amount_minor, attachment, seq, created_seq) \
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, $2, $2 \
-             FROM json_each($1)"
+             SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), \
+             json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), \
+             json_extract(value, '$[6]'), json_extract(value, '$[7]'), $2, $2 FROM json_each($1)"
         };
-        for chunk in sorted.chunks(10_000) {
-            let json = invoices_json(chunk);
+        let mut chunks = sorted.chunks(10_000);
+        let mut next_json = chunks.next().map(invoices_json);
+        while let Some(json) = next_json.take() {
             // A first import knows every row is new; otherwise count what exists,
             // and mark the customers that invoices move away from as changed.
             if !empty_before {
@@ -444,36 +459,70 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
                 existing += known as u64;
+                // Invoices moving to another customer: (old customer, id, new customer).
+                let moved: String = sqlx::query_scalar(
+                    "SELECT json_group_array(json_array(i.customer_id, i.id, j.value ->> 2)) \
+                     FROM json_each($1) j JOIN invoices i ON i.id = j.value ->> 0 \
+                     WHERE i.customer_id IS NOT j.value ->> 2",
+                )
+                .bind(&json)
+                .fetch_one(&mut *tx)
+                .await?;
+                if moved != "[]" {
+                    // The customer left behind is looked at again, and the invoice
+                    // keeps its place on the dunning ladder: no level twice.
+                    sqlx::query(
+                        "UPDATE customers SET changed_seq = $2 WHERE id IN \
+                         (SELECT value ->> 0 FROM json_each($1))",
+                    )
+                    .bind(&moved)
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE dunning_progress SET customer_id = j.value ->> 2 FROM json_each($1) AS j \
+                         WHERE dunning_progress.customer_id = j.value ->> 0 AND dunning_progress.invoice_id = j.value ->> 1",
+                    )
+                    .bind(&moved)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            // SQLite inserts this chunk on its own thread while ours writes the
+            // next one's JSON: on two cores the two take turns no more.
+            let (done, following) = tokio::join!(
+                sqlx::query(insert).bind(&json).bind(seq).execute(&mut *tx),
+                async { chunks.next().map(invoices_json) }
+            );
+            let done = done?;
+            next_json = following;
+            affected += done.rows_affected();
+            // The customers whose invoices this chunk changed (those rows now
+            // carry this seq; unchanged ones kept theirs).
+            if !empty_before {
                 sqlx::query(
                     "UPDATE customers SET changed_seq = $2 WHERE changed_seq <> $2 AND id IN \
-                     (SELECT i.customer_id FROM json_each($1) j JOIN invoices i ON i.id = j.value ->> 0 \
-                      WHERE i.customer_id IS NOT j.value ->> 2)",
+                     (SELECT i.customer_id FROM json_each($1) j JOIN invoices i ON i.id = j.value ->> 0 WHERE i.seq = $2)",
                 )
                 .bind(&json)
                 .bind(seq)
                 .execute(&mut *tx)
                 .await?;
             }
-            let done = sqlx::query(insert)
-                .bind(&json)
+        }
+        if empty_before {
+            // Every row is new: every customer of the batch changed, each named once.
+            let mut customers: Vec<&str> = sorted.iter().map(|i| i.customer_id.as_str()).collect();
+            customers.dedup();
+            for chunk in customers.chunks(10_000) {
+                sqlx::query(
+                    "UPDATE customers SET changed_seq = $2 WHERE id IN (SELECT value FROM json_each($1))",
+                )
+                .bind(json_list(chunk))
                 .bind(seq)
                 .execute(&mut *tx)
                 .await?;
-            affected += done.rows_affected();
-            tracing::trace!(elapsed = ?t0.elapsed(), "upsert_invoices: chunk written");
-            // The customers whose invoices this chunk inserted or changed (those
-            // rows now carry this seq; unchanged ones kept theirs).
-            let customers = if empty_before {
-                "UPDATE customers SET changed_seq = $2 WHERE changed_seq <> $2 AND id IN (SELECT value ->> 2 FROM json_each($1))"
-            } else {
-                "UPDATE customers SET changed_seq = $2 WHERE changed_seq <> $2 AND id IN \
-                 (SELECT i.customer_id FROM json_each($1) j JOIN invoices i ON i.id = j.value ->> 0 WHERE i.seq = $2)"
-            };
-            sqlx::query(customers)
-                .bind(&json)
-                .bind(seq)
-                .execute(&mut *tx)
-                .await?;
+            }
         }
         tracing::trace!(elapsed = ?t0.elapsed(), "upsert_invoices: all written");
         for ddl in &rebuilt {
@@ -493,8 +542,9 @@ impl Store {
         })
     }
 
-    /// Inserts or updates payments, then recomputes `paid` of every invoice a
-    /// changed payment belongs (or belonged) to and marks those invoices changed.
+    /// Inserts or updates payments, then moves `paid` of every invoice a changed
+    /// payment belongs (or belonged) to by the difference, and marks those
+    /// invoices (and their customers) changed.
     /// An overpayment is kept as it is: the balance is floored at zero where it is read.
     ///
     /// Which rows are new, changed or the same is decided here, against the stored
@@ -505,35 +555,17 @@ impl Store {
         }
         let t0 = std::time::Instant::now();
         let mut tx = self.write().await?;
-        let mut invoice_ids: Vec<&str> = rows.iter().map(|r| r.invoice_id.as_str()).collect();
-        invoice_ids.sort_unstable();
-        invoice_ids.dedup();
-        let currencies: HashMap<String, String> = sql::json_rows::<_, (String, String)>(
-            &mut tx,
-            "SELECT json_group_array(json_array(id, currency)) FROM invoices \
-             WHERE id IN (SELECT value FROM json_each($1))",
-            &invoice_ids,
-        )
-        .await?
-        .into_iter()
-        .collect();
-        tracing::trace!(elapsed = ?t0.elapsed(), "upsert_payments: currencies");
-        let mut stored_rows: Vec<StoredPayment> = Vec::with_capacity(rows.len());
-        for p in rows {
-            let Some(code) = currencies.get(p.invoice_id.as_str()) else {
-                return Err(StoreError::UnknownInvoice {
-                    payment: p.id.to_string(),
-                    invoice: p.invoice_id.to_string(),
-                });
-            };
-            let currency = sql::currency(code)?;
-            stored_rows.push(StoredPayment(
-                p.id.as_str().to_owned(),
-                p.invoice_id.as_str().to_owned(),
-                date_text(p.date),
-                Money::new(p.amount, currency).to_minor(),
-            ));
+        // A payment named twice counts once, as its last row says.
+        let mut last: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
+        for (i, p) in rows.iter().enumerate() {
+            last.insert(p.id.as_str(), i);
         }
+        let rows: Vec<&Payment> = rows
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| last[p.id.as_str()] == *i)
+            .map(|(_, p)| p)
+            .collect();
         let empty_before: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM payments)")
             .fetch_one(&mut *tx)
             .await?;
@@ -554,9 +586,47 @@ impl Store {
             .map(|p| (p.0.clone(), p))
             .collect()
         };
+        // Every invoice involved, with its customer (the table's key) and currency.
+        let mut invoice_ids: Vec<&str> = rows
+            .iter()
+            .map(|r| r.invoice_id.as_str())
+            .chain(before.values().map(|p| p.1.as_str()))
+            .collect();
+        invoice_ids.sort_unstable();
+        invoice_ids.dedup();
+        let invoices: HashMap<String, (String, String)> =
+            sql::json_rows::<_, (String, String, String)>(
+                &mut tx,
+                "SELECT json_group_array(json_array(id, customer_id, currency)) FROM invoices \
+                 WHERE id IN (SELECT value FROM json_each($1))",
+                &invoice_ids,
+            )
+            .await?
+            .into_iter()
+            .map(|(id, customer, currency)| (id, (customer, currency)))
+            .collect();
         tracing::trace!(elapsed = ?t0.elapsed(), "upsert_payments: stored rows read");
+        let mut stored_rows: Vec<StoredPayment> = Vec::with_capacity(rows.len());
+        for p in &rows {
+            let Some((_, code)) = invoices.get(p.invoice_id.as_str()) else {
+                return Err(StoreError::UnknownInvoice {
+                    payment: p.id.to_string(),
+                    invoice: p.invoice_id.to_string(),
+                });
+            };
+            let currency = sql::currency(code)?;
+            stored_rows.push(StoredPayment(
+                p.id.as_str().to_owned(),
+                p.invoice_id.as_str().to_owned(),
+                date_text(p.date),
+                Money::new(p.amount, currency).to_minor(),
+            ));
+        }
+        // What each invoice's paid amount moves by. Kept as a running sum rather
+        // than summed again from the payments table: that read every payment of
+        // every touched invoice back, at random places.
         let mut counts = UpsertCounts::default();
-        let mut touched: Vec<&str> = Vec::new();
+        let mut delta: HashMap<&str, i64> = HashMap::new();
         let mut to_write: Vec<&StoredPayment> = Vec::new();
         for p in &stored_rows {
             match before.get(&p.0) {
@@ -567,10 +637,10 @@ impl Store {
                 }
                 Some(old) => {
                     counts.updated += 1;
-                    touched.push(&old.1);
+                    *delta.entry(&old.1).or_default() -= old.3;
                 }
             }
-            touched.push(&p.1);
+            *delta.entry(&p.1).or_default() += p.3;
             to_write.push(p);
         }
         let rebuilt = if empty_before {
@@ -595,31 +665,38 @@ impl Store {
                 .await?;
         }
         tracing::trace!(elapsed = ?t0.elapsed(), rows = to_write.len(), "upsert_payments: written");
-        touched.sort_unstable();
-        touched.dedup();
-        if !touched.is_empty() {
+        // In the invoices table's key order, so the updates walk it front to back.
+        let mut changes: Vec<(&str, &str, i64)> = delta
+            .into_iter()
+            .filter_map(|(inv, d)| invoices.get(inv).map(|(c, _)| (c.as_str(), inv, d)))
+            .collect();
+        changes.sort_unstable();
+        if !changes.is_empty() {
             let seq = next_seq(&mut tx).await?;
-            for chunk in touched.chunks(10_000) {
+            for chunk in changes.chunks(10_000) {
                 sqlx::query(
-                    "UPDATE invoices SET seq = $1, paid_minor = \
-                     (SELECT COALESCE(SUM(p.amount_minor), 0) FROM payments p WHERE p.invoice_id = invoices.id) \
-                     WHERE id IN (SELECT value FROM json_each($2))",
+                    "UPDATE invoices SET seq = $2, paid_minor = paid_minor + (j.value ->> 2) \
+                     FROM json_each($1) AS j \
+                     WHERE invoices.customer_id = j.value ->> 0 AND invoices.id = j.value ->> 1",
                 )
-                .bind(seq)
                 .bind(json_list(chunk))
+                .bind(seq)
                 .execute(&mut *tx)
                 .await?;
+            }
+            let mut customers: Vec<&str> = changes.iter().map(|c| c.0).collect();
+            customers.dedup();
+            for chunk in customers.chunks(10_000) {
                 sqlx::query(
-                    "UPDATE customers SET changed_seq = $1 WHERE changed_seq <> $1 AND id IN \
-                     (SELECT customer_id FROM invoices WHERE id IN (SELECT value FROM json_each($2)))",
+                    "UPDATE customers SET changed_seq = $2 WHERE id IN (SELECT value FROM json_each($1))",
                 )
-                .bind(seq)
                 .bind(json_list(chunk))
+                .bind(seq)
                 .execute(&mut *tx)
                 .await?;
             }
         }
-        tracing::trace!(elapsed = ?t0.elapsed(), invoices = touched.len(), "upsert_payments: balances");
+        tracing::trace!(elapsed = ?t0.elapsed(), invoices = changes.len(), "upsert_payments: balances");
         tx.commit().await?;
         Ok(counts)
     }
@@ -637,6 +714,31 @@ impl Store {
         )
         .await?;
         found.iter().map(|id| sql::customer_id(id)).collect()
+    }
+
+    /// Every customer id, when there are at most `limit` customers; `None` when
+    /// there are more. An import of invoices checks its references against these
+    /// instead of reading its file twice to learn which ids to ask for.
+    pub async fn all_customer_ids(
+        &self,
+        limit: u64,
+    ) -> Result<Option<HashSet<CustomerId>>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
+            .fetch_one(&mut *conn)
+            .await?;
+        if count as u64 > limit {
+            return Ok(None);
+        }
+        let text: String = sqlx::query_scalar("SELECT json_group_array(id) FROM customers")
+            .fetch_one(&mut *conn)
+            .await?;
+        let ids: Vec<String> = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("customer ids do not read back: {e}")))?;
+        ids.iter()
+            .map(|id| sql::customer_id(id))
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 
     /// What the payment import checks against: currency, amount, what is paid and by which payments.
@@ -791,7 +893,7 @@ impl Store {
             let q = dynamic(format!(
                 "SELECT customer_id, json_group_array(json_array(id, number, issue_date, due_date, currency, \
                  amount_minor, paid_minor, attachment, seq, \
-                 COALESCE((SELECT p.covered FROM dunning_progress p WHERE p.invoice_id = invoices.id), 0), created_seq)) \
+                 COALESCE((SELECT p.covered FROM dunning_progress p WHERE p.customer_id = invoices.customer_id AND p.invoice_id = invoices.id), 0), created_seq)) \
                  FROM invoices WHERE customer_id IN (SELECT value FROM json_each($1)) AND ({}) \
                  GROUP BY customer_id",
                 filter.sql

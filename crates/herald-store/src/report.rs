@@ -150,7 +150,7 @@ impl Store {
         let mut next_on: HashMap<i64, String> = HashMap::new();
         let invoice_next: Option<String> = match &filter.invoice {
             Some(inv) => sqlx::query_scalar(
-                "SELECT p.next_on FROM invoices i JOIN dunning_progress p ON p.invoice_id = i.id \
+                "SELECT p.next_on FROM invoices i JOIN dunning_progress p ON p.customer_id = i.customer_id AND p.invoice_id = i.id \
                  WHERE i.id = $1 AND i.paid_minor < i.amount_minor AND p.next_on < $2",
             )
             .bind(inv.as_str().to_owned())
@@ -162,7 +162,7 @@ impl Store {
                 for chunk in ids.chunks(10_000) {
                     let rows = sqlx::query(
                         "SELECT s.notification_id, MIN(d.next_on) FROM notification_invoices s \
-                         JOIN invoices i ON i.id = s.invoice_id JOIN dunning_progress d ON d.invoice_id = i.id \
+                         JOIN invoices i ON i.id = s.invoice_id JOIN dunning_progress d ON d.customer_id = i.customer_id AND d.invoice_id = i.id \
                          WHERE s.notification_id IN (SELECT value FROM json_each($1)) AND s.covered_to IS NOT NULL \
                          AND i.paid_minor < i.amount_minor AND d.next_on < $2 \
                          GROUP BY s.notification_id",

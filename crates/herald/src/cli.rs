@@ -429,11 +429,22 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&cli.config)?;
     let store = Store::open_existing(&config.store_url).await?;
     let started = std::time::Instant::now();
-    let (customer_ids, invoice_ids) =
-        import::referenced_ids(kind, &args.file).map_err(|e| InputError(e.to_string()))?;
+    // Up to a million customers, every id is cheaper to load than reading the
+    // file an extra time to learn which ones it names.
+    let all_customers = match kind {
+        RecordKind::Contacts | RecordKind::Invoices => store.all_customer_ids(1_000_000).await?,
+        _ => None,
+    };
+    let (customer_ids, invoice_ids) = match all_customers {
+        Some(_) => (Vec::new(), Vec::new()),
+        None => import::referenced_ids(kind, &args.file).map_err(|e| InputError(e.to_string()))?,
+    };
     tracing::debug!(elapsed = ?started.elapsed(), "import: referenced ids read");
     let mut known = Known {
-        customers: store.existing_customers(&customer_ids).await?,
+        customers: match all_customers {
+            Some(all) => all,
+            None => store.existing_customers(&customer_ids).await?,
+        },
         invoices: Default::default(),
     };
     for (id, b) in store.invoice_balances(&invoice_ids).await? {

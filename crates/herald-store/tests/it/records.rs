@@ -318,6 +318,24 @@ async fn moving_an_invoice_marks_both_customers_and_due_ranges_see_open_or_all()
     ])
     .await
     .unwrap();
+    // A dunning letter to C1 covered I1's first step.
+    let now = t("2026-11-23T00:00:00Z");
+    let window = herald_core::planner::Window {
+        after: None,
+        until: now,
+    };
+    let run = s.begin_run(now, window, 0, 1).await.unwrap();
+    s.record_plan(
+        run,
+        now,
+        &[letter(
+            "C1",
+            "2026-11-22",
+            &[("I1", 1, 1, Some("2026-12-06"))],
+        )],
+    )
+    .await
+    .unwrap();
     let seen = s.planner_state().await.unwrap().max_seq;
     i1.customer_id = cid("C3");
     let c = s.upsert_invoices(std::slice::from_ref(&i1)).await.unwrap();
@@ -329,14 +347,21 @@ async fn moving_an_invoice_marks_both_customers_and_due_ranges_see_open_or_all()
         vec![cid("C1"), cid("C3")],
         "the customer it left and the one it joined are both looked at again"
     );
+    let moved = s.invoice(&iid("I1")).await.unwrap().unwrap();
+    assert_eq!(moved.invoice.customer_id, cid("C3"));
     assert_eq!(
-        s.invoice(&iid("I1"))
-            .await
-            .unwrap()
-            .unwrap()
-            .invoice
-            .customer_id,
-        cid("C3")
+        moved.dunning_covered, 1,
+        "the invoice keeps its place on the dunning ladder"
+    );
+    let later = herald_store::CandidateQuery {
+        dunning_due_on_or_before: Some(d("2026-11-29")),
+        dunning_first_from: Some(d("2026-11-29")), // no first letters: I2 is not asked about
+        ..query(i64::MAX, "2026-12-06")
+    };
+    assert_eq!(
+        s.candidate_customers(&later).await.unwrap(),
+        vec![cid("C3")],
+        "its next step is due with its new customer"
     );
 
     // I2 paid: a due-date range for unpaid-only rules no longer finds it; one for
