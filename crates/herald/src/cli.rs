@@ -478,6 +478,7 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     tracing::debug!(elapsed = ?started.elapsed(), "import: known records loaded");
     let report = import::parse_file(kind, &args.file, &known, &opts, bar.as_ref())
         .map_err(|e| InputError(e.to_string()))?;
+    drop(known); // checked; what it holds is not needed while writing
     tracing::debug!(elapsed = ?started.elapsed(), rows = report.rows_read, "import: parsed and validated");
     if let Some(b) = &bar {
         b.finish_and_clear();
