@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-# Real parts the tests use. The foundation needs none beyond Rust: SQLite is
-# compiled in and messages go to the file outbox. Later issues add postfix
-# (smtp-sink), PostgreSQL 15 and Chromium here.
+# Real parts the tests use. SQLite is compiled in. E-mail tests talk to postfix's
+# smtp-sink (the postfix package; its daemon is never started). Later issues add
+# PostgreSQL 15 and Chromium here.
+[ -x /usr/sbin/smtp-sink ] || need_apt+=(postfix)
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is not installed: install Rust 1.95 (rustup) and run this script again" >&2
   exit 1

@@ -13,6 +13,7 @@
 //! - [`email`]: the e-mail value ([`EmailMessage`]) and its RFC 5322 form ([`build_eml`])
 //! - [`sms`]: the SMS value ([`SmsMessage`]) and its GSM-7/UCS-2 size ([`sms_segments`])
 //! - [`file`]: [`FileOutbox`], which writes `.eml` and SMS JSON files atomically
+//! - [`smtp`]: [`SmtpChannel`], e-mail to an SMTP server on a kept connection
 //!
 //! SMTP, SMS gateways and webhooks implement the same [`EmailChannel`] / [`SmsChannel`]
 //! traits, so the dispatcher holds `Box<dyn EmailChannel>` and does not care which.
@@ -20,6 +21,7 @@
 pub mod email;
 pub mod file;
 pub mod sms;
+pub mod smtp;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -31,6 +33,7 @@ pub use email::{
 };
 pub use file::FileOutbox;
 pub use sms::{SmsEncoding, SmsMessage, SmsSize, sms_segments};
+pub use smtp::{Secret, SmtpChannel, SmtpSecurity, SmtpSettings};
 
 /// What one attempt to deliver came to (lettre's transient vs permanent split).
 ///

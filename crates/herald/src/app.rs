@@ -3,17 +3,18 @@
 use std::path::Path;
 
 use anyhow::Context as _;
-use herald_channels::FileOutbox;
+use herald_channels::{EmailChannel, FileOutbox, SmtpChannel};
 use herald_render::TemplateSet;
 use herald_store::Store;
 
-use crate::config::Config;
+use crate::config::{Config, EmailChannelConfig};
 
 pub struct App {
     pub config: Config,
     pub store: Store,
     pub templates: TemplateSet,
-    pub email_outbox: FileOutbox,
+    /// The configured e-mail channel: the file outbox or an SMTP account.
+    pub email: Box<dyn EmailChannel>,
     pub sms_outbox: FileOutbox,
 }
 
@@ -29,8 +30,12 @@ impl App {
                 )
             })?;
         let templates = load_templates(&config.templates_dir)?;
+        let email: Box<dyn EmailChannel> = match &config.email {
+            EmailChannelConfig::File => Box::new(FileOutbox::new(config.outbox_dir.clone())),
+            EmailChannelConfig::Smtp(settings) => Box::new(SmtpChannel::new(settings.clone())),
+        };
         Ok(App {
-            email_outbox: FileOutbox::new(config.outbox_dir.clone()),
+            email,
             sms_outbox: FileOutbox::new(config.sms_dir.clone()),
             store,
             templates,

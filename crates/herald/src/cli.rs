@@ -401,6 +401,14 @@ fn check(cli: &Cli) -> anyhow::Result<ExitCode> {
     for f in templates.check() {
         problems.push(f.to_string());
     }
+    if let crate::config::EmailChannelConfig::Smtp(smtp) = &config.email
+        && let Some(var) = &smtp.password_env
+        && std::env::var_os(var).is_none()
+    {
+        problems.push(format!(
+            "channels.email.password_env: the environment variable {var} is not set: export it with the SMTP password before herald sends"
+        ));
+    }
     let names = templates.names();
     let renders: usize = names.iter().map(|n| templates.locales_of(n).len()).sum();
     if problems.is_empty() {
@@ -581,8 +589,19 @@ fn print_send(s: &jobs::SendReport, app: &App) {
         } else {
             String::new()
         },
-        app.config.outbox_dir.display()
+        match &app.config.email {
+            crate::config::EmailChannelConfig::File => app.config.outbox_dir.display().to_string(),
+            crate::config::EmailChannelConfig::Smtp(s) => format!(
+                "{} (SMS); e-mail through {}:{}",
+                app.config.sms_dir.display(),
+                s.host,
+                s.port
+            ),
+        }
     );
+    if s.retrying + s.failed > 0 {
+        println!("`herald history --customer ID` shows why each one did not go out.");
+    }
 }
 
 async fn status(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {

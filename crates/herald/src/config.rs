@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use herald_channels::{SmtpSecurity, SmtpSettings};
 use herald_core::records::TimeZoneName;
 use herald_core::rules::{
     Audience, ChannelKind, Condition, DunningLevel, DunningRule, InvoiceRule, InvoiceTrigger,
@@ -133,6 +134,17 @@ pub struct RawEmailChannel {
     pub from: String,
     pub from_name: Option<String>,
     pub reply_to: Option<String>,
+    // kind = "smtp" (seed 003's account settings)
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub security: Option<String>,
+    pub user: Option<String>,
+    /// The environment variable that holds the password: never the password itself,
+    /// so the config file can be shared and committed.
+    pub password_env: Option<String>,
+    pub hello_name: Option<String>,
+    pub connect_timeout: Option<String>,
+    pub send_timeout: Option<String>,
 }
 impl Default for RawEmailChannel {
     fn default() -> Self {
@@ -142,6 +154,14 @@ impl Default for RawEmailChannel {
             from: default_from(),
             from_name: None,
             reply_to: None,
+            host: None,
+            port: None,
+            security: None,
+            user: None,
+            password_env: None,
+            hello_name: None,
+            connect_timeout: None,
+            send_timeout: None,
         }
     }
 }
@@ -305,6 +325,8 @@ pub struct Config {
     pub tenant: Tenant,
     pub store_url: String,
     pub templates_dir: PathBuf,
+    /// Where e-mail goes: the file outbox or an SMTP account.
+    pub email: EmailChannelConfig,
     pub outbox_dir: PathBuf,
     pub sms_dir: PathBuf,
     pub from: EmailAddress,
@@ -449,6 +471,79 @@ fn parse_days(s: &str, key: &str, path: &Path) -> Result<u32, ConfigError> {
     u32::try_from(days).map_err(|_| bad(format!("'{s}' must not be negative")))
 }
 
+/// Where e-mail goes.
+#[derive(Debug, Clone)]
+pub enum EmailChannelConfig {
+    /// `.eml` files in the outbox folder (the embedded default).
+    File,
+    Smtp(SmtpSettings),
+}
+
+/// A duration setting such as `"10s"` or `"2m"`.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let span: jiff::Span = s
+        .trim()
+        .parse()
+        .map_err(|e| format!("'{s}' is not a duration like \"10s\" or \"2m\": {e}"))?;
+    let d = jiff::SignedDuration::try_from(span)
+        .map_err(|e| format!("'{s}': use hours, minutes or seconds: {e}"))?;
+    std::time::Duration::try_from(d).map_err(|_| format!("'{s}' must not be negative"))
+}
+
+fn email_channel(
+    raw: &RawEmailChannel,
+    from: &EmailAddress,
+    bad: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<EmailChannelConfig, ConfigError> {
+    match raw.kind.as_str() {
+        "file" => return Ok(EmailChannelConfig::File),
+        "smtp" => {}
+        other => {
+            return Err(bad(
+                "channels.email.kind",
+                format!("'{other}' is not an e-mail channel: use \"file\" or \"smtp\""),
+            ));
+        }
+    }
+    let host = raw
+        .host
+        .clone()
+        .filter(|h| !h.trim().is_empty())
+        .ok_or_else(|| {
+            bad(
+                "channels.email.host",
+                "kind = \"smtp\" needs the server's host name, e.g. host = \"smtp.example.pl\""
+                    .into(),
+            )
+        })?;
+    let security = SmtpSecurity::parse(raw.security.as_deref().unwrap_or("starttls"))
+        .map_err(|e| bad("channels.email.security", e))?;
+    if raw.user.is_some() != raw.password_env.is_some() {
+        return Err(bad(
+            "channels.email.user",
+            "set both user and password_env for an account that logs in, or neither".into(),
+        ));
+    }
+    let timeout = |key: &str, v: &Option<String>, default: u64| match v {
+        None => Ok(std::time::Duration::from_secs(default)),
+        Some(v) => parse_duration(v).map_err(|e| bad(key, e)),
+    };
+    let domain = from
+        .as_str()
+        .rsplit_once('@')
+        .map_or("localhost", |(_, d)| d);
+    Ok(EmailChannelConfig::Smtp(SmtpSettings {
+        host,
+        port: raw.port.unwrap_or(25),
+        security,
+        user: raw.user.clone(),
+        password_env: raw.password_env.clone(),
+        hello_name: raw.hello_name.clone().unwrap_or_else(|| domain.to_owned()),
+        connect_timeout: timeout("channels.email.connect_timeout", &raw.connect_timeout, 10)?,
+        send_timeout: timeout("channels.email.send_timeout", &raw.send_timeout, 60)?,
+    }))
+}
+
 impl Config {
     /// Reads and validates the config at `path`, then applies `HERALD_…` overrides
     /// from `env`.
@@ -525,19 +620,18 @@ impl Config {
             }
             None => format!("sqlite://{}", resolve(&raw.store.url).display()),
         };
-        for (key, kind) in [
-            ("channels.email.kind", &raw.channels.email.kind),
-            ("channels.sms.kind", &raw.channels.sms.kind),
-        ] {
-            if kind != "file" {
-                return Err(bad(
-                    key,
-                    format!("'{kind}' is not a channel kind this version has: use \"file\""),
-                ));
-            }
+        if raw.channels.sms.kind != "file" {
+            return Err(bad(
+                "channels.sms.kind",
+                format!(
+                    "'{}' is not an SMS channel this version has: use \"file\"",
+                    raw.channels.sms.kind
+                ),
+            ));
         }
         let from = EmailAddress::parse(&raw.channels.email.from)
             .map_err(|e| bad("channels.email.from", e.0))?;
+        let email = email_channel(&raw.channels.email, &from, &bad)?;
         let reply_to = raw
             .channels
             .email
@@ -783,6 +877,7 @@ impl Config {
             tenant,
             store_url,
             templates_dir: resolve(&raw.templates.dir),
+            email,
             outbox_dir: resolve(&raw.channels.email.dir),
             sms_dir: resolve(&raw.channels.sms.dir),
             from,

@@ -537,7 +537,7 @@ async fn try_deliver(
                 attachments,
                 headers,
             };
-            app.email_outbox.send_email(d.delivery.id, &msg).await
+            app.email.send_email(d.delivery.id, &msg).await
         }
     };
     Ok(match outcome {

@@ -7,3 +7,4 @@ mod config;
 mod demo;
 mod end_to_end;
 mod import;
+mod smtp;

@@ -135,3 +135,79 @@ pub fn parse_eml(path: &Path) -> mail_parser::Message<'static> {
         .unwrap_or_else(|| panic!("{} is not a parseable e-mail", path.display()))
         .into_owned()
 }
+
+/// Postfix's `smtp-sink` on a free loopback port: a real SMTP server that accepts
+/// everything and writes each message it receives to a file. Killed on drop.
+pub struct SmtpSink {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl SmtpSink {
+    pub fn start() -> Self {
+        let bin = "/usr/sbin/smtp-sink";
+        assert!(
+            Path::new(bin).exists(),
+            "{bin} is missing: install postfix (`apt-get install postfix`; scripts/test.sh does it); the daemon need not run"
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        // smtp-sink drops to another user when started as root; that user writes here.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let port = free_port();
+        let mut cmd = Command::new(bin);
+        if is_root() {
+            cmd.args(["-u", "nobody"]);
+        }
+        let child = cmd
+            .arg("-d")
+            .arg(format!("{}/%M.", dir.path().display()))
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("64")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "smtp-sink did not listen on 127.0.0.1:{port} within 10 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        SmtpSink { port, dir, child }
+    }
+
+    /// Every message received so far, as the files smtp-sink wrote (its own
+    /// `X-Client-…`/`X-Rcpt-Args` lines first, then the message as sent).
+    pub fn messages(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        walk(self.dir.path(), &mut out);
+        out.sort();
+        out
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}

@@ -1,0 +1,359 @@
+//! E-mail over SMTP (seed 003's account settings), one kept connection per channel.
+//!
+//! The TCP connection is opened here rather than by lettre so `TCP_NODELAY` can be set:
+//! lettre 0.11.23 writes a message's body and its final `.` separately, and under
+//! Nagle's algorithm every message on a kept connection then waits ~40 ms for an ACK.
+//! Each step (connect, greeting, STARTTLS, AUTH, the send itself) runs under a timeout
+//! of its own; lettre's covers only connecting.
+//!
+//! Every failure is sorted the way lettre's errors are: a 4xx reply, a timeout or a
+//! dropped connection is [`Outcome::Transient`] (another try may work); a 5xx reply or a
+//! message the server refuses to take is [`Outcome::Permanent`], with the server's words.
+
+use std::fmt;
+use std::time::Duration;
+
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use tokio::net::TcpStream;
+use tokio::sync::Mutex;
+
+use crate::{EmailChannel, EmailMessage, Outcome, SendFuture, build_eml};
+
+/// How the connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain text (port 25 inside a trusted network, or a local relay).
+    None,
+    /// Plain connect, then `STARTTLS` before anything else; refuses to go on in clear
+    /// text when the server does not offer it (no downgrade).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+impl SmtpSecurity {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(Self::None),
+            "starttls" => Ok(Self::StartTls),
+            "tls" => Ok(Self::Tls),
+            other => Err(format!(
+                "'{other}' is not an SMTP security: use \"none\", \"starttls\" or \"tls\""
+            )),
+        }
+    }
+}
+
+/// A password that never shows: its `Debug` and `Display` print a mask, so it cannot
+/// reach a log line, an error or an API response by accident.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    /// The only way to read it, named so every use is easy to find.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("****")
+    }
+}
+
+/// One SMTP account (seed 003: host, port, user, password, security).
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub user: Option<String>,
+    /// The environment variable that holds the password. Read when a connection is
+    /// opened, so commands that send nothing do not need it, and a fixed variable
+    /// takes effect at the next attempt.
+    pub password_env: Option<String>,
+    /// The name herald gives itself in `EHLO`.
+    pub hello_name: String,
+    pub connect_timeout: Duration,
+    /// For one whole message: `MAIL FROM` to the reply after the final `.`.
+    pub send_timeout: Duration,
+}
+
+/// SMTP as an [`EmailChannel`]: one connection, opened on first use, kept for the
+/// messages after it and opened again when it breaks.
+pub struct SmtpChannel {
+    settings: SmtpSettings,
+    conn: Mutex<Option<AsyncSmtpConnection>>,
+}
+
+/// A failed step, already sorted into transient or permanent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpFailure {
+    pub step: &'static str,
+    pub transient: bool,
+    pub detail: String,
+}
+
+impl SmtpFailure {
+    fn into_outcome(self) -> Outcome {
+        let detail = format!("SMTP {}: {}", self.step, self.detail);
+        if self.transient {
+            Outcome::Transient { detail }
+        } else {
+            Outcome::Permanent { detail }
+        }
+    }
+}
+
+impl fmt::Display for SmtpFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.step, self.detail)
+    }
+}
+
+/// Sorts a lettre error: a reply the server gave keeps its code and text; everything
+/// that is not a 5xx reply (4xx, timeouts, broken connections, TLS hiccups) may pass.
+fn sorted(step: &'static str, e: &lettre::transport::smtp::Error) -> SmtpFailure {
+    SmtpFailure {
+        step,
+        transient: !e.is_permanent(),
+        detail: e.to_string(),
+    }
+}
+
+fn timed_out(step: &'static str, after: Duration) -> SmtpFailure {
+    SmtpFailure {
+        step,
+        transient: true,
+        detail: format!(
+            "no answer within {} s; the server may be overloaded or the address wrong",
+            after.as_secs_f32()
+        ),
+    }
+}
+
+impl SmtpChannel {
+    pub fn new(settings: SmtpSettings) -> Self {
+        Self {
+            settings,
+            conn: Mutex::new(None),
+        }
+    }
+
+    pub fn settings(&self) -> &SmtpSettings {
+        &self.settings
+    }
+
+    /// The account's password from its environment variable.
+    pub fn password(&self) -> Result<Secret, SmtpFailure> {
+        let var = self.settings.password_env.as_deref().unwrap_or("");
+        match std::env::var(var) {
+            Ok(p) if !var.is_empty() => Ok(Secret::new(p)),
+            _ => Err(SmtpFailure {
+                step: "auth",
+                transient: true,
+                detail: format!(
+                    "the password variable {var} is not set in herald's environment: export it (see channels.email.password_env) and herald tries again"
+                ),
+            }),
+        }
+    }
+
+    /// Opens a connection and takes it as far as a message could be sent: greeting,
+    /// STARTTLS when asked for, AUTH when a user is set. `herald smtp test` shows each
+    /// step through `on_step`.
+    pub async fn open(
+        &self,
+        on_step: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<AsyncSmtpConnection, SmtpFailure> {
+        let s = &self.settings;
+        let t = s.connect_timeout;
+        let addr = (s.host.as_str(), s.port);
+        let stream = match tokio::time::timeout(t, TcpStream::connect(addr)).await {
+            Err(_) => return Err(timed_out("connect", t)),
+            Ok(Err(e)) => {
+                return Err(SmtpFailure {
+                    step: "connect",
+                    transient: true,
+                    detail: format!("cannot reach {}:{}: {e}", s.host, s.port),
+                });
+            }
+            Ok(Ok(stream)) => stream,
+        };
+        // Whole commands go out at once; see the module docs.
+        let _ = stream.set_nodelay(true);
+        on_step(&format!("connected to {}:{}", s.host, s.port));
+        if s.security == SmtpSecurity::Tls {
+            return Err(SmtpFailure {
+                step: "connect",
+                transient: false,
+                detail: "security = \"tls\" (implicit TLS, port 465) is not supported yet; use \"starttls\" on port 587".to_owned(),
+            });
+        }
+        let hello = ClientId::Domain(s.hello_name.clone());
+        let mut conn = match tokio::time::timeout(
+            t,
+            AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
+        )
+        .await
+        {
+            Err(_) => return Err(timed_out("greeting", t)),
+            Ok(Err(e)) => return Err(sorted("greeting", &e)),
+            Ok(Ok(c)) => c,
+        };
+        on_step(&format!("greeted: {}", conn.server_info()));
+        if s.security == SmtpSecurity::StartTls {
+            if !conn.can_starttls() {
+                return Err(SmtpFailure {
+                    step: "starttls",
+                    transient: false,
+                    detail: format!(
+                        "{} does not offer STARTTLS; herald will not send the password or mail in clear text. Set security = \"none\" only for a relay you trust",
+                        s.host
+                    ),
+                });
+            }
+            let tls = TlsParameters::new(s.host.clone()).map_err(|e| sorted("starttls", &e))?;
+            match tokio::time::timeout(t, conn.starttls(tls, &hello)).await {
+                Err(_) => return Err(timed_out("starttls", t)),
+                Ok(Err(e)) => return Err(sorted("starttls", &e)),
+                Ok(Ok(())) => {}
+            }
+            on_step("TLS started");
+        }
+        if let Some(user) = &s.user {
+            let password = self.password()?;
+            let creds = Credentials::new(user.clone(), password.expose().to_owned());
+            match tokio::time::timeout(t, conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds))
+                .await
+            {
+                Err(_) => return Err(timed_out("auth", t)),
+                Ok(Err(e)) => {
+                    // The password never appears in lettre's message; the user name may.
+                    return Err(sorted("auth", &e));
+                }
+                Ok(Ok(_)) => {}
+            }
+            on_step(&format!("authenticated as {user}"));
+        }
+        Ok(conn)
+    }
+
+    async fn send_bytes(&self, envelope: &Envelope, bytes: &[u8]) -> Outcome {
+        let mut slot = self.conn.lock().await;
+        // A kept connection the server closed meanwhile is noticed here, not by the
+        // message: a message is only ever sent on a connection that just answered.
+        if let Some(c) = slot.as_mut()
+            && (c.has_broken() || !c.test_connected().await)
+        {
+            *slot = None;
+        }
+        if slot.is_none() {
+            match self.open(&mut |_| {}).await {
+                Ok(c) => *slot = Some(c),
+                Err(f) => return f.into_outcome(),
+            }
+        }
+        let Some(conn) = slot.as_mut() else {
+            return Outcome::Transient {
+                detail: "SMTP connect: no connection".to_owned(),
+            };
+        };
+        let t = self.settings.send_timeout;
+        let result = tokio::time::timeout(t, conn.send(envelope, bytes)).await;
+        match result {
+            Ok(Ok(response)) => {
+                let text = response.message().collect::<Vec<_>>().join(" ");
+                Outcome::Delivered {
+                    provider_id: Some(format!("{}:{}", self.settings.host, text))
+                        .filter(|_| !text.is_empty()),
+                    detail: format!(
+                        "accepted by {}:{}: {} {}",
+                        self.settings.host,
+                        self.settings.port,
+                        response.code(),
+                        text
+                    ),
+                }
+            }
+            Ok(Err(e)) => {
+                // After a refused message the connection is in an unknown state.
+                *slot = None;
+                sorted("send", &e).into_outcome()
+            }
+            Err(_) => {
+                *slot = None;
+                timed_out("send", t).into_outcome()
+            }
+        }
+    }
+}
+
+/// The SMTP envelope of a message: its From and every To.
+fn envelope_of(msg: &EmailMessage) -> Result<Envelope, String> {
+    let parse = |a: &str| {
+        a.parse::<lettre::Address>()
+            .map_err(|e| format!("'{a}' is not an SMTP address: {e}"))
+    };
+    let to = msg
+        .to
+        .iter()
+        .map(|m| parse(m.address.as_str()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Envelope::new(Some(parse(msg.from.address.as_str())?), to).map_err(|e| e.to_string())
+}
+
+impl EmailChannel for SmtpChannel {
+    fn send_email<'a>(&'a self, _delivery_id: i64, msg: &'a EmailMessage) -> SendFuture<'a> {
+        Box::pin(async move {
+            let bytes = match build_eml(msg) {
+                Ok(b) => b,
+                Err(e) => {
+                    return Outcome::Permanent {
+                        detail: format!("the e-mail could not be built: {e}"),
+                    };
+                }
+            };
+            let envelope = match envelope_of(msg) {
+                Ok(e) => e,
+                Err(detail) => return Outcome::Permanent { detail },
+            };
+            self.send_bytes(&envelope, &bytes).await
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_never_prints() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s}"), "****");
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn security_names_are_checked() {
+        assert_eq!(SmtpSecurity::parse("starttls"), Ok(SmtpSecurity::StartTls));
+        assert!(
+            SmtpSecurity::parse("ssl")
+                .unwrap_err()
+                .contains("\"starttls\"")
+        );
+    }
+}
