@@ -50,6 +50,16 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum SmtpCommand {
+    /// Connect, start TLS and log in as a send would; with --to, also send a test message.
+    Test {
+        /// Send a short test message to this address.
+        #[arg(long)]
+        to: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write a starter workspace: herald.toml, templates/, an empty database, outbox/.
     Init {
@@ -138,6 +148,12 @@ pub enum Command {
         actor: String,
         #[command(flatten)]
         time: TimeArgs,
+    },
+    /// Check the SMTP account: connect, start TLS, log in and, with --to, send a test
+    /// message, printing each step and a clear reason when one fails (seed 002, 003).
+    Smtp {
+        #[command(subcommand)]
+        cmd: SmtpCommand,
     },
     /// Create a demo workspace and simulate N days of daily runs into the file outbox.
     Demo {
@@ -325,6 +341,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await
         }
+        Command::Smtp {
+            cmd: SmtpCommand::Test { to },
+        } => smtp_test(&cli, to.as_deref()).await,
         Command::Demo { dir, days, seed } => crate::demo::run_demo(dir, *days, *seed).await,
         Command::BenchData {
             dir,
@@ -961,4 +980,79 @@ async fn resend(
     println!("notification #{id}: new delivery {delivery} queued (audit-logged as {actor})");
     print_send(&jobs::send(&app, now).await?, &app);
     Ok(ExitCode::SUCCESS)
+}
+
+async fn smtp_test(cli: &Cli, to: Option<&str>) -> anyhow::Result<ExitCode> {
+    use herald_channels::{EmailChannel, EmailMessage, Mailbox, Outcome, SmtpChannel};
+    let config = load_config(&cli.config)?;
+    let crate::config::EmailChannelConfig::Smtp(settings) = &config.email else {
+        return Err(InputError(format!(
+            "{}: channels.email.kind is \"file\", so there is no SMTP account to test; set kind = \"smtp\" and host (see the README)",
+            config.path.display()
+        ))
+        .into());
+    };
+    let to = to
+        .map(|a| {
+            herald_core::EmailAddress::parse(a)
+                .map_err(|e| InputError(format!("--to '{a}': {}", e.0)))
+        })
+        .transpose()?;
+    println!(
+        "SMTP account {}:{} (security {:?}{})",
+        settings.host,
+        settings.port,
+        settings.security,
+        settings
+            .user
+            .as_deref()
+            .map(|u| format!(", user {u}"))
+            .unwrap_or_default()
+    );
+    let channel = SmtpChannel::new(settings.clone());
+    let mut step = |s: &str| println!("  ok    {s}");
+    if let Err(f) = channel.open(&mut step).await {
+        println!("  FAIL  {}: {}", f.step, f.detail);
+        return Ok(ExitCode::from(1));
+    }
+    let Some(to) = to else {
+        println!("the account works; add --to ADDRESS to send a test message");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let now =
+        <crate::clock::SystemClock as herald_core::clock::Clock>::now(&crate::clock::SystemClock);
+    let domain = config
+        .from
+        .as_str()
+        .rsplit_once('@')
+        .map_or("localhost", |(_, d)| d)
+        .to_owned();
+    let msg = EmailMessage {
+        message_id: format!("herald-test-{}@{domain}", now.as_millisecond()),
+        date: now,
+        from: Mailbox::new(config.from_name.clone(), config.from.clone()),
+        reply_to: None,
+        to: vec![Mailbox::new(None, to.clone())],
+        subject: "herald: SMTP test".to_owned(),
+        text: format!(
+            "This is a test message from herald, sent through {}:{}.\n",
+            settings.host, settings.port
+        ),
+        html: format!(
+            "<p>This is a test message from herald, sent through {}:{}.</p>",
+            settings.host, settings.port
+        ),
+        attachments: Vec::new(),
+        headers: Vec::new(),
+    };
+    match channel.send_email(0, &msg).await {
+        Outcome::Delivered { detail, .. } => {
+            println!("  ok    test message to {to}: {detail}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => {
+            println!("  FAIL  test message to {to}: {}", other.detail());
+            Ok(ExitCode::from(1))
+        }
+    }
 }

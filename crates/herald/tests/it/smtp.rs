@@ -112,3 +112,43 @@ fn a_missing_password_variable_is_a_config_error_that_says_what_to_do() {
         "{err}"
     );
 }
+
+#[test]
+fn smtp_test_shows_each_step_and_sends_a_test_message() {
+    let sink = SmtpSink::start();
+    let ws = Workspace::new();
+    use_smtp(&ws, sink.port, "");
+    let out = ws.ok(&["smtp", "test"]);
+    assert!(
+        out.contains("ok    connected to 127.0.0.1") && out.contains("ok    greeted"),
+        "{out}"
+    );
+    assert!(sink.messages().is_empty(), "no --to, no message");
+
+    let out = ws.ok(&["smtp", "test", "--to", "check@example.pl"]);
+    assert!(
+        out.contains("ok    test message to check@example.pl"),
+        "{out}"
+    );
+    let got = sink.messages();
+    assert_eq!(got.len(), 1);
+    assert_eq!(parse_eml(&got[0]).subject(), Some("herald: SMTP test"));
+
+    // A refused step says which one and why, and the exit code says it failed.
+    drop(sink);
+    let out = ws.herald(&["smtp", "test"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("FAIL  connect: cannot reach 127.0.0.1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn smtp_test_on_the_file_outbox_says_there_is_nothing_to_test() {
+    let ws = Workspace::new();
+    let out = ws.herald(&["smtp", "test"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("kind = \"smtp\""), "{}", stderr(&out));
+}

@@ -1,0 +1,151 @@
+//! The SMTP channel against an SMTP server in process (mailin-embedded) whose
+//! replies are scripted: the faults a real server gives now and then, on demand.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use herald_channels::{EmailChannel, Outcome, SmtpChannel, SmtpSecurity, SmtpSettings};
+use mailin_embedded::{Handler, Response, Server, SslConfig, response};
+
+use crate::sample_email;
+
+/// What the server says at the end of each message, in order; `None`: hang.
+#[derive(Clone, Default)]
+struct Script {
+    replies: Arc<Mutex<VecDeque<Option<Response>>>>,
+    rcpt: Arc<Mutex<Option<Response>>>,
+    received: Arc<Mutex<Vec<Vec<u8>>>>,
+    current: Vec<u8>,
+}
+
+impl Handler for Script {
+    fn rcpt(&mut self, _to: &str) -> Response {
+        self.rcpt.lock().unwrap().clone().unwrap_or(response::OK)
+    }
+    fn data_start(&mut self, _: &str, _: &str, _: bool, _: &[String]) -> Response {
+        self.current.clear();
+        response::START_DATA
+    }
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.current.extend_from_slice(buf);
+        Ok(())
+    }
+    fn data_end(&mut self) -> Response {
+        let next = self.replies.lock().unwrap().pop_front();
+        match next {
+            Some(None) => {
+                std::thread::sleep(Duration::from_secs(3));
+                response::OK
+            }
+            Some(Some(r)) => r,
+            None => {
+                self.received.lock().unwrap().push(self.current.clone());
+                response::OK
+            }
+        }
+    }
+}
+
+fn serve(script: &Script) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut server = Server::new(script.clone());
+    server
+        .with_name("faults.test")
+        .with_ssl(SslConfig::None)
+        .unwrap()
+        .with_num_threads(4)
+        .with_tcp_listener(listener);
+    // Serves until the test process ends; each test has its own port.
+    std::thread::spawn(move || {
+        let _ = server.serve();
+    });
+    port
+}
+
+fn channel(port: u16) -> SmtpChannel {
+    SmtpChannel::new(SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: SmtpSecurity::None,
+        user: None,
+        password_env: None,
+        hello_name: "herald.test".into(),
+        connect_timeout: Duration::from_secs(2),
+        send_timeout: Duration::from_secs(1),
+    })
+}
+
+#[tokio::test]
+async fn a_421_is_transient_and_the_next_try_goes_through() {
+    let script = Script::default();
+    script
+        .replies
+        .lock()
+        .unwrap()
+        .push_back(Some(response::NO_SERVICE));
+    let ch = channel(serve(&script));
+    let msg = sample_email(7);
+    let first = ch.send_email(7, &msg).await;
+    assert!(
+        matches!(&first, Outcome::Transient { detail } if detail.contains("421")),
+        "{first:?}"
+    );
+    let second = ch.send_email(7, &msg).await;
+    assert!(second.is_delivered(), "{second:?}");
+    let got = script.received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let text = String::from_utf8_lossy(&got[0]);
+    assert!(
+        text.contains("Message-ID: <herald-delivery-7@przyklad.pl>"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_550_is_permanent_and_keeps_the_servers_words() {
+    let script = Script::default();
+    *script.rcpt.lock().unwrap() = Some(response::NO_MAILBOX);
+    let ch = channel(serve(&script));
+    let out = ch.send_email(8, &sample_email(8)).await;
+    assert!(
+        matches!(&out, Outcome::Permanent { detail } if detail.contains("550") && detail.contains("Mailbox unavailable")),
+        "{out:?}"
+    );
+    assert!(script.received.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_server_that_hangs_times_out_and_is_retried_on_a_new_connection() {
+    let script = Script::default();
+    script.replies.lock().unwrap().push_back(None);
+    let ch = channel(serve(&script));
+    let msg = sample_email(9);
+    let started = std::time::Instant::now();
+    let first = ch.send_email(9, &msg).await;
+    assert!(
+        matches!(&first, Outcome::Transient { detail } if detail.contains("no answer within 1 s")),
+        "{first:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the timeout cut it short"
+    );
+    let second = ch.send_email(9, &msg).await;
+    assert!(second.is_delivered(), "{second:?}");
+}
+
+#[tokio::test]
+async fn nobody_listening_is_transient() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = channel(port).send_email(1, &sample_email(1)).await;
+    assert!(
+        matches!(&out, Outcome::Transient { detail } if detail.contains("cannot reach 127.0.0.1")),
+        "{out:?}"
+    );
+}
