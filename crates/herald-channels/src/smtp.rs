@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
@@ -87,6 +87,9 @@ pub struct SmtpSettings {
     pub password_env: Option<String>,
     /// The name herald gives itself in `EHLO`.
     pub hello_name: String,
+    /// A PEM certificate to trust besides the public roots: a company CA or the
+    /// server's own self-signed certificate. Host names are checked all the same.
+    pub ca_file: Option<std::path::PathBuf>,
     pub connect_timeout: Duration,
     /// For one whole message: `MAIL FROM` to the reply after the final `.`.
     pub send_timeout: Duration,
@@ -97,7 +100,12 @@ pub struct SmtpSettings {
 pub struct SmtpChannel {
     settings: SmtpSettings,
     conn: Mutex<Option<AsyncSmtpConnection>>,
+    /// Where `password_env` is looked up: the process environment, or a test's map.
+    lookup: Box<PasswordLookup>,
 }
+
+/// Finds the value of an environment variable by name.
+type PasswordLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
 
 /// A failed step, already sorted into transient or permanent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,9 +155,21 @@ fn timed_out(step: &'static str, after: Duration) -> SmtpFailure {
 
 impl SmtpChannel {
     pub fn new(settings: SmtpSettings) -> Self {
+        Self::with_password_lookup(settings, |var| std::env::var(var).ok())
+    }
+
+    /// Reads `password_env` through `lookup` instead of the process environment.
+    pub fn with_password_lookup(
+        settings: SmtpSettings,
+        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        // rustls needs one process-wide crypto provider; herald uses ring. Installing
+        // it twice is harmless (the second call is refused), so every channel asks.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         Self {
             settings,
             conn: Mutex::new(None),
+            lookup: Box::new(lookup),
         }
     }
 
@@ -157,11 +177,30 @@ impl SmtpChannel {
         &self.settings
     }
 
+    fn tls_parameters(&self, step: &'static str) -> Result<TlsParameters, SmtpFailure> {
+        let s = &self.settings;
+        let mut builder = TlsParameters::builder(s.host.clone());
+        if let Some(path) = &s.ca_file {
+            let pem = std::fs::read(path).map_err(|e| SmtpFailure {
+                step,
+                transient: false,
+                detail: format!("cannot read ca_file {}: {e}", path.display()),
+            })?;
+            let cert = Certificate::from_pem(&pem).map_err(|e| SmtpFailure {
+                step,
+                transient: false,
+                detail: format!("ca_file {} is not a PEM certificate: {e}", path.display()),
+            })?;
+            builder = builder.add_root_certificate(cert);
+        }
+        builder.build_rustls().map_err(|e| sorted(step, &e))
+    }
+
     /// The account's password from its environment variable.
     pub fn password(&self) -> Result<Secret, SmtpFailure> {
         let var = self.settings.password_env.as_deref().unwrap_or("");
-        match std::env::var(var) {
-            Ok(p) if !var.is_empty() => Ok(Secret::new(p)),
+        match (self.lookup)(var) {
+            Some(p) if !var.is_empty() => Ok(Secret::new(p)),
             _ => Err(SmtpFailure {
                 step: "auth",
                 transient: true,
@@ -226,7 +265,7 @@ impl SmtpChannel {
                     ),
                 });
             }
-            let tls = TlsParameters::new(s.host.clone()).map_err(|e| sorted("starttls", &e))?;
+            let tls = self.tls_parameters("starttls")?;
             match tokio::time::timeout(t, conn.starttls(tls, &hello)).await {
                 Err(_) => return Err(timed_out("starttls", t)),
                 Ok(Err(e)) => return Err(sorted("starttls", &e)),

@@ -143,6 +143,7 @@ pub struct RawEmailChannel {
     /// so the config file can be shared and committed.
     pub password_env: Option<String>,
     pub hello_name: Option<String>,
+    pub ca_file: Option<String>,
     pub connect_timeout: Option<String>,
     pub send_timeout: Option<String>,
 }
@@ -160,6 +161,7 @@ impl Default for RawEmailChannel {
             user: None,
             password_env: None,
             hello_name: None,
+            ca_file: None,
             connect_timeout: None,
             send_timeout: None,
         }
@@ -493,6 +495,7 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 fn email_channel(
     raw: &RawEmailChannel,
     from: &EmailAddress,
+    resolve: &dyn Fn(&str) -> PathBuf,
     bad: &dyn Fn(&str, String) -> ConfigError,
 ) -> Result<EmailChannelConfig, ConfigError> {
     match raw.kind.as_str() {
@@ -539,6 +542,7 @@ fn email_channel(
         user: raw.user.clone(),
         password_env: raw.password_env.clone(),
         hello_name: raw.hello_name.clone().unwrap_or_else(|| domain.to_owned()),
+        ca_file: raw.ca_file.as_deref().map(resolve),
         connect_timeout: timeout("channels.email.connect_timeout", &raw.connect_timeout, 10)?,
         send_timeout: timeout("channels.email.send_timeout", &raw.send_timeout, 60)?,
     }))
@@ -631,7 +635,7 @@ impl Config {
         }
         let from = EmailAddress::parse(&raw.channels.email.from)
             .map_err(|e| bad("channels.email.from", e.0))?;
-        let email = email_channel(&raw.channels.email, &from, &bad)?;
+        let email = email_channel(&raw.channels.email, &from, &resolve, &bad)?;
         let reply_to = raw
             .channels
             .email

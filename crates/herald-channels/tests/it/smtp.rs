@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use herald_channels::{EmailChannel, Outcome, SmtpChannel, SmtpSecurity, SmtpSettings};
-use mailin_embedded::{Handler, Response, Server, SslConfig, response};
+use mailin_embedded::{AuthMechanism, Handler, Response, Server, SslConfig, response};
 
 use crate::sample_email;
 
@@ -20,6 +20,13 @@ struct Script {
 }
 
 impl Handler for Script {
+    fn auth_plain(&mut self, _authz: &str, user: &str, password: &str) -> Response {
+        if user == "herald" && password == "right-password" {
+            response::AUTH_OK
+        } else {
+            response::INVALID_CREDENTIALS
+        }
+    }
     fn rcpt(&mut self, _to: &str) -> Response {
         self.rcpt.lock().unwrap().clone().unwrap_or(response::OK)
     }
@@ -48,15 +55,22 @@ impl Handler for Script {
 }
 
 fn serve(script: &Script) -> u16 {
+    serve_with(script, SslConfig::None, false)
+}
+
+fn serve_with(script: &Script, ssl: SslConfig, auth: bool) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let mut server = Server::new(script.clone());
     server
         .with_name("faults.test")
-        .with_ssl(SslConfig::None)
+        .with_ssl(ssl)
         .unwrap()
         .with_num_threads(4)
         .with_tcp_listener(listener);
+    if auth {
+        server.with_auth(AuthMechanism::Plain);
+    }
     // Serves until the test process ends; each test has its own port.
     std::thread::spawn(move || {
         let _ = server.serve();
@@ -72,6 +86,7 @@ fn channel(port: u16) -> SmtpChannel {
         user: None,
         password_env: None,
         hello_name: "herald.test".into(),
+        ca_file: None,
         connect_timeout: Duration::from_secs(2),
         send_timeout: Duration::from_secs(1),
     })
@@ -148,4 +163,78 @@ async fn nobody_listening_is_transient() {
         matches!(&out, Outcome::Transient { detail } if detail.contains("cannot reach 127.0.0.1")),
         "{out:?}"
     );
+}
+
+/// A self-signed certificate for 127.0.0.1, written as PEM files into `dir`.
+fn self_signed(dir: &std::path::Path) -> (String, String) {
+    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+    (cert.display().to_string(), key.display().to_string())
+}
+
+#[tokio::test]
+async fn starttls_with_a_trusted_certificate_then_auth_then_the_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = self_signed(dir.path());
+    let script = Script::default();
+    let port = serve_with(
+        &script,
+        SslConfig::SelfSigned {
+            cert_path: cert.clone(),
+            key_path: key,
+        },
+        true,
+    );
+    let var = "TEST_SMTP_PASSWORD";
+    let channel = |s: SmtpSettings| {
+        SmtpChannel::with_password_lookup(s, |v| {
+            (v == "TEST_SMTP_PASSWORD").then(|| "right-password".to_owned())
+        })
+    };
+    let settings = |ca: Option<&str>, user: Option<&str>| SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: SmtpSecurity::StartTls,
+        user: user.map(str::to_owned),
+        password_env: user.map(|_| var.to_owned()),
+        hello_name: "herald.test".into(),
+        ca_file: ca.map(std::path::PathBuf::from),
+        connect_timeout: Duration::from_secs(2),
+        send_timeout: Duration::from_secs(2),
+    };
+
+    // The server's certificate is not signed by anyone herald trusts: no session.
+    let ch = channel(settings(None, Some("herald")));
+    let mut steps = Vec::new();
+    let Err(refused) = ch.open(&mut |s| steps.push(s.to_owned())).await else {
+        panic!("a certificate nobody vouches for was accepted: {steps:?}");
+    };
+    assert_eq!(refused.step, "starttls", "{refused:?}");
+
+    // Trusted through ca_file: TLS, then AUTH, then the message.
+    let ch = channel(settings(Some(&cert), Some("herald")));
+    let mut steps = Vec::new();
+    if let Err(f) = ch.open(&mut |s| steps.push(s.to_owned())).await {
+        panic!("{f:?} after {steps:?}");
+    }
+    assert!(steps.iter().any(|s| s == "TLS started"), "{steps:?}");
+    assert!(
+        steps.iter().any(|s| s == "authenticated as herald"),
+        "{steps:?}"
+    );
+    let out = ch.send_email(3, &sample_email(3)).await;
+    assert!(out.is_delivered(), "{out:?}");
+    assert_eq!(script.received.lock().unwrap().len(), 1);
+
+    // A wrong user is refused for good (535), without the password in the reason.
+    let ch = channel(settings(Some(&cert), Some("someone-else")));
+    let out = ch.send_email(4, &sample_email(4)).await;
+    assert!(
+        matches!(&out, Outcome::Permanent { detail } if detail.contains("535")),
+        "{out:?}"
+    );
+    assert!(!out.detail().contains("right-password"));
 }
