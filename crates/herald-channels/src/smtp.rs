@@ -15,8 +15,12 @@ use std::time::Duration;
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
 use lettre::transport::smtp::extension::ClientId;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
@@ -196,6 +200,38 @@ impl SmtpChannel {
         builder.build_rustls().map_err(|e| sorted(step, &e))
     }
 
+    /// A TLS client for port 465: the public roots, plus `ca_file` when set.
+    fn implicit_tls(&self) -> Result<tokio_rustls::TlsConnector, SmtpFailure> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(path) = &self.settings.ca_file {
+            let bad = |detail: String| SmtpFailure {
+                step: "tls",
+                transient: false,
+                detail,
+            };
+            let certs = CertificateDer::pem_file_iter(path)
+                .map_err(|e| bad(format!("cannot read ca_file {}: {e}", path.display())))?;
+            for cert in certs {
+                let cert = cert.map_err(|e| {
+                    bad(format!(
+                        "ca_file {} is not a PEM certificate: {e}",
+                        path.display()
+                    ))
+                })?;
+                roots
+                    .add(cert)
+                    .map_err(|e| bad(format!("ca_file {}: {e}", path.display())))?;
+            }
+        }
+        let config = rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(tokio_rustls::TlsConnector::from(std::sync::Arc::new(
+            config,
+        )))
+    }
+
     /// The account's password from its environment variable.
     pub fn password(&self) -> Result<Secret, SmtpFailure> {
         let var = self.settings.password_env.as_deref().unwrap_or("");
@@ -235,17 +271,34 @@ impl SmtpChannel {
         // Whole commands go out at once; see the module docs.
         let _ = stream.set_nodelay(true);
         on_step(&format!("connected to {}:{}", s.host, s.port));
-        if s.security == SmtpSecurity::Tls {
-            return Err(SmtpFailure {
-                step: "connect",
+        let transport: Box<dyn AsyncTokioStream> = if s.security == SmtpSecurity::Tls {
+            let connector = self.implicit_tls()?;
+            let name = ServerName::try_from(s.host.clone()).map_err(|e| SmtpFailure {
+                step: "tls",
                 transient: false,
-                detail: "security = \"tls\" (implicit TLS, port 465) is not supported yet; use \"starttls\" on port 587".to_owned(),
-            });
-        }
+                detail: format!("'{}' is not a host name TLS can check: {e}", s.host),
+            })?;
+            match tokio::time::timeout(t, connector.connect(name, stream)).await {
+                Err(_) => return Err(timed_out("tls", t)),
+                Ok(Err(e)) => {
+                    return Err(SmtpFailure {
+                        step: "tls",
+                        transient: true,
+                        detail: format!("the TLS handshake with {} failed: {e}", s.host),
+                    });
+                }
+                Ok(Ok(tls)) => {
+                    on_step("TLS started");
+                    Box::new(ImplicitTls(tls))
+                }
+            }
+        } else {
+            Box::new(stream)
+        };
         let hello = ClientId::Domain(s.hello_name.clone());
         let mut conn = match tokio::time::timeout(
             t,
-            AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
+            AsyncSmtpConnection::connect_with_transport(transport, &hello),
         )
         .await
         {
@@ -338,6 +391,49 @@ impl SmtpChannel {
                 timed_out("send", t).into_outcome()
             }
         }
+    }
+}
+
+/// A TLS stream lettre can talk SMTP over: lettre opens implicit TLS only on
+/// connections it makes itself, and herald makes its own (for `TCP_NODELAY`).
+#[derive(Debug)]
+struct ImplicitTls(tokio_rustls::client::TlsStream<TcpStream>);
+
+impl tokio::io::AsyncRead for ImplicitTls {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for ImplicitTls {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for ImplicitTls {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
     }
 }
 

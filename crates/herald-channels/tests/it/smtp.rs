@@ -238,3 +238,76 @@ async fn starttls_with_a_trusted_certificate_then_auth_then_the_message() {
     );
     assert!(!out.detail().contains("right-password"));
 }
+
+/// Port 465 as providers run it: TLS from the first byte. A TLS listener in front
+/// of the scripted SMTP server, relaying the plain text both ways.
+async fn implicit_tls_front(backend: u16, cert_pem: &str, key_pem: &str) -> u16 {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let certs = vec![CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap()];
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut plain = tokio::net::TcpStream::connect(("127.0.0.1", backend))
+                    .await
+                    .unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn implicit_tls_on_its_own_connection() {
+    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let (cert, key) = (ck.cert.pem(), ck.signing_key.serialize_pem());
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &cert).unwrap();
+    let script = Script::default();
+    let port = implicit_tls_front(serve(&script), &cert, &key).await;
+    let settings = |ca_file: Option<std::path::PathBuf>| SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: SmtpSecurity::Tls,
+        user: None,
+        password_env: None,
+        hello_name: "herald.test".into(),
+        ca_file,
+        connect_timeout: Duration::from_secs(2),
+        send_timeout: Duration::from_secs(2),
+    };
+    let untrusted = SmtpChannel::new(settings(None))
+        .send_email(5, &sample_email(5))
+        .await;
+    assert!(
+        matches!(&untrusted, Outcome::Transient { detail } if detail.contains("TLS handshake")),
+        "{untrusted:?}"
+    );
+    let ch = SmtpChannel::new(settings(Some(ca)));
+    let mut steps = Vec::new();
+    if let Err(f) = ch.open(&mut |s| steps.push(s.to_owned())).await {
+        panic!("{f:?} after {steps:?}");
+    }
+    assert_eq!(
+        steps[1], "TLS started",
+        "TLS before the greeting: {steps:?}"
+    );
+    let out = ch.send_email(5, &sample_email(5)).await;
+    assert!(out.is_delivered(), "{out:?}");
+    assert_eq!(script.received.lock().unwrap().len(), 1);
+}
