@@ -97,13 +97,18 @@ pub struct SmtpSettings {
     pub connect_timeout: Duration,
     /// For one whole message: `MAIL FROM` to the reply after the final `.`.
     pub send_timeout: Duration,
+    /// Connections kept open at once (sends in parallel).
+    pub connections: usize,
 }
 
 /// SMTP as an [`EmailChannel`]: one connection, opened on first use, kept for the
 /// messages after it and opened again when it breaks.
 pub struct SmtpChannel {
     settings: SmtpSettings,
-    conn: Mutex<Option<AsyncSmtpConnection>>,
+    /// Kept connections, each used by one send at a time: as many as the
+    /// dispatcher sends at once, so no send waits for another.
+    conns: Vec<Mutex<Option<AsyncSmtpConnection>>>,
+    next: std::sync::atomic::AtomicUsize,
     /// Where `password_env` is looked up: the process environment, or a test's map.
     lookup: Box<PasswordLookup>,
 }
@@ -170,9 +175,11 @@ impl SmtpChannel {
         // rustls needs one process-wide crypto provider; herald uses ring. Installing
         // it twice is harmless (the second call is refused), so every channel asks.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let n = settings.connections.max(1);
         Self {
             settings,
-            conn: Mutex::new(None),
+            conns: (0..n).map(|_| Mutex::new(None)).collect(),
+            next: std::sync::atomic::AtomicUsize::new(0),
             lookup: Box::new(lookup),
         }
     }
@@ -344,8 +351,20 @@ impl SmtpChannel {
         Ok(conn)
     }
 
+    /// A free kept connection, or the next one in turn when all are busy.
+    async fn slot(&self) -> tokio::sync::MutexGuard<'_, Option<AsyncSmtpConnection>> {
+        let n = self.conns.len();
+        let start = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for i in 0..n {
+            if let Ok(g) = self.conns[(start + i) % n].try_lock() {
+                return g;
+            }
+        }
+        self.conns[start % n].lock().await
+    }
+
     async fn send_bytes(&self, envelope: &Envelope, bytes: &[u8]) -> Outcome {
-        let mut slot = self.conn.lock().await;
+        let mut slot = self.slot().await;
         // A kept connection the server closed meanwhile is noticed here, not by the
         // message: a message is only ever sent on a connection that just answered.
         if let Some(c) = slot.as_mut()

@@ -212,84 +212,30 @@ impl Store {
         at: Timestamp,
         outcome: &AttemptOutcome,
     ) -> Result<bool, StoreError> {
-        let (state, counts, reason, next, sent_at, provider, kind, detail) = match outcome {
-            AttemptOutcome::Sent {
-                provider_id,
-                detail,
-            } => (
-                "sent",
-                1,
-                None,
-                None,
-                Some(ms(at)),
-                provider_id.clone(),
-                AttemptKind::Sent,
-                detail,
-            ),
-            AttemptOutcome::Retry { at: when, detail } => (
-                "retrying",
-                1,
-                Some(detail.clone()),
-                Some(ms(*when)),
-                None,
-                None,
-                AttemptKind::Transient,
-                detail,
-            ),
-            AttemptOutcome::Failed { detail } => (
-                "failed",
-                1,
-                Some(detail.clone()),
-                None,
-                None,
-                None,
-                AttemptKind::Permanent,
-                detail,
-            ),
-            AttemptOutcome::Cancelled { reason } => (
-                "cancelled",
-                0,
-                Some(reason.clone()),
-                None,
-                None,
-                None,
-                AttemptKind::Cancelled,
-                reason,
-            ),
-        };
+        Ok(self
+            .record_outcomes(holder, at, &[(delivery_id, outcome.clone())])
+            .await?
+            .first()
+            .copied()
+            .unwrap_or(false))
+    }
+
+    /// Records several attempts in one transaction (a group commit: senders that
+    /// finish together share one write). One `bool` per attempt, as
+    /// [`Store::record_outcome`] returns it.
+    pub async fn record_outcomes(
+        &self,
+        holder: &str,
+        at: Timestamp,
+        outcomes: &[(i64, AttemptOutcome)],
+    ) -> Result<Vec<bool>, StoreError> {
         let mut tx = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE deliveries SET state = $1, attempts = attempts + $2, reason = $3, \
-             next_attempt_at = COALESCE($4, next_attempt_at), sent_at = COALESCE($5, sent_at), \
-             provider_id = COALESCE($6, provider_id), lease_until = NULL, lease_holder = NULL, updated_at = $7 \
-             WHERE id = $8 AND state = 'sending' AND lease_holder = $9",
-        )
-        .bind(state)
-        .bind(counts)
-        .bind(reason)
-        .bind(next)
-        .bind(sent_at)
-        .bind(provider)
-        .bind(ms(at))
-        .bind(delivery_id)
-        .bind(holder.to_owned())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if done == 0 {
-            return Ok(false);
+        let mut recorded = Vec::with_capacity(outcomes.len());
+        for (delivery_id, outcome) in outcomes {
+            recorded.push(record_one(&mut tx, *delivery_id, holder, at, outcome).await?);
         }
-        sqlx::query(
-            "INSERT INTO attempts (delivery_id, at, outcome, detail) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(delivery_id)
-        .bind(ms(at))
-        .bind(kind.as_str())
-        .bind(detail.clone())
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(recorded)
     }
 
     /// Pilot mode: marks the pending deliveries of every customer not in `pilot`
@@ -438,4 +384,87 @@ fn channel_for(address: &str, default: ChannelKind) -> ChannelKind {
     } else {
         default
     }
+}
+
+async fn record_one(
+    tx: &mut sqlx::SqliteConnection,
+    delivery_id: i64,
+    holder: &str,
+    at: Timestamp,
+    outcome: &AttemptOutcome,
+) -> Result<bool, StoreError> {
+    let (state, counts, reason, next, sent_at, provider, kind, detail) = match outcome {
+        AttemptOutcome::Sent {
+            provider_id,
+            detail,
+        } => (
+            "sent",
+            1,
+            None,
+            None,
+            Some(ms(at)),
+            provider_id.clone(),
+            AttemptKind::Sent,
+            detail,
+        ),
+        AttemptOutcome::Retry { at: when, detail } => (
+            "retrying",
+            1,
+            Some(detail.clone()),
+            Some(ms(*when)),
+            None,
+            None,
+            AttemptKind::Transient,
+            detail,
+        ),
+        AttemptOutcome::Failed { detail } => (
+            "failed",
+            1,
+            Some(detail.clone()),
+            None,
+            None,
+            None,
+            AttemptKind::Permanent,
+            detail,
+        ),
+        AttemptOutcome::Cancelled { reason } => (
+            "cancelled",
+            0,
+            Some(reason.clone()),
+            None,
+            None,
+            None,
+            AttemptKind::Cancelled,
+            reason,
+        ),
+    };
+    let done = sqlx::query(
+            "UPDATE deliveries SET state = $1, attempts = attempts + $2, reason = $3, \
+             next_attempt_at = COALESCE($4, next_attempt_at), sent_at = COALESCE($5, sent_at), \
+             provider_id = COALESCE($6, provider_id), lease_until = NULL, lease_holder = NULL, updated_at = $7 \
+             WHERE id = $8 AND state = 'sending' AND lease_holder = $9",
+        )
+        .bind(state)
+        .bind(counts)
+        .bind(reason)
+        .bind(next)
+        .bind(sent_at)
+        .bind(provider)
+        .bind(ms(at))
+        .bind(delivery_id)
+        .bind(holder.to_owned())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if done == 0 {
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO attempts (delivery_id, at, outcome, detail) VALUES ($1, $2, $3, $4)")
+        .bind(delivery_id)
+        .bind(ms(at))
+        .bind(kind.as_str())
+        .bind(detail.clone())
+        .execute(&mut *tx)
+        .await?;
+    Ok(true)
 }

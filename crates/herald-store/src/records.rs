@@ -791,6 +791,19 @@ impl Store {
         Ok(books.pop().map(|b| (b.customer, b.contacts)))
     }
 
+    /// Several customers at once, by id (the dispatcher reads a chunk's at a time).
+    pub async fn customers(
+        &self,
+        ids: &[CustomerId],
+    ) -> Result<HashMap<CustomerId, Customer>, StoreError> {
+        Ok(self
+            .books(ids, None)
+            .await?
+            .into_iter()
+            .map(|b| (b.customer.id.clone(), b.customer))
+            .collect())
+    }
+
     /// One invoice as the dispatcher re-checks it before sending (invariant 3).
     pub async fn invoice(&self, id: &InvoiceId) -> Result<Option<InvoiceView>, StoreError> {
         Ok(self.invoices(std::slice::from_ref(id)).await?.pop())

@@ -212,6 +212,9 @@ pub struct RawDispatch {
     pub retry_after: String,
     #[serde(default = "default_batch")]
     pub batch: u32,
+    /// Deliveries sent at once (and SMTP connections kept open).
+    #[serde(default = "default_concurrency")]
+    pub concurrency: u32,
 }
 impl Default for RawDispatch {
     fn default() -> Self {
@@ -219,8 +222,12 @@ impl Default for RawDispatch {
             max_attempts: default_attempts(),
             retry_after: default_backoff(),
             batch: default_batch(),
+            concurrency: default_concurrency(),
         }
     }
+}
+fn default_concurrency() -> u32 {
+    8
 }
 fn default_attempts() -> u32 {
     5
@@ -339,6 +346,7 @@ pub struct Config {
     pub max_attempts: u32,
     pub retry_after: jiff::SignedDuration,
     pub batch: u32,
+    pub concurrency: u32,
     pub rules: Rules,
 }
 
@@ -495,6 +503,7 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 fn email_channel(
     raw: &RawEmailChannel,
     from: &EmailAddress,
+    connections: u32,
     resolve: &dyn Fn(&str) -> PathBuf,
     bad: &dyn Fn(&str, String) -> ConfigError,
 ) -> Result<EmailChannelConfig, ConfigError> {
@@ -545,6 +554,7 @@ fn email_channel(
         ca_file: raw.ca_file.as_deref().map(resolve),
         connect_timeout: timeout("channels.email.connect_timeout", &raw.connect_timeout, 10)?,
         send_timeout: timeout("channels.email.send_timeout", &raw.send_timeout, 60)?,
+        connections: connections as usize,
     }))
 }
 
@@ -635,7 +645,13 @@ impl Config {
         }
         let from = EmailAddress::parse(&raw.channels.email.from)
             .map_err(|e| bad("channels.email.from", e.0))?;
-        let email = email_channel(&raw.channels.email, &from, &resolve, &bad)?;
+        let email = email_channel(
+            &raw.channels.email,
+            &from,
+            raw.dispatch.concurrency.clamp(1, 256),
+            &resolve,
+            &bad,
+        )?;
         let reply_to = raw
             .channels
             .email
@@ -892,6 +908,7 @@ impl Config {
             max_attempts: raw.dispatch.max_attempts,
             retry_after,
             batch: raw.dispatch.batch.max(1),
+            concurrency: raw.dispatch.concurrency.clamp(1, 256),
             rules,
         })
     }

@@ -1,6 +1,8 @@
 //! The two jobs of seed 003: generate messages (plan) and send messages (send).
 //! Both are safe to run any number of times, on any schedule, concurrently.
 
+use std::collections::HashMap;
+
 use anyhow::Context as _;
 use herald_channels::{
     Attachment, EmailMessage, Mailbox, Outcome, SmsMessage, load_attachment, message_id_for,
@@ -12,7 +14,7 @@ use herald_core::planner::{
 };
 use herald_core::rules::{ChannelKind, Condition};
 use herald_core::values::{CustomerId, Locale, Totals};
-use herald_core::{EmailAddress, PhoneNumber};
+use herald_core::{EmailAddress, InvoiceId, PhoneNumber};
 use herald_store::{AttemptOutcome, CandidateQuery, LeaseRequest, LeasedDelivery, RunStats};
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
@@ -276,21 +278,135 @@ pub async fn send(app: &App, now: Timestamp) -> anyhow::Result<SendReport> {
         if leased.is_empty() {
             break;
         }
-        for d in &leased {
-            let outcome = deliver(app, d, now).await;
-            match &outcome {
-                AttemptOutcome::Sent { .. } => report.sent += 1,
-                AttemptOutcome::Retry { .. } => report.retrying += 1,
-                AttemptOutcome::Failed { .. } => report.failed += 1,
-                AttemptOutcome::Cancelled { .. } => report.cancelled += 1,
-            }
-            app.store
-                .record_outcome(d.delivery.id, &holder, now, &outcome)
-                .await?;
-        }
+        send_batch(app, &leased, &holder, now, &mut report).await?;
         // Retries scheduled for later than `now` are not taken again in this run.
     }
     Ok(report)
+}
+
+/// An outcome on its way to the store, and who waits for it to be written.
+type Recorded = (
+    i64,
+    AttemptOutcome,
+    tokio::sync::oneshot::Sender<Result<(), String>>,
+);
+
+/// Sends a leased batch, `concurrency` deliveries at a time.
+///
+/// Each sender waits until its outcome is written before it takes the next
+/// delivery, so at any moment at most `concurrency` messages have left without
+/// their outcome being stored: a crash re-sends at most that many, each with the
+/// same Message-ID. Outcomes that arrive together are written in one transaction
+/// (a group commit), so the store keeps up with many senders.
+async fn send_batch(
+    app: &App,
+    leased: &[LeasedDelivery],
+    holder: &str,
+    now: Timestamp,
+    report: &mut SendReport,
+) -> anyhow::Result<()> {
+    // A chunk's invoices and customers are read together just before it is sent:
+    // a few queries per chunk instead of a few per message, and a chunk is small
+    // enough that "just before sending" (invariant 3) still holds.
+    let chunk = (app.config.concurrency as usize * 16).max(16);
+    for part in leased.chunks(chunk) {
+        let mut ids: Vec<InvoiceId> = part.iter().flat_map(|d| d.invoice_ids.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let invoices: HashMap<InvoiceId, InvoiceView> = app
+            .store
+            .invoices(&ids)
+            .await?
+            .into_iter()
+            .map(|v| (v.invoice.id.clone(), v))
+            .collect();
+        let mut customer_ids: Vec<CustomerId> = part
+            .iter()
+            .map(|d| d.notification.customer_id.clone())
+            .collect();
+        customer_ids.sort();
+        customer_ids.dedup();
+        let customers = app.store.customers(&customer_ids).await?;
+        let fresh = Fresh {
+            invoices,
+            customers,
+        };
+        send_chunk(app, part, &fresh, holder, now, report).await?;
+    }
+    Ok(())
+}
+
+/// What a chunk of deliveries is checked and rendered against.
+struct Fresh {
+    invoices: HashMap<InvoiceId, InvoiceView>,
+    customers: HashMap<CustomerId, herald_core::records::Customer>,
+}
+
+async fn send_chunk(
+    app: &App,
+    leased: &[LeasedDelivery],
+    fresh: &Fresh,
+    holder: &str,
+    now: Timestamp,
+    report: &mut SendReport,
+) -> anyhow::Result<()> {
+    use futures_util::StreamExt as _;
+    let concurrency = app.config.concurrency as usize;
+    let (to_store, mut stored) = tokio::sync::mpsc::channel::<Recorded>(concurrency * 2);
+    let senders = async move {
+        let mut sends = futures_util::stream::iter(leased)
+            .map(|d| {
+                let to_store = to_store.clone();
+                async move {
+                    let outcome = deliver(app, d, fresh, now).await;
+                    let (done, written) = tokio::sync::oneshot::channel();
+                    to_store
+                        .send((d.delivery.id, outcome.clone(), done))
+                        .await
+                        .map_err(|_| anyhow::anyhow!("the store writer stopped"))?;
+                    written
+                        .await
+                        .map_err(|_| anyhow::anyhow!("the store writer stopped"))?
+                        .map_err(|e| anyhow::anyhow!("recording an attempt: {e}"))?;
+                    anyhow::Ok(outcome)
+                }
+            })
+            .buffer_unordered(concurrency);
+        let mut outcomes = Vec::with_capacity(leased.len());
+        while let Some(o) = sends.next().await {
+            outcomes.push(o?);
+        }
+        anyhow::Ok(outcomes)
+    };
+    let writer = async {
+        while let Some(first) = stored.recv().await {
+            let mut group = vec![first];
+            while let Ok(more) = stored.try_recv() {
+                group.push(more);
+            }
+            let rows: Vec<(i64, AttemptOutcome)> =
+                group.iter().map(|(id, o, _)| (*id, o.clone())).collect();
+            let result = app
+                .store
+                .record_outcomes(holder, now, &rows)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            for (_, _, done) in group {
+                let _ = done.send(result.clone());
+            }
+        }
+    };
+    let (outcomes, ()) = tokio::join!(senders, writer);
+    for outcome in outcomes? {
+        match outcome {
+            AttemptOutcome::Sent { .. } => report.sent += 1,
+            AttemptOutcome::Retry { .. } => report.retrying += 1,
+            AttemptOutcome::Failed { .. } => report.failed += 1,
+            AttemptOutcome::Cancelled { .. } => report.cancelled += 1,
+        }
+    }
+    Ok(())
 }
 
 /// The rule condition a stored notification is re-checked against at send time.
@@ -374,8 +490,8 @@ pub fn context_for(
     }
 }
 
-async fn deliver(app: &App, d: &LeasedDelivery, now: Timestamp) -> AttemptOutcome {
-    match try_deliver(app, d, now).await {
+async fn deliver(app: &App, d: &LeasedDelivery, fresh: &Fresh, now: Timestamp) -> AttemptOutcome {
+    match try_deliver(app, d, fresh, now).await {
         Ok(o) => o,
         // A problem of ours (store read, missing customer) is worth another try.
         Err(e) => retry_or_fail(app, d, now, format!("{e:#}")),
@@ -405,11 +521,16 @@ fn retry_or_fail(app: &App, d: &LeasedDelivery, now: Timestamp, detail: String) 
 async fn try_deliver(
     app: &App,
     d: &LeasedDelivery,
+    fresh: &Fresh,
     now: Timestamp,
 ) -> anyhow::Result<AttemptOutcome> {
     let n = &d.notification;
     let kind = n.kind;
-    let invoices = app.store.invoices(&d.invoice_ids).await?;
+    let invoices: Vec<InvoiceView> = d
+        .invoice_ids
+        .iter()
+        .filter_map(|id| fresh.invoices.get(id).cloned())
+        .collect();
     let balances: Vec<_> = invoices
         .iter()
         .map(|v| (v.invoice.id.clone(), v.balance()))
@@ -421,10 +542,9 @@ async fn try_deliver(
         return Ok(AttemptOutcome::Cancelled { reason });
     }
     let customer_id = n.customer_id.clone();
-    let (customer, _) = app
-        .store
-        .customer(&customer_id)
-        .await?
+    let customer = fresh
+        .customers
+        .get(&customer_id)
         .with_context(|| format!("customer {customer_id} is no longer in the store"))?;
     let locale = d.delivery.locale;
     let template = d
@@ -442,7 +562,7 @@ async fn try_deliver(
         kind,
         level: n.level,
     };
-    let ctx = context_for(app, &notice, &customer, recipient, locale, &invoices, now);
+    let ctx = context_for(app, &notice, customer, recipient, locale, &invoices, now);
     let rendered = match app
         .templates
         .render(&template, locale, app.config.tenant.locale, &ctx)

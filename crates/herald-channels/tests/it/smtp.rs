@@ -89,6 +89,7 @@ fn channel(port: u16) -> SmtpChannel {
         ca_file: None,
         connect_timeout: Duration::from_secs(2),
         send_timeout: Duration::from_secs(1),
+        connections: 1,
     })
 }
 
@@ -204,6 +205,7 @@ async fn starttls_with_a_trusted_certificate_then_auth_then_the_message() {
         ca_file: ca.map(std::path::PathBuf::from),
         connect_timeout: Duration::from_secs(2),
         send_timeout: Duration::from_secs(2),
+        connections: 1,
     };
 
     // The server's certificate is not signed by anyone herald trusts: no session.
@@ -290,6 +292,7 @@ async fn implicit_tls_on_its_own_connection() {
         ca_file,
         connect_timeout: Duration::from_secs(2),
         send_timeout: Duration::from_secs(2),
+        connections: 1,
     };
     let untrusted = SmtpChannel::new(settings(None))
         .send_email(5, &sample_email(5))
