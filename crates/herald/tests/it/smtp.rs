@@ -152,3 +152,96 @@ fn smtp_test_on_the_file_outbox_says_there_is_nothing_to_test() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("kind = \"smtp\""), "{}", stderr(&out));
 }
+
+fn by_state(ws: &Workspace) -> serde_json::Map<String, serde_json::Value> {
+    let status: serde_json::Value = serde_json::from_str(&ws.ok(&["status", "--json"])).unwrap();
+    status["by_state"].as_object().cloned().unwrap_or_default()
+}
+
+fn count(states: &serde_json::Map<String, serde_json::Value>, state: &str) -> u64 {
+    states.get(state).and_then(|v| v.as_u64()).unwrap_or(0)
+}
+
+/// DESIGN.md invariant 4 under a real crash: `kill -9` while 10,000 deliveries go
+/// out, then a new sender after the leases expire.
+#[test]
+fn a_sender_killed_mid_run_resends_at_most_concurrency_and_each_delivery_ends_sent_once() {
+    let sink = SmtpSink::start();
+    let ws = Workspace::new();
+    use_smtp(&ws, sink.port, "");
+    ws.ok(&[
+        "bench-data",
+        "--dir",
+        "data",
+        "--customers",
+        "5000",
+        "--invoices",
+        "50000",
+        "--today",
+        "2026-11-22",
+    ]);
+    for kind in ["customers", "contacts", "invoices", "payments"] {
+        ws.ok(&["import", kind, &format!("data/{kind}.csv")]);
+    }
+    ws.ok(&["plan", "--now", "2026-11-22"]);
+    let total = count(&by_state(&ws), "pending");
+    assert!(total >= 10_000, "{total} deliveries planned");
+
+    let mut sender = std::process::Command::new(herald_bin())
+        .args(["send", "--now", "2026-11-22"])
+        .current_dir(ws.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while (sink.messages().len() as u64) < total / 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sender sent {} of {total} in 120 s",
+            sink.messages().len()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    sender.kill().unwrap(); // SIGKILL: no cleanup, leases left as they were
+    sender.wait().unwrap();
+    let at_kill = sink.messages().len() as u64;
+    assert!(at_kill < total, "killed too late to prove anything");
+    let states = by_state(&ws);
+    assert!(count(&states, "sent") < total, "{states:?}");
+
+    // Leases last 5 minutes; a sender started after that takes them over.
+    ws.ok(&["send", "--now", "2026-11-23T00:10:00Z"]);
+    let states = by_state(&ws);
+    assert_eq!(
+        count(&states, "sent"),
+        total,
+        "every delivery ends sent: {states:?}"
+    );
+    for other in ["pending", "sending", "retrying", "failed"] {
+        assert_eq!(count(&states, other), 0, "{other}: {states:?}");
+    }
+
+    let mut per_id: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    for p in sink.messages() {
+        let text = std::fs::read_to_string(&p).unwrap();
+        let id = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Message-ID: "))
+            .unwrap_or_else(|| panic!("{} has no Message-ID", p.display()))
+            .to_owned();
+        *per_id.entry(id).or_default() += 1;
+    }
+    assert_eq!(
+        per_id.len() as u64,
+        total,
+        "every delivery reached the server"
+    );
+    let duplicates: u32 = per_id.values().map(|n| n - 1).sum();
+    eprintln!("killed after {at_kill} of {total} messages; {duplicates} sent twice");
+    assert!(
+        duplicates <= 8,
+        "{duplicates} messages were sent twice; at most dispatch.concurrency (8) may be"
+    );
+    assert!(per_id.values().all(|n| *n <= 2));
+}
