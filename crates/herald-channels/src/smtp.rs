@@ -99,6 +99,11 @@ pub struct SmtpSettings {
     pub send_timeout: Duration,
     /// Connections kept open at once (sends in parallel).
     pub connections: usize,
+    /// At most this many messages a second (a provider's limit); `None`: no limit.
+    pub per_second: Option<u32>,
+    /// At most this many messages a day (e.g. a provider's 500/day); the
+    /// dispatcher holds the rest until the next day. `None`: no limit.
+    pub daily_limit: Option<u32>,
 }
 
 /// SMTP as an [`EmailChannel`]: one connection, opened on first use, kept for the
@@ -109,6 +114,8 @@ pub struct SmtpChannel {
     /// dispatcher sends at once, so no send waits for another.
     conns: Vec<Mutex<Option<AsyncSmtpConnection>>>,
     next: std::sync::atomic::AtomicUsize,
+    /// When the next message may start, under `per_second`.
+    next_start: std::sync::Mutex<tokio::time::Instant>,
     /// Where `password_env` is looked up: the process environment, or a test's map.
     lookup: Box<PasswordLookup>,
 }
@@ -180,6 +187,7 @@ impl SmtpChannel {
             settings,
             conns: (0..n).map(|_| Mutex::new(None)).collect(),
             next: std::sync::atomic::AtomicUsize::new(0),
+            next_start: std::sync::Mutex::new(tokio::time::Instant::now()),
             lookup: Box::new(lookup),
         }
     }
@@ -363,7 +371,28 @@ impl SmtpChannel {
         self.conns[start % n].lock().await
     }
 
+    /// Waits for this message's turn under `per_second`: each send books the next
+    /// free start time, so concurrent senders together keep to the rate.
+    async fn pace(&self) {
+        let Some(rate) = self.settings.per_second.filter(|r| *r > 0) else {
+            return;
+        };
+        let gap = Duration::from_secs(1) / rate;
+        let start = {
+            let mut next = self
+                .next_start
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = tokio::time::Instant::now();
+            let start = (*next).max(now);
+            *next = start + gap;
+            start
+        };
+        tokio::time::sleep_until(start).await;
+    }
+
     async fn send_bytes(&self, envelope: &Envelope, bytes: &[u8]) -> Outcome {
+        self.pace().await;
         let mut slot = self.slot().await;
         // A kept connection the server closed meanwhile is noticed here, not by the
         // message: a message is only ever sent on a connection that just answered.

@@ -220,6 +220,22 @@ impl Store {
             .unwrap_or(false))
     }
 
+    /// How many deliveries on `channel` were sent at or after `since`.
+    pub async fn sent_since(
+        &self,
+        channel: herald_core::rules::ChannelKind,
+        since: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE sent_at >= $1 AND channel = $2",
+        )
+        .bind(ms(since))
+        .bind(channel.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n.max(0) as u64)
+    }
+
     /// Records several attempts in one transaction (a group commit: senders that
     /// finish together share one write). One `bool` per attempt, as
     /// [`Store::record_outcome`] returns it.
@@ -393,6 +409,22 @@ async fn record_one(
     at: Timestamp,
     outcome: &AttemptOutcome,
 ) -> Result<bool, StoreError> {
+    if let AttemptOutcome::Deferred { at: when, reason } = outcome {
+        let done = sqlx::query(
+            "UPDATE deliveries SET state = 'retrying', reason = $1, next_attempt_at = $2, \
+             lease_until = NULL, lease_holder = NULL, updated_at = $3 \
+             WHERE id = $4 AND state = 'sending' AND lease_holder = $5",
+        )
+        .bind(reason.clone())
+        .bind(ms(*when))
+        .bind(ms(at))
+        .bind(delivery_id)
+        .bind(holder.to_owned())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        return Ok(done > 0);
+    }
     let (state, counts, reason, next, sent_at, provider, kind, detail) = match outcome {
         AttemptOutcome::Sent {
             provider_id,
@@ -427,6 +459,7 @@ async fn record_one(
             AttemptKind::Permanent,
             detail,
         ),
+        AttemptOutcome::Deferred { .. } => return Ok(false), // handled above
         AttemptOutcome::Cancelled { reason } => (
             "cancelled",
             0,

@@ -236,6 +236,9 @@ pub enum AttemptOutcome {
     Failed { detail: String },
     /// Stopped before sending (invariant 3: paid, paused…).
     Cancelled { reason: String },
+    /// Not tried: a limit of the account (e.g. 500 messages a day) holds it until
+    /// `at`. Not an attempt, so it does not count towards `max_attempts`.
+    Deferred { at: Timestamp, reason: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -598,11 +598,19 @@ fn print_plan(p: &jobs::PlanReport, dry_run: bool) {
 
 fn print_send(s: &jobs::SendReport, app: &App) {
     println!(
-        "sent {}, retrying {}, failed {}, cancelled {}{} — messages in {}",
+        "sent {}, retrying {}, failed {}, cancelled {}{}{} — messages in {}",
         s.sent,
         s.retrying,
         s.failed,
         s.cancelled,
+        if s.deferred > 0 {
+            format!(
+                ", {} held by the account's daily limit until tomorrow",
+                s.deferred
+            )
+        } else {
+            String::new()
+        },
         if s.held_for_pilot > 0 {
             format!(", {} held by pilot mode", s.held_for_pilot)
         } else {

@@ -144,6 +144,8 @@ pub struct RawEmailChannel {
     pub password_env: Option<String>,
     pub hello_name: Option<String>,
     pub ca_file: Option<String>,
+    pub per_second: Option<u32>,
+    pub daily_limit: Option<u32>,
     pub connect_timeout: Option<String>,
     pub send_timeout: Option<String>,
 }
@@ -162,6 +164,8 @@ impl Default for RawEmailChannel {
             password_env: None,
             hello_name: None,
             ca_file: None,
+            per_second: None,
+            daily_limit: None,
             connect_timeout: None,
             send_timeout: None,
         }
@@ -555,6 +559,8 @@ fn email_channel(
         connect_timeout: timeout("channels.email.connect_timeout", &raw.connect_timeout, 10)?,
         send_timeout: timeout("channels.email.send_timeout", &raw.send_timeout, 60)?,
         connections: connections as usize,
+        per_second: raw.per_second,
+        daily_limit: raw.daily_limit,
     }))
 }
 

@@ -243,6 +243,8 @@ pub struct SendReport {
     pub retrying: u64,
     pub failed: u64,
     pub cancelled: u64,
+    /// Held by an account limit (messages a day) until the next day.
+    pub deferred: u64,
     /// Waiting because of pilot mode.
     pub held_for_pilot: u64,
 }
@@ -264,12 +266,16 @@ pub async fn send(app: &App, now: Timestamp) -> anyhow::Result<SendReport> {
             )
             .await?;
     }
+    let budget = daily_budget(app, now).await?;
     loop {
         let leased = app
             .store
             .lease_due(&LeaseRequest {
                 now,
-                limit: app.config.batch,
+                // No more than one chunk: everything leased is sent right away, so a
+                // lease (5 minutes) never runs out while its delivery still waits
+                // behind others on a slow server.
+                limit: app.config.batch.min(app.config.concurrency * 16),
                 holder: holder.clone(),
                 lease_for: jiff::SignedDuration::from_mins(5),
                 only_customers: pilot.clone(),
@@ -278,7 +284,7 @@ pub async fn send(app: &App, now: Timestamp) -> anyhow::Result<SendReport> {
         if leased.is_empty() {
             break;
         }
-        send_batch(app, &leased, &holder, now, &mut report).await?;
+        send_batch(app, &leased, &holder, now, budget.as_ref(), &mut report).await?;
         // Retries scheduled for later than `now` are not taken again in this run.
     }
     Ok(report)
@@ -303,6 +309,7 @@ async fn send_batch(
     leased: &[LeasedDelivery],
     holder: &str,
     now: Timestamp,
+    budget: Option<&DailyBudget>,
     report: &mut SendReport,
 ) -> anyhow::Result<()> {
     // A chunk's invoices and customers are read together just before it is sent:
@@ -330,6 +337,7 @@ async fn send_batch(
         let fresh = Fresh {
             invoices,
             customers,
+            budget,
         };
         send_chunk(app, part, &fresh, holder, now, report).await?;
     }
@@ -337,15 +345,16 @@ async fn send_batch(
 }
 
 /// What a chunk of deliveries is checked and rendered against.
-struct Fresh {
+struct Fresh<'a> {
     invoices: HashMap<InvoiceId, InvoiceView>,
     customers: HashMap<CustomerId, herald_core::records::Customer>,
+    budget: Option<&'a DailyBudget>,
 }
 
 async fn send_chunk(
     app: &App,
     leased: &[LeasedDelivery],
-    fresh: &Fresh,
+    fresh: &Fresh<'_>,
     holder: &str,
     now: Timestamp,
     report: &mut SendReport,
@@ -404,9 +413,37 @@ async fn send_chunk(
             AttemptOutcome::Retry { .. } => report.retrying += 1,
             AttemptOutcome::Failed { .. } => report.failed += 1,
             AttemptOutcome::Cancelled { .. } => report.cancelled += 1,
+            AttemptOutcome::Deferred { .. } => report.deferred += 1,
         }
     }
     Ok(())
+}
+
+/// An account's daily limit: how many more e-mails may go out today, and when
+/// "tomorrow" starts (midnight in the tenant's time zone).
+struct DailyBudget {
+    limit: u32,
+    left: std::sync::atomic::AtomicI64,
+    tomorrow: Timestamp,
+}
+
+async fn daily_budget(app: &App, now: Timestamp) -> anyhow::Result<Option<DailyBudget>> {
+    let crate::config::EmailChannelConfig::Smtp(smtp) = &app.config.email else {
+        return Ok(None);
+    };
+    let Some(limit) = smtp.daily_limit else {
+        return Ok(None);
+    };
+    let tz = app.config.tenant.time_zone.time_zone();
+    let today = local_date(now, &tz);
+    let start = today.to_zoned(tz.clone())?.timestamp();
+    let tomorrow = today.tomorrow()?.to_zoned(tz)?.timestamp();
+    let sent = app.store.sent_since(ChannelKind::Email, start).await?;
+    Ok(Some(DailyBudget {
+        limit,
+        left: std::sync::atomic::AtomicI64::new(i64::from(limit) - sent as i64),
+        tomorrow,
+    }))
 }
 
 /// The rule condition a stored notification is re-checked against at send time.
@@ -490,7 +527,12 @@ pub fn context_for(
     }
 }
 
-async fn deliver(app: &App, d: &LeasedDelivery, fresh: &Fresh, now: Timestamp) -> AttemptOutcome {
+async fn deliver(
+    app: &App,
+    d: &LeasedDelivery,
+    fresh: &Fresh<'_>,
+    now: Timestamp,
+) -> AttemptOutcome {
     match try_deliver(app, d, fresh, now).await {
         Ok(o) => o,
         // A problem of ours (store read, missing customer) is worth another try.
@@ -521,7 +563,7 @@ fn retry_or_fail(app: &App, d: &LeasedDelivery, now: Timestamp, detail: String) 
 async fn try_deliver(
     app: &App,
     d: &LeasedDelivery,
-    fresh: &Fresh,
+    fresh: &Fresh<'_>,
     now: Timestamp,
 ) -> anyhow::Result<AttemptOutcome> {
     let n = &d.notification;
@@ -636,6 +678,17 @@ async fn try_deliver(
                 .next()
                 .unwrap_or("herald.invalid")
                 .to_owned();
+            if let Some(b) = fresh.budget
+                && b.left.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) <= 0
+            {
+                return Ok(AttemptOutcome::Deferred {
+                    at: b.tomorrow,
+                    reason: format!(
+                        "the e-mail account's daily limit of {} messages is reached; it goes out after midnight",
+                        b.limit
+                    ),
+                });
+            }
             let msg = EmailMessage {
                 message_id: message_id_for(d.delivery.id, &domain),
                 date: now,

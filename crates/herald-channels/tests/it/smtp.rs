@@ -90,6 +90,8 @@ fn channel(port: u16) -> SmtpChannel {
         connect_timeout: Duration::from_secs(2),
         send_timeout: Duration::from_secs(1),
         connections: 1,
+        per_second: None,
+        daily_limit: None,
     })
 }
 
@@ -206,6 +208,8 @@ async fn starttls_with_a_trusted_certificate_then_auth_then_the_message() {
         connect_timeout: Duration::from_secs(2),
         send_timeout: Duration::from_secs(2),
         connections: 1,
+        per_second: None,
+        daily_limit: None,
     };
 
     // The server's certificate is not signed by anyone herald trusts: no session.
@@ -293,6 +297,8 @@ async fn implicit_tls_on_its_own_connection() {
         connect_timeout: Duration::from_secs(2),
         send_timeout: Duration::from_secs(2),
         connections: 1,
+        per_second: None,
+        daily_limit: None,
     };
     let untrusted = SmtpChannel::new(settings(None))
         .send_email(5, &sample_email(5))
@@ -313,4 +319,44 @@ async fn implicit_tls_on_its_own_connection() {
     let out = ch.send_email(5, &sample_email(5)).await;
     assert!(out.is_delivered(), "{out:?}");
     assert_eq!(script.received.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn per_second_paces_concurrent_sends_together() {
+    let script = Script::default();
+    let port = serve(&script);
+    let ch = SmtpChannel::new(SmtpSettings {
+        connections: 4,
+        per_second: Some(20),
+        ..settings_for(port)
+    });
+    let msg = sample_email(11);
+    let started = std::time::Instant::now();
+    let sends: Vec<_> = (0..6).map(|_| ch.send_email(11, &msg)).collect();
+    for out in futures_util::future::join_all(sends).await {
+        assert!(out.is_delivered(), "{out:?}");
+    }
+    // Six starts at 20 a second: the last one no sooner than 250 ms after the first.
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+fn settings_for(port: u16) -> SmtpSettings {
+    SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: SmtpSecurity::None,
+        user: None,
+        password_env: None,
+        hello_name: "herald.test".into(),
+        ca_file: None,
+        connect_timeout: Duration::from_secs(2),
+        send_timeout: Duration::from_secs(2),
+        connections: 1,
+        per_second: None,
+        daily_limit: None,
+    }
 }

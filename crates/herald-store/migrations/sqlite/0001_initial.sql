@@ -171,6 +171,8 @@ CREATE INDEX deliveries_notification ON deliveries (notification_id);
 -- b-tree insert and still need a sort across the two states.)
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE state IN ('pending', 'retrying');
 CREATE INDEX deliveries_leased ON deliveries (lease_until) WHERE state = 'sending';
+-- What went out since a moment (an account's daily limit counts today's).
+CREATE INDEX deliveries_sent ON deliveries (sent_at) WHERE sent_at IS NOT NULL;
 
 CREATE TABLE attempts (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -245,3 +245,35 @@ fn a_sender_killed_mid_run_resends_at_most_concurrency_and_each_delivery_ends_se
     );
     assert!(per_id.values().all(|n| *n <= 2));
 }
+
+#[test]
+fn a_daily_limit_holds_the_rest_until_the_next_day_without_counting_an_attempt() {
+    let sink = SmtpSink::start();
+    let ws = Workspace::new();
+    use_smtp(&ws, sink.port, "daily_limit = 3\nper_second = 50");
+    ws.import_basics();
+    let out = ws.ok(&["run", "--now", "2026-11-02"]);
+    assert!(
+        out.contains("sent 3,") && out.contains("1 held by the account's daily limit"),
+        "{out}"
+    );
+    assert_eq!(sink.messages().len(), 3);
+    // Later the same day: still held.
+    let out = ws.ok(&["send", "--now", "2026-11-02T22:00:00Z"]);
+    assert!(out.contains("sent 0,"), "{out}");
+    assert_eq!(sink.messages().len(), 3);
+    let states = by_state(&ws);
+    assert_eq!(count(&states, "retrying"), 1, "{states:?}");
+    // The next day it goes out, on its first attempt.
+    let out = ws.ok(&["send", "--now", "2026-11-03"]);
+    assert!(out.contains("sent 1,"), "{out}");
+    assert_eq!(sink.messages().len(), 4);
+    // Held is not tried: every delivery went out on its first attempt.
+    for c in ["C1", "C2", "C3", "C4"] {
+        let history = ws.ok(&["history", "--customer", c, "--json"]);
+        assert!(
+            history.contains("\"attempts\": 1") && !history.contains("\"attempts\": 2"),
+            "{c}: {history}"
+        );
+    }
+}
