@@ -55,6 +55,9 @@ pub struct EmailMessage {
     pub text: String,
     pub html: String,
     pub attachments: Vec<Attachment>,
+    /// Asks the recipient's mail program for a read receipt (RFC 8098
+    /// `Disposition-Notification-To`), to this mailbox. Receivers may ignore it.
+    pub read_receipt_to: Option<Mailbox>,
     /// Extra headers such as `X-Herald-Notification`, `X-Herald-Delivery`,
     /// `X-Herald-Rule`. Only `X-` names are accepted, so a template can never
     /// override `From`, `To` or another header a receiver trusts.
@@ -169,6 +172,13 @@ pub fn build_eml(msg: &EmailMessage) -> Result<Vec<u8>, ChannelError> {
     }
     for (name, value) in &msg.headers {
         builder = builder.raw_header(extra_header(name, value)?);
+    }
+    if let Some(r) = &msg.read_receipt_to {
+        let mailbox = to_lettre(r)?;
+        builder = builder.raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Disposition-Notification-To"),
+            mailbox.to_string(),
+        ));
     }
 
     let forbidden: Vec<&[u8]> = vec![msg.text.as_bytes(), msg.html.as_bytes()];

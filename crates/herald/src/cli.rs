@@ -1051,6 +1051,7 @@ async fn smtp_test(cli: &Cli, to: Option<&str>) -> anyhow::Result<ExitCode> {
             settings.host, settings.port
         ),
         attachments: Vec::new(),
+        read_receipt_to: None,
         headers: Vec::new(),
     };
     match channel.send_email(0, &msg).await {

@@ -134,6 +134,9 @@ pub struct RawEmailChannel {
     pub from: String,
     pub from_name: Option<String>,
     pub reply_to: Option<String>,
+    /// Ask for a read receipt (to reply_to, else from) in every e-mail.
+    #[serde(default)]
+    pub read_receipt: bool,
     // kind = "smtp" (seed 003's account settings)
     pub host: Option<String>,
     pub port: Option<u16>,
@@ -157,6 +160,7 @@ impl Default for RawEmailChannel {
             from: default_from(),
             from_name: None,
             reply_to: None,
+            read_receipt: false,
             host: None,
             port: None,
             security: None,
@@ -345,6 +349,7 @@ pub struct Config {
     pub from: EmailAddress,
     pub from_name: Option<String>,
     pub reply_to: Option<EmailAddress>,
+    pub read_receipt: bool,
     pub sms_sender: Option<String>,
     pub pilot: Vec<CustomerId>,
     pub max_attempts: u32,
@@ -909,6 +914,7 @@ impl Config {
             from,
             from_name: raw.channels.email.from_name,
             reply_to,
+            read_receipt: raw.channels.email.read_receipt,
             sms_sender: raw.channels.sms.sender,
             pilot,
             max_attempts: raw.dispatch.max_attempts,

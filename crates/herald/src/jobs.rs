@@ -708,6 +708,14 @@ async fn try_deliver(
                 text: rendered.text.clone(),
                 html: rendered.html.clone(),
                 attachments,
+                read_receipt_to: app.config.read_receipt.then(|| Mailbox {
+                    name: None,
+                    address: app
+                        .config
+                        .reply_to
+                        .clone()
+                        .unwrap_or_else(|| app.config.from.clone()),
+                }),
                 headers,
             };
             app.email.send_email(d.delivery.id, &msg).await

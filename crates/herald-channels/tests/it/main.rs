@@ -42,6 +42,7 @@ pub fn sample_email(delivery_id: i64) -> EmailMessage {
             content_type: "application/pdf".to_owned(),
             bytes: b"%PDF-1.7\n\x00\x01\x02\xff binary \xc3\x28 tail".to_vec(),
         }],
+        read_receipt_to: None,
         headers: vec![
             ("X-Herald-Notification".to_owned(), "dunning:invoice/FV-2026-11-001:level-2".to_owned()),
             ("X-Herald-Delivery".to_owned(), delivery_id.to_string()),

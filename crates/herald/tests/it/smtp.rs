@@ -277,3 +277,21 @@ fn a_daily_limit_holds_the_rest_until_the_next_day_without_counting_an_attempt()
         );
     }
 }
+
+#[test]
+fn read_receipts_are_asked_for_when_configured() {
+    let sink = SmtpSink::start();
+    let ws = Workspace::new();
+    use_smtp(&ws, sink.port, "read_receipt = true");
+    ws.import_basics();
+    ws.ok(&["run", "--now", "2026-11-02"]);
+    let got = sink.messages();
+    assert_eq!(got.len(), 4);
+    for p in &got {
+        let text = std::fs::read_to_string(p).unwrap();
+        assert!(
+            text.contains("Disposition-Notification-To: naleznosci@example.pl"),
+            "{text}"
+        );
+    }
+}
