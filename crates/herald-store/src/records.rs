@@ -165,6 +165,24 @@ const UPSERT_INVOICES: &str = "INSERT INTO invoices (id, number, customer_id, is
                  OR invoices.amount_minor IS NOT excluded.amount_minor \
                  OR invoices.attachment IS NOT excluded.attachment";
 
+/// Marks these customers changed at `seq`: the next planning run looks at them again.
+async fn mark_customers_changed(
+    conn: &mut SqliteConnection,
+    customers: &[&str],
+    seq: i64,
+) -> Result<(), StoreError> {
+    for chunk in customers.chunks(10_000) {
+        sqlx::query(
+            "UPDATE customers SET changed_seq = $2 WHERE id IN (SELECT value FROM json_each($1))",
+        )
+        .bind(json_list(chunk))
+        .bind(seq)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Allocates the next change number. Writers are serialized, so numbers become
 /// visible in the order they are handed out and a planner that read `max_seq`
 /// never misses a change committed later.
@@ -518,15 +536,7 @@ impl Store {
             // Every row is new: every customer of the batch changed, each named once.
             let mut customers: Vec<&str> = sorted.iter().map(|i| i.customer_id.as_str()).collect();
             customers.dedup();
-            for chunk in customers.chunks(10_000) {
-                sqlx::query(
-                    "UPDATE customers SET changed_seq = $2 WHERE id IN (SELECT value FROM json_each($1))",
-                )
-                .bind(json_list(chunk))
-                .bind(seq)
-                .execute(&mut *tx)
-                .await?;
-            }
+            mark_customers_changed(&mut tx, &customers, seq).await?;
         }
         tracing::trace!(elapsed = ?t0.elapsed(), "upsert_invoices: all written");
         for ddl in &rebuilt {
@@ -691,15 +701,7 @@ impl Store {
             }
             let mut customers: Vec<&str> = changes.iter().map(|c| c.0).collect();
             customers.dedup();
-            for chunk in customers.chunks(10_000) {
-                sqlx::query(
-                    "UPDATE customers SET changed_seq = $2 WHERE id IN (SELECT value FROM json_each($1))",
-                )
-                .bind(json_list(chunk))
-                .bind(seq)
-                .execute(&mut *tx)
-                .await?;
-            }
+            mark_customers_changed(&mut tx, &customers, seq).await?;
         }
         tracing::trace!(elapsed = ?t0.elapsed(), invoices = changes.len(), "upsert_payments: balances");
         tx.commit().await?;

@@ -80,18 +80,8 @@ fn serve_with(script: &Script, ssl: SslConfig, auth: bool) -> u16 {
 
 fn channel(port: u16) -> SmtpChannel {
     SmtpChannel::new(SmtpSettings {
-        host: "127.0.0.1".into(),
-        port,
-        security: SmtpSecurity::None,
-        user: None,
-        password_env: None,
-        hello_name: "herald.test".into(),
-        ca_file: None,
-        connect_timeout: Duration::from_secs(2),
         send_timeout: Duration::from_secs(1),
-        connections: 1,
-        per_second: None,
-        daily_limit: None,
+        ..settings_for(port)
     })
 }
 
@@ -198,18 +188,11 @@ async fn starttls_with_a_trusted_certificate_then_auth_then_the_message() {
         })
     };
     let settings = |ca: Option<&str>, user: Option<&str>| SmtpSettings {
-        host: "127.0.0.1".into(),
-        port,
         security: SmtpSecurity::StartTls,
         user: user.map(str::to_owned),
         password_env: user.map(|_| var.to_owned()),
-        hello_name: "herald.test".into(),
         ca_file: ca.map(std::path::PathBuf::from),
-        connect_timeout: Duration::from_secs(2),
-        send_timeout: Duration::from_secs(2),
-        connections: 1,
-        per_second: None,
-        daily_limit: None,
+        ..settings_for(port)
     };
 
     // The server's certificate is not signed by anyone herald trusts: no session.
@@ -287,18 +270,9 @@ async fn implicit_tls_on_its_own_connection() {
     let script = Script::default();
     let port = implicit_tls_front(serve(&script), &cert, &key).await;
     let settings = |ca_file: Option<std::path::PathBuf>| SmtpSettings {
-        host: "127.0.0.1".into(),
-        port,
         security: SmtpSecurity::Tls,
-        user: None,
-        password_env: None,
-        hello_name: "herald.test".into(),
         ca_file,
-        connect_timeout: Duration::from_secs(2),
-        send_timeout: Duration::from_secs(2),
-        connections: 1,
-        per_second: None,
-        daily_limit: None,
+        ..settings_for(port)
     };
     let untrusted = SmtpChannel::new(settings(None))
         .send_email(5, &sample_email(5))
