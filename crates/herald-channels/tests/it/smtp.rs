@@ -334,3 +334,61 @@ fn settings_for(port: u16) -> SmtpSettings {
         daily_limit: None,
     }
 }
+
+/// A plain relay in front of the scripted server whose first connection is cut in
+/// the middle of a message's data, as a server that crashes or a network that drops
+/// does; later connections pass through whole.
+async fn cut_first_connection_mid_data(backend: u16) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut first = true;
+        while let Ok((mut client, _)) = listener.accept().await {
+            let mut server = tokio::net::TcpStream::connect(("127.0.0.1", backend))
+                .await
+                .unwrap();
+            if !std::mem::take(&mut first) {
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                });
+                continue;
+            }
+            tokio::spawn(async move {
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let back = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                });
+                let mut buf = [0u8; 4096];
+                let mut seen = Vec::new();
+                while let Ok(n) = cr.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    if seen.windows(8).any(|w| w == b"Subject:") {
+                        break; // inside DATA: cut here
+                    }
+                    if sw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                back.abort();
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_server_closing_mid_data_is_transient_and_the_retry_goes_through() {
+    let script = Script::default();
+    let ch = channel(cut_first_connection_mid_data(serve(&script)).await);
+    let msg = sample_email(12);
+    let first = ch.send_email(12, &msg).await;
+    assert!(matches!(first, Outcome::Transient { .. }), "{first:?}");
+    let second = ch.send_email(12, &msg).await;
+    assert!(second.is_delivered(), "{second:?}");
+    assert_eq!(script.received.lock().unwrap().len(), 1);
+}
