@@ -18,7 +18,11 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{
     AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
 };
-use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
+use lettre::transport::smtp::extension::{
+    ClientId, Extension, MailBodyParameter, MailParameter, RcptParameter,
+};
+use lettre::transport::smtp::response::Response;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::net::TcpStream;
@@ -101,6 +105,9 @@ pub struct SmtpSettings {
     pub connections: usize,
     /// At most this many messages a second (a provider's limit); `None`: no limit.
     pub per_second: Option<u32>,
+    /// Ask the server for delivery status notifications (DSN, RFC 3461:
+    /// `NOTIFY=SUCCESS,FAILURE`, headers only) where it offers DSN.
+    pub delivery_receipt: bool,
     /// At most this many messages a day (e.g. a provider's 500/day); the
     /// dispatcher holds the rest until the next day. `None`: no limit.
     pub daily_limit: Option<u32>,
@@ -112,7 +119,7 @@ pub struct SmtpChannel {
     settings: SmtpSettings,
     /// Kept connections, each used by one send at a time: as many as the
     /// dispatcher sends at once, so no send waits for another.
-    conns: Vec<Mutex<Option<AsyncSmtpConnection>>>,
+    conns: Vec<Mutex<Option<Kept>>>,
     next: std::sync::atomic::AtomicUsize,
     /// When the next message may start, under `per_second`.
     next_start: std::sync::Mutex<tokio::time::Instant>,
@@ -360,7 +367,7 @@ impl SmtpChannel {
     }
 
     /// A free kept connection, or the next one in turn when all are busy.
-    async fn slot(&self) -> tokio::sync::MutexGuard<'_, Option<AsyncSmtpConnection>> {
+    async fn slot(&self) -> tokio::sync::MutexGuard<'_, Option<Kept>> {
         let n = self.conns.len();
         let start = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         for i in 0..n {
@@ -396,24 +403,29 @@ impl SmtpChannel {
         let mut slot = self.slot().await;
         // A kept connection the server closed meanwhile is noticed here, not by the
         // message: a message is only ever sent on a connection that just answered.
-        if let Some(c) = slot.as_mut()
-            && (c.has_broken() || !c.test_connected().await)
+        if let Some(k) = slot.as_mut()
+            && (k.conn.has_broken() || !k.conn.test_connected().await)
         {
             *slot = None;
         }
         if slot.is_none() {
             match self.open(&mut |_| {}).await {
-                Ok(c) => *slot = Some(c),
+                Ok(mut conn) => {
+                    let dsn = self.settings.delivery_receipt
+                        && offers_dsn(&mut conn, &self.settings).await;
+                    *slot = Some(Kept { conn, dsn });
+                }
                 Err(f) => return f.into_outcome(),
             }
         }
-        let Some(conn) = slot.as_mut() else {
+        let Some(kept) = slot.as_mut() else {
             return Outcome::Transient {
                 detail: "SMTP connect: no connection".to_owned(),
             };
         };
         let t = self.settings.send_timeout;
-        let result = tokio::time::timeout(t, conn.send(envelope, bytes)).await;
+        let result =
+            tokio::time::timeout(t, transaction(&mut kept.conn, kept.dsn, envelope, bytes)).await;
         match result {
             Ok(Ok(response)) => {
                 let text = response.message().collect::<Vec<_>>().join(" ");
@@ -483,6 +495,61 @@ impl AsyncTokioStream for ImplicitTls {
     fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
         self.0.get_ref().0.peer_addr()
     }
+}
+
+/// A kept connection and what its server offers.
+struct Kept {
+    conn: AsyncSmtpConnection,
+    /// The server announced DSN and a receipt is wanted.
+    dsn: bool,
+}
+
+/// Whether the server announces DSN. lettre keeps only the extensions it knows, so
+/// herald asks EHLO again (once per connection, and only when receipts are wanted).
+async fn offers_dsn(conn: &mut AsyncSmtpConnection, s: &SmtpSettings) -> bool {
+    let hello = ClientId::Domain(s.hello_name.clone());
+    match tokio::time::timeout(s.connect_timeout, conn.command(Ehlo::new(hello))).await {
+        Ok(Ok(r)) => r.message().any(|line| {
+            line.split_whitespace()
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case("DSN"))
+        }),
+        _ => false,
+    }
+}
+
+/// One mail transaction, as lettre's `send` does it, plus the DSN parameters.
+async fn transaction(
+    conn: &mut AsyncSmtpConnection,
+    dsn: bool,
+    envelope: &Envelope,
+    bytes: &[u8],
+) -> Result<Response, lettre::transport::smtp::Error> {
+    let mut mail = Vec::new();
+    if !bytes.is_ascii() && conn.server_info().supports_feature(Extension::EightBitMime) {
+        mail.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    if dsn {
+        mail.push(MailParameter::Other {
+            keyword: "RET".into(),
+            value: Some("HDRS".into()),
+        });
+    }
+    conn.command(Mail::new(envelope.from().cloned(), mail))
+        .await?;
+    for to in envelope.to() {
+        let rcpt = if dsn {
+            vec![RcptParameter::Other {
+                keyword: "NOTIFY".into(),
+                value: Some("SUCCESS,FAILURE".into()),
+            }]
+        } else {
+            Vec::new()
+        };
+        conn.command(Rcpt::new(to.clone(), rcpt)).await?;
+    }
+    conn.command(Data).await?;
+    conn.message(bytes).await
 }
 
 /// The SMTP envelope of a message: its From and every To.

@@ -149,6 +149,9 @@ pub struct RawEmailChannel {
     pub ca_file: Option<String>,
     pub per_second: Option<u32>,
     pub daily_limit: Option<u32>,
+    /// Ask the server for delivery status notifications (DSN) where it offers them.
+    #[serde(default)]
+    pub delivery_receipt: bool,
     pub connect_timeout: Option<String>,
     pub send_timeout: Option<String>,
 }
@@ -170,6 +173,7 @@ impl Default for RawEmailChannel {
             ca_file: None,
             per_second: None,
             daily_limit: None,
+            delivery_receipt: false,
             connect_timeout: None,
             send_timeout: None,
         }
@@ -566,6 +570,7 @@ fn email_channel(
         connections: connections as usize,
         per_second: raw.per_second,
         daily_limit: raw.daily_limit,
+        delivery_receipt: raw.delivery_receipt,
     }))
 }
 

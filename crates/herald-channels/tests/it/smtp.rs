@@ -332,6 +332,7 @@ fn settings_for(port: u16) -> SmtpSettings {
         connections: 1,
         per_second: None,
         daily_limit: None,
+        delivery_receipt: false,
     }
 }
 

@@ -279,10 +279,14 @@ fn a_daily_limit_holds_the_rest_until_the_next_day_without_counting_an_attempt()
 }
 
 #[test]
-fn read_receipts_are_asked_for_when_configured() {
+fn read_and_delivery_receipts_are_asked_for_when_configured() {
     let sink = SmtpSink::start();
     let ws = Workspace::new();
-    use_smtp(&ws, sink.port, "read_receipt = true");
+    use_smtp(
+        &ws,
+        sink.port,
+        "read_receipt = true\ndelivery_receipt = true",
+    );
     ws.import_basics();
     ws.ok(&["run", "--now", "2026-11-02"]);
     let got = sink.messages();
@@ -291,6 +295,25 @@ fn read_receipts_are_asked_for_when_configured() {
         let text = std::fs::read_to_string(p).unwrap();
         assert!(
             text.contains("Disposition-Notification-To: naleznosci@example.pl"),
+            "{text}"
+        );
+        // smtp-sink announces DSN and writes down the parameters it was given.
+        assert!(text.contains("NOTIFY=SUCCESS,FAILURE"), "{text}");
+        assert!(text.contains("RET=HDRS"), "{text}");
+    }
+}
+
+#[test]
+fn no_dsn_parameters_unless_asked() {
+    let sink = SmtpSink::start();
+    let ws = Workspace::new();
+    use_smtp(&ws, sink.port, "");
+    ws.import_basics();
+    ws.ok(&["run", "--now", "2026-11-02"]);
+    for p in sink.messages() {
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(
+            !text.contains("NOTIFY=") && !text.contains("Disposition-Notification-To"),
             "{text}"
         );
     }
