@@ -409,22 +409,6 @@ async fn record_one(
     at: Timestamp,
     outcome: &AttemptOutcome,
 ) -> Result<bool, StoreError> {
-    if let AttemptOutcome::Deferred { at: when, reason } = outcome {
-        let done = sqlx::query(
-            "UPDATE deliveries SET state = 'retrying', reason = $1, next_attempt_at = $2, \
-             lease_until = NULL, lease_holder = NULL, updated_at = $3 \
-             WHERE id = $4 AND state = 'sending' AND lease_holder = $5",
-        )
-        .bind(reason.clone())
-        .bind(ms(*when))
-        .bind(ms(at))
-        .bind(delivery_id)
-        .bind(holder.to_owned())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        return Ok(done > 0);
-    }
     let (state, counts, reason, next, sent_at, provider, kind, detail) = match outcome {
         AttemptOutcome::Sent {
             provider_id,
@@ -436,7 +420,7 @@ async fn record_one(
             None,
             Some(ms(at)),
             provider_id.clone(),
-            AttemptKind::Sent,
+            Some(AttemptKind::Sent),
             detail,
         ),
         AttemptOutcome::Retry { at: when, detail } => (
@@ -446,7 +430,7 @@ async fn record_one(
             Some(ms(*when)),
             None,
             None,
-            AttemptKind::Transient,
+            Some(AttemptKind::Transient),
             detail,
         ),
         AttemptOutcome::Failed { detail } => (
@@ -456,10 +440,20 @@ async fn record_one(
             None,
             None,
             None,
-            AttemptKind::Permanent,
+            Some(AttemptKind::Permanent),
             detail,
         ),
-        AttemptOutcome::Deferred { .. } => return Ok(false), // handled above
+        // Held by a limit, not tried: no attempt counted or logged.
+        AttemptOutcome::Deferred { at: when, reason } => (
+            "retrying",
+            0,
+            Some(reason.clone()),
+            Some(ms(*when)),
+            None,
+            None,
+            None,
+            reason,
+        ),
         AttemptOutcome::Cancelled { reason } => (
             "cancelled",
             0,
@@ -467,7 +461,7 @@ async fn record_one(
             None,
             None,
             None,
-            AttemptKind::Cancelled,
+            Some(AttemptKind::Cancelled),
             reason,
         ),
     };
@@ -492,12 +486,16 @@ async fn record_one(
     if done == 0 {
         return Ok(false);
     }
-    sqlx::query("INSERT INTO attempts (delivery_id, at, outcome, detail) VALUES ($1, $2, $3, $4)")
+    if let Some(kind) = kind {
+        sqlx::query(
+            "INSERT INTO attempts (delivery_id, at, outcome, detail) VALUES ($1, $2, $3, $4)",
+        )
         .bind(delivery_id)
         .bind(ms(at))
         .bind(kind.as_str())
         .bind(detail.clone())
         .execute(&mut *tx)
         .await?;
+    }
     Ok(true)
 }

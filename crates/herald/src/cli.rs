@@ -1027,18 +1027,13 @@ async fn smtp_test(cli: &Cli, to: Option<&str>) -> anyhow::Result<ExitCode> {
         println!("the account works; add --to ADDRESS to send a test message");
         return Ok(ExitCode::SUCCESS);
     };
-    let now =
-        <crate::clock::SystemClock as herald_core::clock::Clock>::now(&crate::clock::SystemClock);
-    let domain = config
-        .from
-        .as_str()
-        .rsplit_once('@')
-        .map_or("localhost", |(_, d)| d)
-        .to_owned();
+    use herald_core::clock::Clock as _;
+    let now = crate::clock::SystemClock.now();
+    let from = Mailbox::new(config.from_name.clone(), config.from.clone());
     let msg = EmailMessage {
-        message_id: format!("herald-test-{}@{domain}", now.as_millisecond()),
+        message_id: format!("herald-test-{}@{}", now.as_millisecond(), from.domain()),
         date: now,
-        from: Mailbox::new(config.from_name.clone(), config.from.clone()),
+        from,
         reply_to: None,
         to: vec![Mailbox::new(None, to.clone())],
         subject: "herald: SMTP test".to_owned(),

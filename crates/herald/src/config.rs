@@ -553,17 +553,17 @@ fn email_channel(
         None => Ok(std::time::Duration::from_secs(default)),
         Some(v) => parse_duration(v).map_err(|e| bad(key, e)),
     };
-    let domain = from
-        .as_str()
-        .rsplit_once('@')
-        .map_or("localhost", |(_, d)| d);
+    let sender = herald_channels::Mailbox::new(None, from.clone());
     Ok(EmailChannelConfig::Smtp(SmtpSettings {
         host,
         port: raw.port.unwrap_or(25),
         security,
         user: raw.user.clone(),
         password_env: raw.password_env.clone(),
-        hello_name: raw.hello_name.clone().unwrap_or_else(|| domain.to_owned()),
+        hello_name: raw
+            .hello_name
+            .clone()
+            .unwrap_or_else(|| sender.domain().to_owned()),
         ca_file: raw.ca_file.as_deref().map(resolve),
         connect_timeout: timeout("channels.email.connect_timeout", &raw.connect_timeout, 10)?,
         send_timeout: timeout("channels.email.send_timeout", &raw.send_timeout, 60)?,

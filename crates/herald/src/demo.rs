@@ -101,16 +101,7 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
         }
         yesterday = Some(today);
         let now = parse_now(&today.to_string(), &tz).map_err(anyhow::Error::msg)?;
-        jobs::plan(
-            &app,
-            now,
-            &PlanOptions {
-                dry_run: false,
-                only_customer: None,
-            },
-        )
-        .await?;
-        let s = jobs::send(&app, now).await?;
+        let (_, s) = daily_run(&app, now).await?;
         totals.sent += s.sent;
         totals.cancelled += s.cancelled;
         totals.failed += s.failed;
@@ -119,16 +110,7 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
     // A second pass over the last day: a re-run must change nothing.
     let last = start.saturating_add(i64::from(days.saturating_sub(1)).days());
     let now = parse_now(&last.to_string(), &tz).map_err(anyhow::Error::msg)?;
-    let again = jobs::plan(
-        &app,
-        now,
-        &PlanOptions {
-            dry_run: false,
-            only_customer: None,
-        },
-    )
-    .await?;
-    let again_sent = jobs::send(&app, now).await?;
+    let (again, again_sent) = daily_run(&app, now).await?;
 
     let status = app.store.status().await?;
     println!();
@@ -190,4 +172,21 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
         data.customers[0].id
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// One day's job as the service runs it: plan, then send.
+async fn daily_run(
+    app: &crate::app::App,
+    now: jiff::Timestamp,
+) -> anyhow::Result<(jobs::PlanReport, jobs::SendReport)> {
+    let planned = jobs::plan(
+        app,
+        now,
+        &PlanOptions {
+            dry_run: false,
+            only_customer: None,
+        },
+    )
+    .await?;
+    Ok((planned, jobs::send(app, now).await?))
 }

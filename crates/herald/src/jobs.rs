@@ -670,14 +670,6 @@ async fn try_deliver(
                     }
                 }
             }
-            let domain = app
-                .config
-                .from
-                .as_str()
-                .rsplit('@')
-                .next()
-                .unwrap_or("herald.invalid")
-                .to_owned();
             if let Some(b) = fresh.budget
                 && b.left.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) <= 0
             {
@@ -689,13 +681,11 @@ async fn try_deliver(
                     ),
                 });
             }
+            let from = Mailbox::new(app.config.from_name.clone(), app.config.from.clone());
             let msg = EmailMessage {
-                message_id: message_id_for(d.delivery.id, &domain),
+                message_id: message_id_for(d.delivery.id, from.domain()),
                 date: now,
-                from: Mailbox {
-                    name: app.config.from_name.clone(),
-                    address: app.config.from.clone(),
-                },
+                from,
                 reply_to: app.config.reply_to.clone().map(|a| Mailbox {
                     name: None,
                     address: a,

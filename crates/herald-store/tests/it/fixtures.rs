@@ -155,3 +155,28 @@ pub async fn seed(s: &Store) {
     .await
     .unwrap();
 }
+
+/// Everything recorded about one invoice, as `herald history --invoice` shows it.
+pub async fn invoice_history(s: &Store, id: &str) -> Vec<herald_store::HistoryEntry> {
+    s.history(&herald_store::HistoryFilter {
+        invoice: Some(iid(id)),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// Everything recorded about one customer, as `herald history --customer` shows it.
+pub async fn customer_history(s: &Store, id: &str) -> Vec<herald_store::HistoryEntry> {
+    s.history(&herald_store::HistoryFilter {
+        customer: Some(cid(id)),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// How many dunning steps of this invoice letters cover so far.
+pub async fn covered(s: &Store, id: &str) -> u32 {
+    s.invoice(&iid(id)).await.unwrap().unwrap().dunning_covered
+}

@@ -142,13 +142,7 @@ async fn leases_go_in_due_order_and_an_expired_one_is_taken_again() {
             .await
             .unwrap()
     );
-    let h = s
-        .history(&HistoryFilter {
-            invoice: Some(iid("I0")),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let h = invoice_history(s, "I0").await;
     let d = &h[0].deliveries[0];
     assert_eq!(d.delivery.state, DeliveryState::Sent);
     assert_eq!(d.delivery.attempts, 1);
@@ -239,13 +233,7 @@ async fn pilot_mode_leases_and_holds_by_customer() {
     let got = s.lease_due(&req).await.unwrap();
     assert_eq!(got.len(), 3);
     assert!(got.iter().all(|l| l.notification.customer_id == cid("C2")));
-    let h = s
-        .history(&HistoryFilter {
-            customer: Some(cid("C1")),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let h = customer_history(s, "C1").await;
     assert!(h.iter().all(|e| e.deliveries[0].delivery.reason.as_deref()
         == Some("pilot: C1 is not in [pilot] customers")));
     assert_eq!(
@@ -254,13 +242,7 @@ async fn pilot_mode_leases_and_holds_by_customer() {
             .unwrap(),
         0
     );
-    let h = s
-        .history(&HistoryFilter {
-            customer: Some(cid("C1")),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let h = customer_history(s, "C1").await;
     assert!(h.iter().all(|e| e.deliveries[0].delivery.reason.is_none()));
 }
 
@@ -301,13 +283,7 @@ async fn resend_adds_a_delivery_and_an_audit_row() {
         )
         .await
         .unwrap();
-    let h = s
-        .history(&HistoryFilter {
-            invoice: Some(iid("I0")),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let h = invoice_history(s, "I0").await;
     assert_eq!(h.len(), 1);
     let ds: Vec<_> = h[0].deliveries.iter().map(|d| &d.delivery).collect();
     assert_eq!(ds.len(), 3);

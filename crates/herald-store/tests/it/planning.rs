@@ -60,13 +60,7 @@ async fn record_plan_twice_inserts_nothing_the_second_time() {
     assert_eq!(st.by_state.get("not_applicable"), Some(&1));
     assert_eq!(st.by_rule["due-soon"]["pending"], 1);
 
-    let history = s
-        .history(&HistoryFilter {
-            invoice: Some(iid("I1")),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let history = invoice_history(s, "I1").await;
     let keys: Vec<_> = history
         .iter()
         .map(|h| h.notification.dedupe_key.as_str())
@@ -183,14 +177,7 @@ async fn a_letter_covering_an_already_covered_step_is_dropped_whole() {
         .await
         .unwrap();
     assert_eq!((r.inserted, r.existing), (0, 1));
-    assert_eq!(
-        s.invoice(&iid("I2"))
-            .await
-            .unwrap()
-            .unwrap()
-            .dunning_covered,
-        0
-    );
+    assert_eq!(covered(s, "I2").await, 0);
     assert_eq!(s.status().await.unwrap().notifications["deliver"], 1);
 
     // So I2's step is still free for a letter that covers only it; in one batch,
@@ -202,23 +189,10 @@ async fn a_letter_covering_an_already_covered_step_is_dropped_whole() {
         .await
         .unwrap();
     assert_eq!((r.inserted, r.existing), (1, 1));
-    assert_eq!(
-        s.invoice(&iid("I2"))
-            .await
-            .unwrap()
-            .unwrap()
-            .dunning_covered,
-        1
-    );
+    assert_eq!(covered(s, "I2").await, 1);
 
     // History of a letter says when the next reminder is due (I1's, I2 has none).
-    let h = s
-        .history(&HistoryFilter {
-            customer: Some(cid("C1")),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let h = customer_history(s, "C1").await;
     assert_eq!(h.len(), 2);
     assert_eq!(h[0].next_reminder_on, Some(d("2026-11-05")));
     assert_eq!(h[1].next_reminder_on, None);
