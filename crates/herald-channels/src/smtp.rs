@@ -26,7 +26,7 @@ use lettre::transport::smtp::response::Response;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::net::TcpStream;
-use tokio::sync::Mutex;
+use tokio::sync::Semaphore;
 
 use crate::{EmailChannel, EmailMessage, Outcome, SendFuture, build_eml};
 
@@ -101,7 +101,9 @@ pub struct SmtpSettings {
     pub connect_timeout: Duration,
     /// For one whole message: `MAIL FROM` to the reply after the final `.`.
     pub send_timeout: Duration,
-    /// Connections kept open at once (sends in parallel).
+    /// Connections kept open at once: messages go out in parallel on this many.
+    /// Providers limit it (often to a handful per account); more senders than
+    /// connections wait for one to be free.
     pub connections: usize,
     /// At most this many messages a second (a provider's limit); `None`: no limit.
     pub per_second: Option<u32>,
@@ -113,14 +115,14 @@ pub struct SmtpSettings {
     pub daily_limit: Option<u32>,
 }
 
-/// SMTP as an [`EmailChannel`]: one connection, opened on first use, kept for the
-/// messages after it and opened again when it breaks.
+/// SMTP as an [`EmailChannel`]: up to `connections` connections, each opened on
+/// first use, kept for the messages after it and opened again when it breaks.
 pub struct SmtpChannel {
     settings: SmtpSettings,
-    /// Kept connections, each used by one send at a time: as many as the
-    /// dispatcher sends at once, so no send waits for another.
-    conns: Vec<Mutex<Option<Kept>>>,
-    next: std::sync::atomic::AtomicUsize,
+    /// One permit per connection: a send holds one while it uses a connection.
+    permits: Semaphore,
+    /// Connections not in use right now.
+    idle: std::sync::Mutex<Vec<Kept>>,
     /// When the next message may start, under `per_second`.
     next_start: std::sync::Mutex<tokio::time::Instant>,
     /// Where `password_env` is looked up: the process environment, or a test's map.
@@ -192,8 +194,8 @@ impl SmtpChannel {
         let n = settings.connections.max(1);
         Self {
             settings,
-            conns: (0..n).map(|_| Mutex::new(None)).collect(),
-            next: std::sync::atomic::AtomicUsize::new(0),
+            permits: Semaphore::new(n),
+            idle: std::sync::Mutex::new(Vec::with_capacity(n)),
             next_start: std::sync::Mutex::new(tokio::time::Instant::now()),
             lookup: Box::new(lookup),
         }
@@ -276,6 +278,10 @@ impl SmtpChannel {
         &self,
         on_step: &mut (dyn FnMut(&str) + Send),
     ) -> Result<AsyncSmtpConnection, SmtpFailure> {
+        self.connect(on_step).await.map(|k| k.conn)
+    }
+
+    async fn connect(&self, on_step: &mut (dyn FnMut(&str) + Send)) -> Result<Kept, SmtpFailure> {
         let s = &self.settings;
         let t = s.connect_timeout;
         let addr = (s.host.as_str(), s.port);
@@ -348,6 +354,8 @@ impl SmtpChannel {
             }
             on_step("TLS started");
         }
+        // Before AUTH: a server may forget a login at the next EHLO.
+        let offers = extensions(&mut conn, s).await;
         if let Some(user) = &s.user {
             let password = self.password()?;
             let creds = Credentials::new(user.clone(), password.expose().to_owned());
@@ -363,19 +371,27 @@ impl SmtpChannel {
             }
             on_step(&format!("authenticated as {user}"));
         }
-        Ok(conn)
+        Ok(Kept {
+            conn,
+            dsn: s.delivery_receipt && offers.dsn,
+            pipelining: offers.pipelining,
+            last_used: std::time::Instant::now(),
+        })
     }
 
-    /// A free kept connection, or the next one in turn when all are busy.
-    async fn slot(&self) -> tokio::sync::MutexGuard<'_, Option<Kept>> {
-        let n = self.conns.len();
-        let start = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        for i in 0..n {
-            if let Ok(g) = self.conns[(start + i) % n].try_lock() {
-                return g;
-            }
-        }
-        self.conns[start % n].lock().await
+    /// A kept connection not in use, if there is one.
+    fn take_idle(&self) -> Option<Kept> {
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop()
+    }
+
+    fn put_idle(&self, kept: Kept) {
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(kept);
     }
 
     /// Waits for this message's turn under `per_second`: each send books the next
@@ -400,34 +416,35 @@ impl SmtpChannel {
 
     async fn send_bytes(&self, envelope: &Envelope, bytes: &[u8]) -> Outcome {
         self.pace().await;
-        let mut slot = self.slot().await;
-        // A kept connection the server closed meanwhile is noticed here, not by the
-        // message: a message is only ever sent on a connection that just answered.
-        if let Some(k) = slot.as_mut()
-            && (k.conn.has_broken() || !k.conn.test_connected().await)
-        {
-            *slot = None;
-        }
-        if slot.is_none() {
-            match self.open(&mut |_| {}).await {
-                Ok(mut conn) => {
-                    let dsn = self.settings.delivery_receipt
-                        && offers_dsn(&mut conn, &self.settings).await;
-                    *slot = Some(Kept { conn, dsn });
-                }
-                Err(f) => return f.into_outcome(),
-            }
-        }
-        let Some(kept) = slot.as_mut() else {
+        let Ok(_permit) = self.permits.acquire().await else {
             return Outcome::Transient {
-                detail: "SMTP connect: no connection".to_owned(),
+                detail: "SMTP: the channel is closing".to_owned(),
             };
         };
+        // A kept connection the server may have closed meanwhile (idle for a while:
+        // servers drop idle clients after a minute or so) is checked with NOOP first,
+        // so a message is not sent into a connection that is already gone. One in
+        // steady use is not: that would be a round trip per message.
+        let mut reusable = self.take_idle();
+        if let Some(k) = reusable.as_mut()
+            && (k.conn.has_broken()
+                || (k.last_used.elapsed() > KEPT_TRUSTED_FOR && !k.conn.test_connected().await))
+        {
+            reusable = None;
+        }
+        let mut kept = match reusable {
+            Some(k) => k,
+            None => match self.connect(&mut |_| {}).await {
+                Ok(kept) => kept,
+                Err(f) => return f.into_outcome(),
+            },
+        };
         let t = self.settings.send_timeout;
-        let result =
-            tokio::time::timeout(t, transaction(&mut kept.conn, kept.dsn, envelope, bytes)).await;
+        let result = tokio::time::timeout(t, transaction(&mut kept, envelope, bytes)).await;
+        kept.last_used = std::time::Instant::now();
         match result {
             Ok(Ok(response)) => {
+                self.put_idle(kept);
                 let text = response.message().collect::<Vec<_>>().join(" ");
                 Outcome::Delivered {
                     provider_id: Some(format!("{}:{}", self.settings.host, text))
@@ -441,18 +458,16 @@ impl SmtpChannel {
                     ),
                 }
             }
-            Ok(Err(e)) => {
-                // After a refused message the connection is in an unknown state.
-                *slot = None;
-                sorted("send", &e).into_outcome()
-            }
-            Err(_) => {
-                *slot = None;
-                timed_out("send", t).into_outcome()
-            }
+            // After a refused message the connection is in an unknown state: it is
+            // dropped, and the next send opens a new one.
+            Ok(Err(e)) => sorted("send", &e).into_outcome(),
+            Err(_) => timed_out("send", t).into_outcome(),
         }
     }
 }
+
+/// How long a kept connection is used without checking it is still there.
+const KEPT_TRUSTED_FOR: Duration = Duration::from_secs(2);
 
 /// A TLS stream lettre can talk SMTP over: lettre opens implicit TLS only on
 /// connections it makes itself, and herald makes its own (for `TCP_NODELAY`).
@@ -502,54 +517,127 @@ struct Kept {
     conn: AsyncSmtpConnection,
     /// The server announced DSN and a receipt is wanted.
     dsn: bool,
+    /// The server announced PIPELINING (RFC 2920).
+    pipelining: bool,
+    last_used: std::time::Instant,
 }
 
-/// Whether the server announces DSN. lettre keeps only the extensions it knows, so
-/// herald asks EHLO again (once per connection, and only when receipts are wanted).
-async fn offers_dsn(conn: &mut AsyncSmtpConnection, s: &SmtpSettings) -> bool {
+/// The extensions lettre does not keep.
+#[derive(Debug, Default, Clone, Copy)]
+struct Offers {
+    dsn: bool,
+    pipelining: bool,
+}
+
+/// What the server offers beyond what lettre keeps (it keeps only the extensions it
+/// knows), read from a second EHLO once per connection, before logging in.
+async fn extensions(conn: &mut AsyncSmtpConnection, s: &SmtpSettings) -> Offers {
     let hello = ClientId::Domain(s.hello_name.clone());
     match tokio::time::timeout(s.connect_timeout, conn.command(Ehlo::new(hello))).await {
-        Ok(Ok(r)) => r.message().any(|line| {
-            line.split_whitespace()
-                .next()
-                .is_some_and(|w| w.eq_ignore_ascii_case("DSN"))
-        }),
-        _ => false,
+        Ok(Ok(r)) => {
+            let mut offers = Offers::default();
+            for word in r.message().filter_map(|l| l.split_whitespace().next()) {
+                offers.dsn |= word.eq_ignore_ascii_case("DSN");
+                offers.pipelining |= word.eq_ignore_ascii_case("PIPELINING");
+            }
+            offers
+        }
+        _ => Offers::default(),
     }
 }
 
-/// One mail transaction, as lettre's `send` does it, plus the DSN parameters.
+/// Text written to the server as it is: several commands at once, or a message body
+/// with its final dot. lettre's `command` writes any `Display` in one write and reads
+/// one reply; the other replies are read with `read_response`.
+struct Raw<'a>(&'a str);
+
+impl fmt::Display for Raw<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// SMTP transparency (RFC 5321 4.5.2): a line that starts with a dot gets a second
+/// one, and the message ends with `CRLF . CRLF`, as lettre's `message` writes it.
+fn data_block(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 64 + 5);
+    let mut line_start = true;
+    let mut after_cr = false;
+    for &b in bytes {
+        if line_start && b == b'.' {
+            out.push(b'.');
+        }
+        out.push(b);
+        line_start = after_cr && b == b'\n';
+        after_cr = b == b'\r';
+    }
+    out.extend_from_slice(b"\r\n.\r\n");
+    out
+}
+
+/// One mail transaction, as lettre's `send` does it, plus the DSN parameters and,
+/// where the server offers it, pipelining: MAIL, RCPT and DATA go out in one write
+/// and the body with its final dot in another, two round trips instead of five.
 async fn transaction(
-    conn: &mut AsyncSmtpConnection,
-    dsn: bool,
+    kept: &mut Kept,
     envelope: &Envelope,
     bytes: &[u8],
 ) -> Result<Response, lettre::transport::smtp::Error> {
+    let conn = &mut kept.conn;
     let mut mail = Vec::new();
     if !bytes.is_ascii() && conn.server_info().supports_feature(Extension::EightBitMime) {
         mail.push(MailParameter::Body(MailBodyParameter::EightBitMime));
     }
-    if dsn {
+    if kept.dsn {
         mail.push(MailParameter::Other {
             keyword: "RET".into(),
             value: Some("HDRS".into()),
         });
     }
-    conn.command(Mail::new(envelope.from().cloned(), mail))
-        .await?;
-    for to in envelope.to() {
-        let rcpt = if dsn {
-            vec![RcptParameter::Other {
-                keyword: "NOTIFY".into(),
-                value: Some("SUCCESS,FAILURE".into()),
-            }]
-        } else {
-            Vec::new()
-        };
-        conn.command(Rcpt::new(to.clone(), rcpt)).await?;
+    let mail = Mail::new(envelope.from().cloned(), mail);
+    let rcpts: Vec<Rcpt> = envelope
+        .to()
+        .iter()
+        .map(|to| {
+            let params = if kept.dsn {
+                vec![RcptParameter::Other {
+                    keyword: "NOTIFY".into(),
+                    value: Some("SUCCESS,FAILURE".into()),
+                }]
+            } else {
+                Vec::new()
+            };
+            Rcpt::new(to.clone(), params)
+        })
+        .collect();
+    let block = data_block(bytes);
+    let (true, Ok(block)) = (kept.pipelining, std::str::from_utf8(&block)) else {
+        conn.command(mail).await?;
+        for rcpt in rcpts {
+            conn.command(rcpt).await?;
+        }
+        conn.command(Data).await?;
+        return conn.message(bytes).await;
+    };
+    let mut commands = mail.to_string();
+    for rcpt in &rcpts {
+        commands.push_str(&rcpt.to_string());
     }
-    conn.command(Data).await?;
-    conn.message(bytes).await
+    commands.push_str(&Data.to_string());
+    // Every reply is read even after a refusal, so none is left behind; the first
+    // refusal is the one reported (the connection is then closed by the caller).
+    let mut first_error = conn.command(Raw(&commands)).await.err();
+    for _ in 0..rcpts.len() + 1 {
+        if let Err(e) = conn.read_response().await
+            && first_error.is_none()
+        {
+            first_error = Some(e);
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    conn.command(Raw(block)).await
 }
 
 /// The SMTP envelope of a message: its From and every To.
@@ -589,6 +677,17 @@ impl EmailChannel for SmtpChannel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_that_starts_with_a_dot_gets_a_second_one_and_the_data_ends_with_a_lone_dot() {
+        let body = b".hidden\r\nkeep . here\r\n..two\r\nend.";
+        assert_eq!(
+            data_block(body),
+            b"..hidden\r\nkeep . here\r\n...two\r\nend.\r\n.\r\n".to_vec()
+        );
+        // A bare LF does not start a line in SMTP; lettre's codec agrees.
+        assert_eq!(data_block(b"a\n.b"), b"a\n.b\r\n.\r\n".to_vec());
+    }
 
     #[test]
     fn a_secret_never_prints() {

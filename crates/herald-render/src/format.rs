@@ -57,17 +57,39 @@ pub(crate) fn format_number(value: Decimal, fraction_digits: u32, locale: Locale
     // `rust_decimal` writes plain digits with a `.`; fixed_decimal keeps the trailing
     // zeros of that text, which is what makes ICU print `,50`.
     let fixed = FixedDecimal::from_str(&rounded.to_string());
-    let mut options = DecimalFormatterOptions::default();
-    options.grouping_strategy = Some(GroupingStrategy::Auto);
-    match (
-        fixed,
-        DecimalFormatter::try_new(langid(locale).into(), options),
-    ) {
-        (Ok(fixed), Ok(formatter)) => formatter.format(&fixed).to_string(),
-        // Baked data covers all four locales and rust_decimal's text always parses;
-        // falling back to the plain number keeps a letter readable regardless.
-        _ => rounded.to_string(),
+    let formatted = DECIMAL.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let formatter = cache[locale_index(locale)].get_or_insert_with(|| {
+            let mut options = DecimalFormatterOptions::default();
+            options.grouping_strategy = Some(GroupingStrategy::Auto);
+            DecimalFormatter::try_new(langid(locale).into(), options).ok()
+        });
+        match (&fixed, formatter) {
+            (Ok(fixed), Some(formatter)) => Some(formatter.format(fixed).to_string()),
+            _ => None,
+        }
+    });
+    // Baked data covers all four locales and rust_decimal's text always parses;
+    // falling back to the plain number keeps a letter readable regardless.
+    formatted.unwrap_or_else(|| rounded.to_string())
+}
+
+fn locale_index(locale: Locale) -> usize {
+    match locale {
+        Locale::En => 0,
+        Locale::Pl => 1,
+        Locale::Cs => 2,
+        Locale::Ro => 3,
     }
+}
+
+// Formatters per thread and language, made on first use: making one looks its data
+// up by locale, which took as long as rendering the rest of a message.
+thread_local! {
+    static DECIMAL: std::cell::RefCell<[Option<Option<DecimalFormatter>>; 4]> =
+        const { std::cell::RefCell::new([None, None, None, None]) };
+    static DATES: std::cell::RefCell<[Option<Option<DateTimeFormatter<YMD>>>; 4]> =
+        const { std::cell::RefCell::new([None, None, None, None]) };
 }
 
 /// Formats an amount as a reader of `locale` expects it, with the currency's minor
@@ -96,10 +118,15 @@ pub fn format_date(d: jiff::civil::Date, locale: Locale) -> String {
     }
     .with_year_style(YearStyle::Full);
     let date = IcuDate::convert_from(d);
-    match DateTimeFormatter::try_new(langid(locale).into(), fields) {
-        Ok(formatter) => formatter.format(&date).to_string(),
-        Err(_) => d.to_string(),
-    }
+    DATES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        match cache[locale_index(locale)]
+            .get_or_insert_with(|| DateTimeFormatter::try_new(langid(locale).into(), fields).ok())
+        {
+            Some(formatter) => formatter.format(&date).to_string(),
+            None => d.to_string(),
+        }
+    })
 }
 
 /// `n` days with the noun in the grammatical number the language needs: Polish,

@@ -30,6 +30,7 @@ use sqlx::sqlite::{
 use sqlx::{ConnectOptions, Sqlite, Transaction};
 
 pub use error::StoreError;
+pub use outbox::OutboxWriter;
 pub use types::*;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -37,7 +38,13 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 /// A handle on the database; cheap to clone (it is a connection pool).
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// Readers: WAL lets them run beside the writer.
     pool: SqlitePool,
+    /// The connections that write: one for most writes, and one a sender's
+    /// [`OutboxWriter`] may hold for its run. Writers take turns on SQLite's lock
+    /// anyway; keeping them on few connections keeps their page caches warm (a
+    /// connection must re-read the pages another one changed).
+    writer: SqlitePool,
     path: PathBuf,
 }
 
@@ -108,22 +115,30 @@ impl Store {
             // A first import builds indexes for seconds on purpose; that is not
             // worth a warning on the user's console, so slow statements go to debug.
             .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|source| StoreError::Open {
-                path: path.clone(),
-                source,
-            })?;
+        let open = |connections| {
+            SqlitePoolOptions::new()
+                .max_connections(connections)
+                // A ping before every use is a round trip to the connection's
+                // thread; a local file does not go away between two statements.
+                .test_before_acquire(false)
+                .connect_with(options.clone())
+        };
+        let writer = open(2).await.map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
         MIGRATOR
-            .run(&pool)
+            .run(&writer)
             .await
             .map_err(|source| StoreError::Migrate {
                 path: path.clone(),
                 source,
             })?;
-        Ok(Store { pool, path })
+        let pool = open(4).await.map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Store { pool, writer, path })
     }
 
     /// The database file, for messages and `herald status`.
@@ -134,11 +149,12 @@ impl Store {
     /// Waits for the connections to finish and closes them; the WAL is checkpointed.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
     /// A write transaction that holds SQLite's write lock from its first statement.
     async fn write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     /// Records who did what, for the console's audit page.

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use herald_core::rules::ChannelKind;
 use herald_core::{CustomerId, InvoiceId, Locale};
 use jiff::Timestamp;
+use serde::Serialize;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
@@ -127,79 +128,10 @@ impl Store {
         if req.limit == 0 {
             return Ok(Vec::new());
         }
-        let until = req.now.checked_add(req.lease_for).map_err(|e| {
-            StoreError::Corrupt(format!(
-                "lease of {:?} from {}: {e}",
-                req.lease_for, req.now
-            ))
-        })?;
-        let pilot = if req.only_customers.is_some() {
-            " AND notification_id IN (SELECT id FROM notifications WHERE customer_id IN (SELECT value FROM json_each($6)))"
-        } else {
-            ""
-        };
-        // Each branch walks its own partial index in order and stops at the limit;
-        // only the two short lists are merged.
-        let sql = format!(
-            "UPDATE deliveries SET state = 'sending', lease_until = $1, lease_holder = $2, updated_at = $3 \
-             WHERE id IN (SELECT id FROM ( \
-               SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM deliveries \
-                 WHERE state = 'sending' AND lease_until < $3{pilot} ORDER BY lease_until LIMIT $4) \
-               UNION ALL \
-               SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM deliveries \
-                 WHERE state IN ('pending', 'retrying') AND next_attempt_at <= $5{pilot} \
-                 ORDER BY next_attempt_at, id LIMIT $4) \
-             ) ORDER BY next_attempt_at, id LIMIT $4) \
-             RETURNING {DELIVERY_COLS}"
-        );
-        let customers: Vec<&str> = req
-            .only_customers
-            .iter()
-            .flatten()
-            .map(CustomerId::as_str)
-            .collect();
         let mut tx = self.write().await?;
-        let mut q = dynamic(sql)
-            .bind(ms(until))
-            .bind(req.holder.clone())
-            .bind(ms(req.now))
-            .bind(i64::from(req.limit))
-            .bind(ms(req.now));
-        if req.only_customers.is_some() {
-            q = q.bind(json_list(&customers));
-        }
-        let rows = q.fetch_all(&mut *tx).await?;
-        let mut deliveries = rows
-            .iter()
-            .map(delivery_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        deliveries.sort_by_key(|d| (d.next_attempt_at, d.id));
-        let mut ids: Vec<i64> = deliveries.iter().map(|d| d.notification_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let notes = notifications_by_id(&mut tx, &ids).await?;
+        let leased = lease_in(&mut tx, req).await?;
         tx.commit().await?;
-        deliveries
-            .into_iter()
-            .map(|delivery| {
-                let notification =
-                    notes
-                        .get(&delivery.notification_id)
-                        .cloned()
-                        .ok_or_else(|| {
-                            StoreError::Corrupt(format!(
-                                "delivery {} has no notification {}",
-                                delivery.id, delivery.notification_id
-                            ))
-                        })?;
-                let invoice_ids: Vec<InvoiceId> = notification.invoice_ids.clone();
-                Ok(LeasedDelivery {
-                    delivery,
-                    notification,
-                    invoice_ids,
-                })
-            })
-            .collect()
+        Ok(leased)
     }
 
     /// Records one attempt. Returns `false`, writing nothing, when `holder` no
@@ -246,12 +178,20 @@ impl Store {
         outcomes: &[(i64, AttemptOutcome)],
     ) -> Result<Vec<bool>, StoreError> {
         let mut tx = self.write().await?;
-        let mut recorded = Vec::with_capacity(outcomes.len());
-        for (delivery_id, outcome) in outcomes {
-            recorded.push(record_one(&mut tx, *delivery_id, holder, at, outcome).await?);
-        }
+        let recorded = record_group(&mut tx, holder, at, outcomes).await?;
         tx.commit().await?;
         Ok(recorded)
+    }
+
+    /// A writer that keeps a connection of its own, for a send run's leases and
+    /// group commits. Through the pool, every commit would also wait for the
+    /// connection to come back (sqlx returns it from a task of its own, after a
+    /// ping: two trips across threads that took longer than the commit itself), and
+    /// a lease on another connection would wait on SQLite's lock in sleeps.
+    pub async fn outbox_writer(&self) -> Result<OutboxWriter, StoreError> {
+        Ok(OutboxWriter {
+            conn: self.writer.acquire().await?,
+        })
     }
 
     /// Pilot mode: marks the pending deliveries of every customer not in `pilot`
@@ -402,100 +342,230 @@ fn channel_for(address: &str, default: ChannelKind) -> ChannelKind {
     }
 }
 
-async fn record_one(
-    tx: &mut sqlx::SqliteConnection,
-    delivery_id: i64,
-    holder: &str,
-    at: Timestamp,
-    outcome: &AttemptOutcome,
-) -> Result<bool, StoreError> {
-    let (state, counts, reason, next, sent_at, provider, kind, detail) = match outcome {
+/// The lease statement's work inside a write transaction; see [`Store::lease_due`].
+async fn lease_in(
+    tx: &mut SqliteConnection,
+    req: &LeaseRequest,
+) -> Result<Vec<LeasedDelivery>, StoreError> {
+    let until = req.now.checked_add(req.lease_for).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "lease of {:?} from {}: {e}",
+            req.lease_for, req.now
+        ))
+    })?;
+    let pilot = if req.only_customers.is_some() {
+        " AND notification_id IN (SELECT id FROM notifications WHERE customer_id IN (SELECT value FROM json_each($6)))"
+    } else {
+        ""
+    };
+    // Each branch walks its own partial index in order and stops at the limit;
+    // only the two short lists are merged.
+    let sql = format!(
+        "UPDATE deliveries SET state = 'sending', lease_until = $1, lease_holder = $2, updated_at = $3 \
+         WHERE id IN (SELECT id FROM ( \
+           SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM deliveries \
+             WHERE state = 'sending' AND lease_until < $3{pilot} ORDER BY lease_until LIMIT $4) \
+           UNION ALL \
+           SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM deliveries \
+             WHERE state IN ('pending', 'retrying') AND next_attempt_at <= $5{pilot} \
+             ORDER BY next_attempt_at, id LIMIT $4) \
+         ) ORDER BY next_attempt_at, id LIMIT $4) \
+         RETURNING {DELIVERY_COLS}"
+    );
+    let customers: Vec<&str> = req
+        .only_customers
+        .iter()
+        .flatten()
+        .map(CustomerId::as_str)
+        .collect();
+    let mut q = dynamic(sql)
+        .bind(ms(until))
+        .bind(req.holder.clone())
+        .bind(ms(req.now))
+        .bind(i64::from(req.limit))
+        .bind(ms(req.now));
+    if req.only_customers.is_some() {
+        q = q.bind(json_list(&customers));
+    }
+    let rows = q.fetch_all(&mut *tx).await?;
+    let mut deliveries = rows
+        .iter()
+        .map(delivery_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    deliveries.sort_by_key(|d| (d.next_attempt_at, d.id));
+    let mut ids: Vec<i64> = deliveries.iter().map(|d| d.notification_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let notes = notifications_by_id(&mut *tx, &ids).await?;
+    deliveries
+        .into_iter()
+        .map(|delivery| {
+            let notification = notes
+                .get(&delivery.notification_id)
+                .cloned()
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "delivery {} has no notification {}",
+                        delivery.id, delivery.notification_id
+                    ))
+                })?;
+            let invoice_ids: Vec<InvoiceId> = notification.invoice_ids.clone();
+            Ok(LeasedDelivery {
+                delivery,
+                notification,
+                invoice_ids,
+            })
+        })
+        .collect()
+}
+
+/// Leases and records attempts on a connection it holds; see [`Store::outbox_writer`].
+pub struct OutboxWriter {
+    conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+}
+
+impl OutboxWriter {
+    /// As [`Store::lease_due`].
+    pub async fn lease_due(
+        &mut self,
+        req: &LeaseRequest,
+    ) -> Result<Vec<LeasedDelivery>, StoreError> {
+        if req.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut tx = sqlx::Connection::begin_with(&mut *self.conn, "BEGIN IMMEDIATE").await?;
+        let leased = lease_in(&mut tx, req).await?;
+        tx.commit().await?;
+        Ok(leased)
+    }
+
+    /// As [`Store::record_outcomes`].
+    pub async fn record(
+        &mut self,
+        holder: &str,
+        at: Timestamp,
+        outcomes: &[(i64, AttemptOutcome)],
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut tx = sqlx::Connection::begin_with(&mut *self.conn, "BEGIN IMMEDIATE").await?;
+        let recorded = record_group(&mut tx, holder, at, outcomes).await?;
+        tx.commit().await?;
+        Ok(recorded)
+    }
+}
+
+/// One outcome as the store writes it: the delivery's new state and, when it was an
+/// attempt, the attempt row.
+#[derive(Serialize)]
+struct OutcomeRow<'a> {
+    id: i64,
+    state: &'static str,
+    counts: i64,
+    reason: Option<&'a str>,
+    next: Option<i64>,
+    sent_at: Option<i64>,
+    provider: Option<&'a str>,
+    kind: Option<&'static str>,
+    detail: &'a str,
+}
+
+fn outcome_row(delivery_id: i64, at: Timestamp, outcome: &AttemptOutcome) -> OutcomeRow<'_> {
+    let row = |state, counts, reason, kind, detail| OutcomeRow {
+        id: delivery_id,
+        state,
+        counts,
+        reason,
+        next: None,
+        sent_at: None,
+        provider: None,
+        kind,
+        detail,
+    };
+    match outcome {
         AttemptOutcome::Sent {
             provider_id,
             detail,
-        } => (
-            "sent",
-            1,
-            None,
-            None,
-            Some(ms(at)),
-            provider_id.clone(),
-            Some(AttemptKind::Sent),
-            detail,
-        ),
-        AttemptOutcome::Retry { at: when, detail } => (
-            "retrying",
-            1,
-            Some(detail.clone()),
-            Some(ms(*when)),
-            None,
-            None,
-            Some(AttemptKind::Transient),
-            detail,
-        ),
-        AttemptOutcome::Failed { detail } => (
+        } => OutcomeRow {
+            sent_at: Some(ms(at)),
+            provider: provider_id.as_deref(),
+            ..row("sent", 1, None, Some(AttemptKind::Sent.as_str()), detail)
+        },
+        AttemptOutcome::Retry { at: when, detail } => OutcomeRow {
+            next: Some(ms(*when)),
+            ..row(
+                "retrying",
+                1,
+                Some(detail),
+                Some(AttemptKind::Transient.as_str()),
+                detail,
+            )
+        },
+        AttemptOutcome::Failed { detail } => row(
             "failed",
             1,
-            Some(detail.clone()),
-            None,
-            None,
-            None,
-            Some(AttemptKind::Permanent),
+            Some(detail),
+            Some(AttemptKind::Permanent.as_str()),
             detail,
         ),
         // Held by a limit, not tried: no attempt counted or logged.
-        AttemptOutcome::Deferred { at: when, reason } => (
-            "retrying",
-            0,
-            Some(reason.clone()),
-            Some(ms(*when)),
-            None,
-            None,
-            None,
-            reason,
-        ),
-        AttemptOutcome::Cancelled { reason } => (
+        AttemptOutcome::Deferred { at: when, reason } => OutcomeRow {
+            next: Some(ms(*when)),
+            ..row("retrying", 0, Some(reason), None, reason)
+        },
+        AttemptOutcome::Cancelled { reason } => row(
             "cancelled",
             0,
-            Some(reason.clone()),
-            None,
-            None,
-            None,
-            Some(AttemptKind::Cancelled),
+            Some(reason),
+            Some(AttemptKind::Cancelled.as_str()),
             reason,
         ),
-    };
-    let done = sqlx::query(
-            "UPDATE deliveries SET state = $1, attempts = attempts + $2, reason = $3, \
-             next_attempt_at = COALESCE($4, next_attempt_at), sent_at = COALESCE($5, sent_at), \
-             provider_id = COALESCE($6, provider_id), lease_until = NULL, lease_holder = NULL, updated_at = $7 \
-             WHERE id = $8 AND state = 'sending' AND lease_holder = $9",
-        )
-        .bind(state)
-        .bind(counts)
-        .bind(reason)
-        .bind(next)
-        .bind(sent_at)
-        .bind(provider)
-        .bind(ms(at))
-        .bind(delivery_id)
-        .bind(holder.to_owned())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if done == 0 {
-        return Ok(false);
     }
-    if let Some(kind) = kind {
+}
+
+/// Writes a group of outcomes with two statements, whatever its size: each
+/// statement is a trip to SQLite's worker thread, and a statement per row made the
+/// store, not the mail server, the slowest part of sending.
+async fn record_group(
+    tx: &mut sqlx::SqliteConnection,
+    holder: &str,
+    at: Timestamp,
+    outcomes: &[(i64, AttemptOutcome)],
+) -> Result<Vec<bool>, StoreError> {
+    let rows: Vec<OutcomeRow<'_>> = outcomes
+        .iter()
+        .map(|(id, o)| outcome_row(*id, at, o))
+        .collect();
+    let rows = json_list(&rows);
+    // Only the holder of the lease records: a delivery another sender took over
+    // keeps that sender's outcome.
+    let done: Vec<i64> = sqlx::query_scalar(
+        "UPDATE deliveries SET state = j.state, attempts = deliveries.attempts + j.counts, reason = j.reason, \
+         next_attempt_at = COALESCE(j.next, deliveries.next_attempt_at), \
+         sent_at = COALESCE(j.sent_at, deliveries.sent_at), \
+         provider_id = COALESCE(j.provider, deliveries.provider_id), lease_until = NULL, lease_holder = NULL, updated_at = $2 \
+         FROM (SELECT value->>'id' AS id, value->>'state' AS state, value->>'counts' AS counts, \
+                      value->>'reason' AS reason, value->>'next' AS next, value->>'sent_at' AS sent_at, \
+                      value->>'provider' AS provider FROM json_each($1)) AS j \
+         WHERE deliveries.id = j.id AND deliveries.state = 'sending' AND deliveries.lease_holder = $3 \
+         RETURNING deliveries.id",
+    )
+    .bind(&rows)
+    .bind(ms(at))
+    .bind(holder.to_owned())
+    .fetch_all(&mut *tx)
+    .await?;
+    if !done.is_empty() {
         sqlx::query(
-            "INSERT INTO attempts (delivery_id, at, outcome, detail) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO attempts (delivery_id, at, outcome, detail) \
+             SELECT value->>'id', $2, value->>'kind', value->>'detail' FROM json_each($1) \
+             WHERE value->>'kind' IS NOT NULL AND value->>'id' IN (SELECT value FROM json_each($3)) \
+             ORDER BY key",
         )
-        .bind(delivery_id)
+        .bind(&rows)
         .bind(ms(at))
-        .bind(kind.as_str())
-        .bind(detail.clone())
+        .bind(json_list(&done))
         .execute(&mut *tx)
         .await?;
     }
-    Ok(true)
+    let done: std::collections::HashSet<i64> = done.into_iter().collect();
+    Ok(outcomes.iter().map(|(id, _)| done.contains(id)).collect())
 }

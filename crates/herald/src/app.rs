@@ -1,6 +1,7 @@
 //! Everything a command needs, opened once: config, store, templates, outbox.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use herald_channels::{EmailChannel, FileOutbox, SmtpChannel};
@@ -19,7 +20,9 @@ pub struct App {
 }
 
 impl App {
-    pub async fn open(config: Config) -> anyhow::Result<App> {
+    /// Shared (`Arc`) because `send` runs its senders as tasks of their own, on every
+    /// core, and each holds the app.
+    pub async fn open(config: Config) -> anyhow::Result<Arc<App>> {
         let store = Store::open_existing(&config.store_url)
             .await
             .with_context(|| {
@@ -34,13 +37,13 @@ impl App {
             EmailChannelConfig::File => Box::new(FileOutbox::new(config.outbox_dir.clone())),
             EmailChannelConfig::Smtp(settings) => Box::new(SmtpChannel::new(settings.clone())),
         };
-        Ok(App {
+        Ok(Arc::new(App {
             email,
             sms_outbox: FileOutbox::new(config.sms_dir.clone()),
             store,
             templates,
             config,
-        })
+        }))
     }
 }
 

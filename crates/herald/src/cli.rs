@@ -241,7 +241,7 @@ pub fn load_config(path: &Path) -> anyhow::Result<Config> {
     Ok(Config::load(path, &env_vars())?)
 }
 
-async fn open(cli: &Cli) -> anyhow::Result<App> {
+async fn open(cli: &Cli) -> anyhow::Result<std::sync::Arc<App>> {
     App::open(load_config(&cli.config)?).await
 }
 

@@ -154,6 +154,8 @@ pub struct RawEmailChannel {
     pub delivery_receipt: bool,
     pub connect_timeout: Option<String>,
     pub send_timeout: Option<String>,
+    /// Connections kept open to the server (providers limit them per account).
+    pub connections: Option<u32>,
 }
 impl Default for RawEmailChannel {
     fn default() -> Self {
@@ -176,6 +178,7 @@ impl Default for RawEmailChannel {
             delivery_receipt: false,
             connect_timeout: None,
             send_timeout: None,
+            connections: None,
         }
     }
 }
@@ -224,7 +227,8 @@ pub struct RawDispatch {
     pub retry_after: String,
     #[serde(default = "default_batch")]
     pub batch: u32,
-    /// Deliveries sent at once (and SMTP connections kept open).
+    /// Deliveries in flight at once: being sent, or sent and waiting for their
+    /// outcome to be stored. A crash re-sends at most this many.
     #[serde(default = "default_concurrency")]
     pub concurrency: u32,
 }
@@ -239,7 +243,7 @@ impl Default for RawDispatch {
     }
 }
 fn default_concurrency() -> u32 {
-    8
+    32
 }
 fn default_attempts() -> u32 {
     5
@@ -567,7 +571,16 @@ fn email_channel(
         ca_file: raw.ca_file.as_deref().map(resolve),
         connect_timeout: timeout("channels.email.connect_timeout", &raw.connect_timeout, 10)?,
         send_timeout: timeout("channels.email.send_timeout", &raw.send_timeout, 60)?,
-        connections: connections as usize,
+        connections: raw.connections.map_or(Ok(connections), |n| {
+            if (1..=64).contains(&n) {
+                Ok(n)
+            } else {
+                Err(bad(
+                    "channels.email.connections",
+                    format!("{n} connections: use 1 to 64 (providers allow a handful)"),
+                ))
+            }
+        })? as usize,
         per_second: raw.per_second,
         daily_limit: raw.daily_limit,
         delivery_receipt: raw.delivery_receipt,
@@ -664,7 +677,7 @@ impl Config {
         let email = email_channel(
             &raw.channels.email,
             &from,
-            raw.dispatch.concurrency.clamp(1, 256),
+            raw.dispatch.concurrency.clamp(1, 8),
             &resolve,
             &bad,
         )?;

@@ -176,7 +176,7 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
 
 /// One day's job as the service runs it: plan, then send.
 async fn daily_run(
-    app: &crate::app::App,
+    app: &std::sync::Arc<crate::app::App>,
     now: jiff::Timestamp,
 ) -> anyhow::Result<(jobs::PlanReport, jobs::SendReport)> {
     let planned = jobs::plan(

@@ -2,6 +2,7 @@
 //! Both are safe to run any number of times, on any schedule, concurrently.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use herald_channels::{
@@ -250,7 +251,21 @@ pub struct SendReport {
 }
 
 /// Sends every delivery that is due at `now`, through the outbox only.
-pub async fn send(app: &App, now: Timestamp) -> anyhow::Result<SendReport> {
+///
+/// Three stages run side by side, as tasks of their own so they use every core:
+/// a feeder has due deliveries leased a chunk at a time and reads their invoices
+/// and customers; `concurrency` senders each take the next delivery, check and
+/// render it and hand it to its channel; a writer, on a connection of its own,
+/// leases for the feeder and stores the outcomes.
+///
+/// Each sender waits until its outcome is stored before it takes the next
+/// delivery, so at any moment at most `concurrency` messages have left without
+/// their outcome being stored: a crash re-sends at most that many, each with the
+/// same Message-ID. Outcomes that arrive together are written in one transaction
+/// (a group commit), so the store keeps up with many senders; a channel's own
+/// limit on connections (`connections` of an SMTP account) is separate, so senders
+/// waiting for their commit do not hold a connection.
+pub async fn send(app: &Arc<App>, now: Timestamp) -> anyhow::Result<SendReport> {
     let mut report = SendReport::default();
     let holder = format!("herald-{}", std::process::id());
     let pilot = (!app.config.pilot.is_empty()).then(|| app.config.pilot.clone());
@@ -266,58 +281,128 @@ pub async fn send(app: &App, now: Timestamp) -> anyhow::Result<SendReport> {
             )
             .await?;
     }
-    let budget = daily_budget(app, now).await?;
-    loop {
-        let leased = app
-            .store
-            .lease_due(&LeaseRequest {
-                now,
-                // No more than one chunk: everything leased is sent right away, so a
-                // lease (5 minutes) never runs out while its delivery still waits
-                // behind others on a slow server.
-                limit: app.config.batch.min(app.config.concurrency * 16),
-                holder: holder.clone(),
-                lease_for: jiff::SignedDuration::from_mins(5),
-                only_customers: pilot.clone(),
-            })
-            .await?;
-        if leased.is_empty() {
-            break;
+    let budget = daily_budget(app, now).await?.map(Arc::new);
+    let concurrency = app.config.concurrency.max(1) as usize;
+    // A chunk is leased and read together; the feeder stays at most about two
+    // chunks ahead of the senders, so a lease (5 minutes) never runs out while
+    // its delivery waits, and "just before sending" (invariant 3) still holds.
+    let chunk = (app.config.batch as usize).min(concurrency * 8).max(16);
+    let (jobs_tx, jobs_rx) = tokio::sync::mpsc::channel::<Job>(chunk);
+    let jobs_rx = Arc::new(tokio::sync::Mutex::new(jobs_rx));
+    let (to_writer, from_senders) = tokio::sync::mpsc::channel::<ToWriter>(concurrency * 2);
+    let outbox = app.store.outbox_writer().await?;
+
+    let writer = tokio::spawn({
+        let holder = holder.clone();
+        async move { write_outbox(outbox, &holder, now, from_senders).await }
+    });
+    let feeder = tokio::spawn({
+        let app = Arc::clone(app);
+        let lease = LeaseRequest {
+            now,
+            limit: chunk as u32,
+            holder: holder.clone(),
+            lease_for: jiff::SignedDuration::from_mins(5),
+            only_customers: pilot,
+        };
+        let to_writer = to_writer.clone();
+        async move { feed(&app, lease, budget, &to_writer, jobs_tx).await }
+    });
+    let senders: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let app = Arc::clone(app);
+            let jobs = Arc::clone(&jobs_rx);
+            let to_writer = to_writer.clone();
+            tokio::spawn(async move { sender(&app, now, &jobs, &to_writer).await })
+        })
+        .collect();
+    drop(to_writer);
+    drop(jobs_rx);
+    let mut failure = None;
+    for s in senders {
+        match s.await.context("a sender stopped")? {
+            Ok(r) => report.add(&r),
+            Err(e) => failure = failure.or(Some(e)),
         }
-        send_batch(app, &leased, &holder, now, budget.as_ref(), &mut report).await?;
-        // Retries scheduled for later than `now` are not taken again in this run.
     }
+    // The senders are done, so their end of the queue is closed: a feeder still
+    // waiting for room stops. What it leased and nobody sent is taken again when
+    // its lease runs out.
+    let fed = feeder.await.context("the feeder stopped")?;
+    writer.await.context("the store writer stopped")?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    fed?;
     Ok(report)
 }
 
-/// An outcome on its way to the store, and who waits for it to be written.
-type Recorded = (
-    i64,
-    AttemptOutcome,
-    tokio::sync::oneshot::Sender<Result<(), String>>,
-);
+impl SendReport {
+    fn add(&mut self, other: &SendReport) {
+        self.sent += other.sent;
+        self.retrying += other.retrying;
+        self.failed += other.failed;
+        self.cancelled += other.cancelled;
+        self.deferred += other.deferred;
+    }
 
-/// Sends a leased batch, `concurrency` deliveries at a time.
-///
-/// Each sender waits until its outcome is written before it takes the next
-/// delivery, so at any moment at most `concurrency` messages have left without
-/// their outcome being stored: a crash re-sends at most that many, each with the
-/// same Message-ID. Outcomes that arrive together are written in one transaction
-/// (a group commit), so the store keeps up with many senders.
-async fn send_batch(
+    fn count(&mut self, outcome: &AttemptOutcome) {
+        match outcome {
+            AttemptOutcome::Sent { .. } => self.sent += 1,
+            AttemptOutcome::Retry { .. } => self.retrying += 1,
+            AttemptOutcome::Failed { .. } => self.failed += 1,
+            AttemptOutcome::Cancelled { .. } => self.cancelled += 1,
+            AttemptOutcome::Deferred { .. } => self.deferred += 1,
+        }
+    }
+}
+
+/// A leased delivery and the current data it is checked and rendered against.
+struct Job {
+    delivery: LeasedDelivery,
+    fresh: Arc<Fresh>,
+}
+
+/// What the writer is asked to do, and how it answers.
+enum ToWriter {
+    /// Store a sender's outcome; the sender waits for the answer.
+    Outcome(
+        i64,
+        AttemptOutcome,
+        tokio::sync::oneshot::Sender<Result<(), String>>,
+    ),
+    /// Lease the next chunk for the feeder.
+    Lease(
+        LeaseRequest,
+        tokio::sync::oneshot::Sender<Result<Vec<LeasedDelivery>, String>>,
+    ),
+}
+
+/// Has due deliveries leased a chunk at a time and reads each chunk's invoices and
+/// customers (a few queries per chunk instead of a few per message), until
+/// nothing is due. Retries scheduled for later than `now` are not taken again.
+async fn feed(
     app: &App,
-    leased: &[LeasedDelivery],
-    holder: &str,
-    now: Timestamp,
-    budget: Option<&DailyBudget>,
-    report: &mut SendReport,
+    lease: LeaseRequest,
+    budget: Option<Arc<DailyBudget>>,
+    to_writer: &tokio::sync::mpsc::Sender<ToWriter>,
+    jobs: tokio::sync::mpsc::Sender<Job>,
 ) -> anyhow::Result<()> {
-    // A chunk's invoices and customers are read together just before it is sent:
-    // a few queries per chunk instead of a few per message, and a chunk is small
-    // enough that "just before sending" (invariant 3) still holds.
-    let chunk = (app.config.concurrency as usize * 16).max(16);
-    for part in leased.chunks(chunk) {
-        let mut ids: Vec<InvoiceId> = part.iter().flat_map(|d| d.invoice_ids.clone()).collect();
+    let stopped = || anyhow::anyhow!("the store writer stopped");
+    loop {
+        let (reply, leased) = tokio::sync::oneshot::channel();
+        to_writer
+            .send(ToWriter::Lease(lease.clone(), reply))
+            .await
+            .map_err(|_| stopped())?;
+        let leased = leased
+            .await
+            .map_err(|_| stopped())?
+            .map_err(|e| anyhow::anyhow!("leasing deliveries: {e}"))?;
+        if leased.is_empty() {
+            return Ok(());
+        }
+        let mut ids: Vec<InvoiceId> = leased.iter().flat_map(|d| d.invoice_ids.clone()).collect();
         ids.sort();
         ids.dedup();
         let invoices: HashMap<InvoiceId, InvoiceView> = app
@@ -327,96 +412,116 @@ async fn send_batch(
             .into_iter()
             .map(|v| (v.invoice.id.clone(), v))
             .collect();
-        let mut customer_ids: Vec<CustomerId> = part
+        let mut customer_ids: Vec<CustomerId> = leased
             .iter()
             .map(|d| d.notification.customer_id.clone())
             .collect();
         customer_ids.sort();
         customer_ids.dedup();
         let customers = app.store.customers(&customer_ids).await?;
-        let fresh = Fresh {
+        let fresh = Arc::new(Fresh {
             invoices,
             customers,
-            budget,
-        };
-        send_chunk(app, part, &fresh, holder, now, report).await?;
+            budget: budget.clone(),
+        });
+        for delivery in leased {
+            let job = Job {
+                delivery,
+                fresh: Arc::clone(&fresh),
+            };
+            if jobs.send(job).await.is_err() {
+                return Ok(()); // the senders stopped; their error is the one reported
+            }
+        }
     }
-    Ok(())
+}
+
+/// One of `concurrency` senders: takes the next delivery, delivers it, and waits
+/// until its outcome is stored before taking another.
+async fn sender(
+    app: &App,
+    now: Timestamp,
+    jobs: &tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Job>>,
+    to_writer: &tokio::sync::mpsc::Sender<ToWriter>,
+) -> anyhow::Result<SendReport> {
+    let mut report = SendReport::default();
+    let stopped = || anyhow::anyhow!("the store writer stopped");
+    loop {
+        let Some(job) = jobs.lock().await.recv().await else {
+            return Ok(report);
+        };
+        let outcome = deliver(app, &job.delivery, &job.fresh, now).await;
+        let (done, written) = tokio::sync::oneshot::channel();
+        to_writer
+            .send(ToWriter::Outcome(
+                job.delivery.delivery.id,
+                outcome.clone(),
+                done,
+            ))
+            .await
+            .map_err(|_| stopped())?;
+        written
+            .await
+            .map_err(|_| stopped())?
+            .map_err(|e| anyhow::anyhow!("recording an attempt: {e}"))?;
+        report.count(&outcome);
+    }
+}
+
+/// Serves the feeder's leases and stores the senders' outcomes: every outcome
+/// waiting is written in one transaction, and each sender is told when its
+/// outcome is safe.
+async fn write_outbox(
+    mut outbox: herald_store::OutboxWriter,
+    holder: &str,
+    now: Timestamp,
+    mut requests: tokio::sync::mpsc::Receiver<ToWriter>,
+) {
+    let mut next = requests.recv().await;
+    while let Some(request) = next.take() {
+        match request {
+            ToWriter::Lease(req, reply) => {
+                let _ = reply.send(outbox.lease_due(&req).await.map_err(|e| e.to_string()));
+                next = requests.recv().await;
+            }
+            ToWriter::Outcome(id, outcome, done) => {
+                let mut rows = vec![(id, outcome)];
+                let mut waiting = vec![done];
+                // Everything already queued joins this commit; a lease request
+                // found on the way is served right after it.
+                while let Ok(more) = requests.try_recv() {
+                    match more {
+                        ToWriter::Outcome(id, outcome, done) => {
+                            rows.push((id, outcome));
+                            waiting.push(done);
+                        }
+                        lease => {
+                            next = Some(lease);
+                            break;
+                        }
+                    }
+                }
+                let result = outbox
+                    .record(holder, now, &rows)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string());
+                for done in waiting {
+                    let _ = done.send(result.clone());
+                }
+                if next.is_none() {
+                    next = requests.recv().await;
+                }
+            }
+        }
+    }
 }
 
 /// What a chunk of deliveries is checked and rendered against.
-struct Fresh<'a> {
+struct Fresh {
     invoices: HashMap<InvoiceId, InvoiceView>,
     customers: HashMap<CustomerId, herald_core::records::Customer>,
-    budget: Option<&'a DailyBudget>,
-}
-
-async fn send_chunk(
-    app: &App,
-    leased: &[LeasedDelivery],
-    fresh: &Fresh<'_>,
-    holder: &str,
-    now: Timestamp,
-    report: &mut SendReport,
-) -> anyhow::Result<()> {
-    use futures_util::StreamExt as _;
-    let concurrency = app.config.concurrency as usize;
-    let (to_store, mut stored) = tokio::sync::mpsc::channel::<Recorded>(concurrency * 2);
-    let senders = async move {
-        let mut sends = futures_util::stream::iter(leased)
-            .map(|d| {
-                let to_store = to_store.clone();
-                async move {
-                    let outcome = deliver(app, d, fresh, now).await;
-                    let (done, written) = tokio::sync::oneshot::channel();
-                    to_store
-                        .send((d.delivery.id, outcome.clone(), done))
-                        .await
-                        .map_err(|_| anyhow::anyhow!("the store writer stopped"))?;
-                    written
-                        .await
-                        .map_err(|_| anyhow::anyhow!("the store writer stopped"))?
-                        .map_err(|e| anyhow::anyhow!("recording an attempt: {e}"))?;
-                    anyhow::Ok(outcome)
-                }
-            })
-            .buffer_unordered(concurrency);
-        let mut outcomes = Vec::with_capacity(leased.len());
-        while let Some(o) = sends.next().await {
-            outcomes.push(o?);
-        }
-        anyhow::Ok(outcomes)
-    };
-    let writer = async {
-        while let Some(first) = stored.recv().await {
-            let mut group = vec![first];
-            while let Ok(more) = stored.try_recv() {
-                group.push(more);
-            }
-            let rows: Vec<(i64, AttemptOutcome)> =
-                group.iter().map(|(id, o, _)| (*id, o.clone())).collect();
-            let result = app
-                .store
-                .record_outcomes(holder, now, &rows)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string());
-            for (_, _, done) in group {
-                let _ = done.send(result.clone());
-            }
-        }
-    };
-    let (outcomes, ()) = tokio::join!(senders, writer);
-    for outcome in outcomes? {
-        match outcome {
-            AttemptOutcome::Sent { .. } => report.sent += 1,
-            AttemptOutcome::Retry { .. } => report.retrying += 1,
-            AttemptOutcome::Failed { .. } => report.failed += 1,
-            AttemptOutcome::Cancelled { .. } => report.cancelled += 1,
-            AttemptOutcome::Deferred { .. } => report.deferred += 1,
-        }
-    }
-    Ok(())
+    budget: Option<Arc<DailyBudget>>,
 }
 
 /// An account's daily limit: how many more e-mails may go out today, and when
@@ -527,12 +632,7 @@ pub fn context_for(
     }
 }
 
-async fn deliver(
-    app: &App,
-    d: &LeasedDelivery,
-    fresh: &Fresh<'_>,
-    now: Timestamp,
-) -> AttemptOutcome {
+async fn deliver(app: &App, d: &LeasedDelivery, fresh: &Fresh, now: Timestamp) -> AttemptOutcome {
     match try_deliver(app, d, fresh, now).await {
         Ok(o) => o,
         // A problem of ours (store read, missing customer) is worth another try.
@@ -563,7 +663,7 @@ fn retry_or_fail(app: &App, d: &LeasedDelivery, now: Timestamp, detail: String) 
 async fn try_deliver(
     app: &App,
     d: &LeasedDelivery,
-    fresh: &Fresh<'_>,
+    fresh: &Fresh,
     now: Timestamp,
 ) -> anyhow::Result<AttemptOutcome> {
     let n = &d.notification;
@@ -670,7 +770,7 @@ async fn try_deliver(
                     }
                 }
             }
-            if let Some(b) = fresh.budget
+            if let Some(b) = &fresh.budget
                 && b.left.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) <= 0
             {
                 return Ok(AttemptOutcome::Deferred {

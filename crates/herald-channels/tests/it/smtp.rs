@@ -59,6 +59,10 @@ fn serve(script: &Script) -> u16 {
 }
 
 fn serve_with(script: &Script, ssl: SslConfig, auth: bool) -> u16 {
+    // mailin's TLS needs rustls's process-wide provider, which herald's channel
+    // installs; a server started before any channel exists must not depend on
+    // another test having made one first.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let mut server = Server::new(script.clone());

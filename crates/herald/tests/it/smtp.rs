@@ -168,7 +168,10 @@ fn count(states: &serde_json::Map<String, serde_json::Value>, state: &str) -> u6
 fn a_sender_killed_mid_run_resends_at_most_concurrency_and_each_delivery_ends_sent_once() {
     let sink = SmtpSink::start();
     let ws = Workspace::new();
-    use_smtp(&ws, sink.port, "");
+    // Fewer connections than deliveries in flight: senders waiting for their
+    // outcome to be stored do not hold a connection, and still count.
+    use_smtp(&ws, sink.port, "connections = 4");
+    ws.set_config("concurrency = 32 ", "concurrency = 8 ");
     ws.ok(&[
         "bench-data",
         "--dir",
