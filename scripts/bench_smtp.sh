@@ -35,8 +35,7 @@ port, sessions = sys.argv[1], sys.argv[2]
 t = open("herald.toml").read()
 t = t.replace('id = "dunning"\n', 'id = "dunning"\nenabled = false\n', 1)
 t = re.sub(r'kind = "file"( +#[^\n]*)?\ndir = "outbox"\nfrom',
-           f'kind = "smtp"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\nfrom', t, count=1)
-t = re.sub(r'concurrency = 8\b', f'concurrency = {sessions}', t, count=1)
+           f'kind = "smtp"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\nconnections = {sessions}\nfrom', t, count=1)
 open("herald.toml", "w").write(t)
 PY
 grep -q 'kind = "smtp"' herald.toml && grep -q 'enabled = false' herald.toml || { echo "could not switch herald.toml to SMTP" >&2; exit 1; }

@@ -16,4 +16,4 @@ mod set;
 pub use error::{CheckFailure, RenderError, TemplateError};
 pub use format::{format_date, format_money, plural_days};
 pub use sample::sample_context;
-pub use set::{RenderedMessage, TemplateSet};
+pub use set::{Parts, RenderedMessage, TemplateSet};

@@ -46,6 +46,17 @@ impl Part {
     }
 }
 
+/// Which parts of a template to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parts {
+    /// Subject, text, HTML and SMS: previews and checks.
+    All,
+    /// Subject, text and HTML.
+    Email,
+    /// The SMS part, or the text part when the template has no SMS part.
+    Sms,
+}
+
 /// A message rendered in one locale, ready for a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedMessage {
@@ -404,6 +415,7 @@ impl TemplateSet {
         name: &str,
         locale: Locale,
         ctx: &MessageContext,
+        parts: Parts,
     ) -> Result<RenderedMessage, Vec<CheckFailure>> {
         // The letter's numbers and dates must match its language, which after
         // fallback may differ from the customer's preference.
@@ -424,10 +436,25 @@ impl TemplateSet {
                 String::new()
             }
         };
-        let subject = one_line(&out(Part::Subject));
-        let text = out(Part::Txt);
-        let html = out(Part::Html);
-        let sms = has_sms.then(|| out(Part::Sms).trim_matches(is_breaking_space).to_owned());
+        let email = parts != Parts::Sms;
+        let subject = if email {
+            one_line(&out(Part::Subject))
+        } else {
+            String::new()
+        };
+        // An SMS without an .sms template is sent as the text part.
+        let text = if email || !has_sms {
+            out(Part::Txt)
+        } else {
+            String::new()
+        };
+        let html = if email {
+            out(Part::Html)
+        } else {
+            String::new()
+        };
+        let sms = (has_sms && parts != Parts::Email)
+            .then(|| out(Part::Sms).trim_matches(is_breaking_space).to_owned());
         if !failures.is_empty() {
             return Err(failures);
         }
@@ -450,6 +477,19 @@ impl TemplateSet {
         tenant_default: Locale,
         ctx: &MessageContext,
     ) -> Result<RenderedMessage, RenderError> {
+        self.render_parts(name, locale, tenant_default, ctx, Parts::All)
+    }
+
+    /// As [`TemplateSet::render`], rendering only the parts a channel sends: the
+    /// dispatcher renders every message, and the parts it would drop cost as much.
+    pub fn render_parts(
+        &self,
+        name: &str,
+        locale: Locale,
+        tenant_default: Locale,
+        ctx: &MessageContext,
+        parts: Parts,
+    ) -> Result<RenderedMessage, RenderError> {
         let tried = locale.fallback_chain(tenant_default);
         let Some(&used) = tried.iter().find(|&&l| self.has_locale(name, l)) else {
             return Err(RenderError::NotFound {
@@ -457,7 +497,7 @@ impl TemplateSet {
                 tried,
             });
         };
-        self.render_in(name, used, ctx)
+        self.render_in(name, used, ctx, parts)
             .map_err(|mut failures| RenderError::from(failures.remove(0)))
     }
 
@@ -467,7 +507,9 @@ impl TemplateSet {
         let mut failures = Vec::new();
         for (name, locales) in &self.index {
             for &locale in locales.keys() {
-                if let Err(f) = self.render_in(name, locale, &sample_context(name, locale)) {
+                if let Err(f) =
+                    self.render_in(name, locale, &sample_context(name, locale), Parts::All)
+                {
                     failures.extend(f);
                 }
             }

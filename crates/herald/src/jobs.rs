@@ -705,18 +705,23 @@ async fn try_deliver(
         level: n.level,
     };
     let ctx = context_for(app, &notice, customer, recipient, locale, &invoices, now);
-    let rendered = match app
-        .templates
-        .render(&template, locale, app.config.tenant.locale, &ctx)
-    {
-        Ok(r) => r,
-        // A template that does not render will not render on the next try either.
-        Err(e) => {
-            return Ok(AttemptOutcome::Failed {
-                detail: format!("template: {e}"),
-            });
-        }
+    let parts = match d.delivery.channel {
+        ChannelKind::Email => herald_render::Parts::Email,
+        ChannelKind::Sms => herald_render::Parts::Sms,
     };
+    let rendered =
+        match app
+            .templates
+            .render_parts(&template, locale, app.config.tenant.locale, &ctx, parts)
+        {
+            Ok(r) => r,
+            // A template that does not render will not render on the next try either.
+            Err(e) => {
+                return Ok(AttemptOutcome::Failed {
+                    detail: format!("template: {e}"),
+                });
+            }
+        };
     let headers = vec![
         ("X-Herald-Notification".to_owned(), n.id.to_string()),
         ("X-Herald-Delivery".to_owned(), d.delivery.id.to_string()),

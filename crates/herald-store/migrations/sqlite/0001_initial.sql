@@ -174,8 +174,10 @@ CREATE INDEX deliveries_leased ON deliveries (lease_until) WHERE state = 'sendin
 -- What went out since a moment (an account's daily limit counts today's).
 CREATE INDEX deliveries_sent ON deliveries (sent_at) WHERE sent_at IS NOT NULL;
 
+-- No AUTOINCREMENT: attempts are never deleted, so a plain rowid grows all the
+-- same, without a write to sqlite_sequence in every outcome's transaction.
 CREATE TABLE attempts (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          INTEGER PRIMARY KEY,
     delivery_id INTEGER NOT NULL REFERENCES deliveries (id),
     at          INTEGER NOT NULL,
     outcome     TEXT NOT NULL CHECK (outcome IN ('sent', 'transient', 'permanent', 'cancelled')),
