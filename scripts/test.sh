@@ -10,6 +10,10 @@ need_apt=()
 # smtp-sink (the postfix package; its daemon is never started). Later issues add
 # PostgreSQL 15 and Chromium here.
 [ -x /usr/sbin/smtp-sink ] || need_apt+=(postfix)
+# DKIM signatures are checked by an independent verifier: Debian's dkimpy, with a
+# key made by openssl.
+[ -x /usr/bin/openssl ] || need_apt+=(openssl)
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import dkim' 2>/dev/null || need_apt+=(python3-dkim)
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is not installed: install Rust 1.95 (rustup) and run this script again" >&2
   exit 1

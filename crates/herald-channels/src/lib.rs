@@ -29,7 +29,8 @@ use std::pin::Pin;
 use serde::{Deserialize, Serialize};
 
 pub use email::{
-    Attachment, EmailMessage, Mailbox, build_eml, content_type_for, load_attachment, message_id_for,
+    Attachment, DkimSigner, EmailMessage, Mailbox, build_eml, build_signed_eml, content_type_for,
+    load_attachment, message_id_for,
 };
 pub use file::FileOutbox;
 pub use sms::{SmsEncoding, SmsMessage, SmsSize, sms_segments};

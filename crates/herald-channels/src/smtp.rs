@@ -29,7 +29,7 @@ use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
-use crate::{EmailChannel, EmailMessage, Outcome, SendFuture, build_eml};
+use crate::{DkimSigner, EmailChannel, EmailMessage, Outcome, SendFuture, build_signed_eml};
 
 /// How the connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +114,9 @@ pub struct SmtpSettings {
     /// At most this many messages a day (e.g. a provider's 500/day); the
     /// dispatcher holds the rest until the next day. `None`: no limit.
     pub daily_limit: Option<u32>,
+    /// Sign every message with this DKIM key, so receivers can check it came from
+    /// the domain (spam filters weigh it). `None`: the server may sign instead.
+    pub dkim: Option<Arc<DkimSigner>>,
 }
 
 /// SMTP as an [`EmailChannel`]: up to `connections` connections, each opened on
@@ -732,7 +735,7 @@ fn envelope_of(msg: &EmailMessage) -> Result<Envelope, String> {
 impl EmailChannel for SmtpChannel {
     fn send_email<'a>(&'a self, _delivery_id: i64, msg: &'a EmailMessage) -> SendFuture<'a> {
         Box::pin(async move {
-            let bytes = match build_eml(msg) {
+            let bytes = match build_signed_eml(msg, self.settings().dkim.as_deref()) {
                 Ok(b) => b,
                 Err(e) => {
                     return Outcome::Permanent {

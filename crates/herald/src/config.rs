@@ -156,6 +156,12 @@ pub struct RawEmailChannel {
     pub send_timeout: Option<String>,
     /// Connections kept open to the server (providers limit them per account).
     pub connections: Option<u32>,
+    /// DKIM: the selector whose public key is published at
+    /// `SELECTOR._domainkey.DOMAIN`, and the private key file (RSA, PKCS#1 PEM).
+    pub dkim_selector: Option<String>,
+    pub dkim_key_file: Option<String>,
+    /// The signing domain; the from address's domain when left out.
+    pub dkim_domain: Option<String>,
 }
 impl Default for RawEmailChannel {
     fn default() -> Self {
@@ -179,6 +185,9 @@ impl Default for RawEmailChannel {
             connect_timeout: None,
             send_timeout: None,
             connections: None,
+            dkim_selector: None,
+            dkim_key_file: None,
+            dkim_domain: None,
         }
     }
 }
@@ -558,6 +567,39 @@ fn email_channel(
         Some(v) => parse_duration(v).map_err(|e| bad(key, e)),
     };
     let sender = herald_channels::Mailbox::new(None, from.clone());
+    let dkim = match (&raw.dkim_selector, &raw.dkim_key_file) {
+        (None, None) => None,
+        (Some(selector), Some(file)) => {
+            let path = resolve(file);
+            let pem = std::fs::read_to_string(&path).map_err(|e| {
+                bad(
+                    "channels.email.dkim_key_file",
+                    format!(
+                        "cannot read the DKIM key {}: {e}; check the path (relative to herald.toml)",
+                        path.display()
+                    ),
+                )
+            })?;
+            let domain = raw
+                .dkim_domain
+                .clone()
+                .unwrap_or_else(|| sender.domain().to_owned());
+            let signer =
+                herald_channels::DkimSigner::rsa_pem(selector, &domain, &pem).map_err(|e| {
+                    bad(
+                        "channels.email.dkim_key_file",
+                        format!("{}: {e}", path.display()),
+                    )
+                })?;
+            Some(std::sync::Arc::new(signer))
+        }
+        _ => {
+            return Err(bad(
+                "channels.email.dkim_selector",
+                "DKIM needs both dkim_selector and dkim_key_file (and the public key published at SELECTOR._domainkey.DOMAIN)".into(),
+            ));
+        }
+    };
     Ok(EmailChannelConfig::Smtp(SmtpSettings {
         host,
         port: raw.port.unwrap_or(25),
@@ -584,6 +626,7 @@ fn email_channel(
         per_second: raw.per_second,
         daily_limit: raw.daily_limit,
         delivery_receipt: raw.delivery_receipt,
+        dkim,
     }))
 }
 

@@ -337,6 +337,7 @@ fn settings_for(port: u16) -> SmtpSettings {
         per_second: None,
         daily_limit: None,
         delivery_receipt: false,
+        dkim: None,
     }
 }
 

@@ -84,3 +84,33 @@ fn check_reports_template_name_locale_and_line() {
         "{err}"
     );
 }
+
+#[test]
+fn smtp_settings_that_cannot_work_are_refused_with_the_key_and_what_to_do() {
+    let file_kind = "kind = \"file\"                      # writes each e-mail as an .eml file a mail client opens";
+    let cases = [
+        (
+            "kind = \"smtp\"\nhost = \"127.0.0.1\"\ndkim_selector = \"s1\"",
+            "dkim_key_file",
+        ),
+        (
+            "kind = \"smtp\"\nhost = \"127.0.0.1\"\ndkim_selector = \"s1\"\ndkim_key_file = \"missing.pem\"",
+            "missing.pem",
+        ),
+        (
+            "kind = \"smtp\"\nhost = \"127.0.0.1\"\ndkim_selector = \"s1\"\ndkim_key_file = \"herald.toml\"",
+            "openssl genrsa -traditional",
+        ),
+        (
+            "kind = \"smtp\"\nhost = \"127.0.0.1\"\nconnections = 0",
+            "channels.email.connections",
+        ),
+    ];
+    for (email, expected) in cases {
+        let ws = Workspace::new();
+        ws.set_config(file_kind, email);
+        let out = ws.herald(&["check"]);
+        assert_eq!(out.status.code(), Some(2), "{email}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{email}: {}", stderr(&out));
+    }
+}

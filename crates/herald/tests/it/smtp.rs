@@ -321,3 +321,104 @@ fn no_dsn_parameters_unless_asked() {
         );
     }
 }
+
+/// DKIM checked by an independent verifier: Debian's dkimpy (python3-dkim), with
+/// the public key served from a stand-in for DNS. A message changed on the way
+/// must fail, so the check is not a formality.
+#[test]
+fn dkim_signed_messages_pass_an_independent_verifier_and_a_changed_one_fails() {
+    for tool in ["/usr/bin/openssl", "/usr/bin/python3"] {
+        assert!(
+            std::path::Path::new(tool).exists(),
+            "{tool} is missing: apt-get install openssl python3-dkim (scripts/test.sh does it)"
+        );
+    }
+    let has_dkimpy = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", "import dkim"])
+        .status()
+        .unwrap()
+        .success();
+    assert!(
+        has_dkimpy,
+        "python3-dkim is missing: apt-get install python3-dkim (scripts/test.sh does it)"
+    );
+    let sink = SmtpSink::start();
+    let ws = Workspace::new();
+    let key = ws.path().join("dkim.pem");
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("/usr/bin/openssl")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "openssl {args:?}: {}", stderr(&out));
+        out.stdout
+    };
+    openssl(&[
+        "genrsa",
+        "-traditional",
+        "-out",
+        key.to_str().unwrap(),
+        "2048",
+    ]);
+    // The public key as DNS publishes it (base64 of the DER), for the verifier.
+    let public = openssl(&[
+        "rsa",
+        "-in",
+        key.to_str().unwrap(),
+        "-pubout",
+        "-outform",
+        "DER",
+    ]);
+    std::fs::write(ws.path().join("dkim.der"), &public).unwrap();
+    use_smtp(
+        &ws,
+        sink.port,
+        "dkim_selector = \"herald2026\"\ndkim_key_file = \"dkim.pem\"",
+    );
+    ws.import_basics();
+    ws.ok(&["run", "--now", "2026-11-02"]);
+    let received = sink.messages();
+    assert_eq!(received.len(), 4, "{received:?}");
+
+    let verify = |message: &std::path::Path| -> String {
+        let script = r#"
+import base64, sys, dkim
+der = open(sys.argv[1], "rb").read()
+record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(der)
+def dns(name, timeout=5):
+    assert name == b"herald2026._domainkey.example.pl.", name
+    return record
+msg = open(sys.argv[2], "rb").read()
+msg = msg.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+if len(sys.argv) > 3:
+    # One character of the text part changed on the way.
+    i = msg.index(b"quoted-printable\r\n\r\n") + 22
+    msg = msg[:i] + (b"X" if msg[i:i+1] != b"X" else b"Y") + msg[i+1:]
+print("pass" if dkim.verify(msg, dnsfunc=dns) else "fail")
+"#;
+        let mut args = vec![
+            "-c".to_owned(),
+            script.to_owned(),
+            ws.path().join("dkim.der").display().to_string(),
+            message.display().to_string(),
+        ];
+        if message.extension().is_some_and(|e| e == "changed") {
+            args.push("change".into());
+        }
+        let out = std::process::Command::new("/usr/bin/python3")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "dkimpy: {}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    for p in &received {
+        let text = std::fs::read_to_string(p).unwrap();
+        assert!(text.contains("DKIM-Signature:"), "{text}");
+        assert!(text.contains("s=herald2026"), "{text}");
+        assert_eq!(verify(p), "pass", "{}", p.display());
+    }
+    let changed = ws.path().join("message.changed");
+    std::fs::copy(&received[0], &changed).unwrap();
+    assert_eq!(verify(&changed), "fail", "a changed body must not verify");
+}
