@@ -22,6 +22,7 @@ pub mod email;
 pub mod file;
 pub mod sms;
 pub mod smtp;
+pub mod webhook;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -35,6 +36,7 @@ pub use email::{
 pub use file::FileOutbox;
 pub use sms::{SmsEncoding, SmsMessage, SmsSize, sms_segments};
 pub use smtp::{Secret, SmtpChannel, SmtpSecurity, SmtpSettings};
+pub use webhook::Webhook;
 
 /// What one attempt to deliver came to (lettre's transient vs permanent split).
 ///

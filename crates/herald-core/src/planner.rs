@@ -208,6 +208,15 @@ pub fn recipients(
                 },
             ),
             RecipientSpec::Address(_) => {}
+            RecipientSpec::Webhook(name) => push(
+                &mut out,
+                PlannedDelivery {
+                    channel: ChannelKind::Webhook,
+                    name: String::new(),
+                    address: name.clone(),
+                    locale,
+                },
+            ),
         }
     }
     if any_role && !out.iter().any(|d| !is_fixed(audience, d)) {
@@ -222,10 +231,13 @@ pub fn recipients(
     out
 }
 
+/// A recipient the rule names itself (an address, a webhook) rather than a contact.
 fn is_fixed(audience: &Audience, d: &PlannedDelivery) -> bool {
-    audience.to.iter().any(
-        |s| matches!(s, RecipientSpec::Address(a) if a.as_str().eq_ignore_ascii_case(&d.address)),
-    )
+    audience.to.iter().any(|s| match s {
+        RecipientSpec::Address(a) => a.as_str().eq_ignore_ascii_case(&d.address),
+        RecipientSpec::Webhook(name) => d.channel == ChannelKind::Webhook && *name == d.address,
+        RecipientSpec::CustomerRole(_) => false,
+    })
 }
 
 fn nobody_reason(audience: &Audience) -> String {
@@ -234,7 +246,7 @@ fn nobody_reason(audience: &Audience) -> String {
         .iter()
         .filter_map(|s| match s {
             RecipientSpec::CustomerRole(r) => Some(r.as_str()),
-            RecipientSpec::Address(_) => None,
+            RecipientSpec::Address(_) | RecipientSpec::Webhook(_) => None,
         })
         .collect();
     let channels: Vec<&str> = audience.channels.iter().map(|c| c.as_str()).collect();

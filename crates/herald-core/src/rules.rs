@@ -18,6 +18,8 @@ pub type RuleId = String;
 pub enum ChannelKind {
     Email,
     Sms,
+    /// A system, not a person: the notification POSTed as signed JSON.
+    Webhook,
 }
 
 impl ChannelKind {
@@ -25,6 +27,7 @@ impl ChannelKind {
         match self {
             ChannelKind::Email => "email",
             ChannelKind::Sms => "sms",
+            ChannelKind::Webhook => "webhook",
         }
     }
 }
@@ -37,6 +40,9 @@ pub enum RecipientSpec {
     CustomerRole(String),
     /// A fixed address (`address:ksiegowosc@biuro.pl`), e.g. the office's own copy.
     Address(EmailAddress),
+    /// A configured webhook by name (`webhook:erp`): another system that wants every
+    /// notice of the rule, whatever the rule's channels.
+    Webhook(String),
 }
 
 /// Which customers a rule applies to. Both lists empty: every customer.

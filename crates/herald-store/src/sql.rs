@@ -130,7 +130,8 @@ pub(crate) fn channel(s: &str) -> Result<ChannelKind, StoreError> {
     match s {
         "email" => Ok(ChannelKind::Email),
         "sms" => Ok(ChannelKind::Sms),
-        _ => Err(corrupt("channel", s, "not email or sms")),
+        "webhook" => Ok(ChannelKind::Webhook),
+        _ => Err(corrupt("channel", s, "not email, sms or webhook")),
     }
 }
 pub(crate) fn state(s: &str) -> Result<DeliveryState, StoreError> {

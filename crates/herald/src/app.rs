@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use herald_channels::{EmailChannel, FileOutbox, SmtpChannel};
+use herald_channels::{EmailChannel, FileOutbox, SmtpChannel, Webhook};
 use herald_render::TemplateSet;
 use herald_store::Store;
 
@@ -17,6 +17,8 @@ pub struct App {
     /// The configured e-mail channel: the file outbox or an SMTP account.
     pub email: Box<dyn EmailChannel>,
     pub sms_outbox: FileOutbox,
+    /// The configured webhooks by name (`to = ["webhook:NAME"]`).
+    pub webhooks: std::collections::HashMap<String, Webhook>,
 }
 
 impl App {
@@ -37,7 +39,18 @@ impl App {
             EmailChannelConfig::File => Box::new(FileOutbox::new(config.outbox_dir.clone())),
             EmailChannelConfig::Smtp(settings) => Box::new(SmtpChannel::new(settings.clone())),
         };
+        let webhooks = config
+            .webhooks
+            .iter()
+            .map(|w| {
+                (
+                    w.name.clone(),
+                    Webhook::new(&w.name, &w.url, &w.secret_env, w.timeout),
+                )
+            })
+            .collect();
         Ok(Arc::new(App {
+            webhooks,
             email,
             sms_outbox: FileOutbox::new(config.sms_dir.clone()),
             store,

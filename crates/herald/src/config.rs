@@ -61,6 +61,19 @@ pub struct RawConfig {
     pub dispatch: RawDispatch,
     #[serde(default)]
     pub rules: Vec<RawRule>,
+    /// Systems that receive notifications as signed JSON (`to = ["webhook:NAME"]`).
+    #[serde(default)]
+    pub webhooks: Vec<RawWebhook>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebhook {
+    pub name: String,
+    pub url: String,
+    /// The environment variable that holds the signing secret (HMAC-SHA256).
+    pub secret_env: String,
+    pub timeout: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -374,6 +387,16 @@ pub struct Config {
     pub batch: u32,
     pub concurrency: u32,
     pub rules: Rules,
+    pub webhooks: Vec<WebhookSettings>,
+}
+
+/// A webhook: where notifications are POSTed and how they are signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    pub name: String,
+    pub url: String,
+    pub secret_env: String,
+    pub timeout: std::time::Duration,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -759,6 +782,53 @@ impl Config {
             return Err(bad("dispatch.max_attempts", "must be at least 1".into()));
         }
 
+        let mut webhooks: Vec<WebhookSettings> = Vec::new();
+        for (i, w) in raw.webhooks.iter().enumerate() {
+            let key = |k: &str| format!("webhooks[{i}].{k}");
+            if w.name.is_empty()
+                || !w
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(bad(
+                    &key("name"),
+                    format!("'{}': use letters, digits, '-' and '_' only", w.name),
+                ));
+            }
+            if webhooks.iter().any(|o| o.name == w.name) {
+                return Err(bad(
+                    &key("name"),
+                    format!("'{}' is used by two webhooks; names must be unique", w.name),
+                ));
+            }
+            if !(w.url.starts_with("https://") || w.url.starts_with("http://")) {
+                return Err(bad(
+                    &key("url"),
+                    format!(
+                        "'{}' is not an http(s) URL, e.g. \"https://erp.example.pl/herald\"",
+                        w.url
+                    ),
+                ));
+            }
+            if w.secret_env.trim().is_empty() {
+                return Err(bad(
+                    &key("secret_env"),
+                    "name the environment variable that holds the signing secret, e.g. \"HERALD_WEBHOOK_SECRET\"".into(),
+                ));
+            }
+            let timeout = match &w.timeout {
+                None => std::time::Duration::from_secs(10),
+                Some(t) => parse_duration(t).map_err(|e| bad(&key("timeout"), e))?,
+            };
+            webhooks.push(WebhookSettings {
+                name: w.name.clone(),
+                url: w.url.clone(),
+                secret_env: w.secret_env.clone(),
+                timeout,
+            });
+        }
+
         let mut rules = Rules::default();
         let mut seen = std::collections::HashSet::new();
         for (i, r) in raw.rules.into_iter().enumerate() {
@@ -784,7 +854,7 @@ impl Config {
                 to: r
                     .to
                     .iter()
-                    .map(|t| parse_recipient(t).map_err(|m| bad(&key("to"), m)))
+                    .map(|t| parse_recipient(t, &webhooks).map_err(|m| bad(&key("to"), m)))
                     .collect::<Result<_, _>>()?,
                 channels: r
                     .channels
@@ -983,6 +1053,7 @@ impl Config {
             batch: raw.dispatch.batch.max(1),
             concurrency: raw.dispatch.concurrency.clamp(1, 256),
             rules,
+            webhooks,
         })
     }
 
@@ -1006,7 +1077,7 @@ impl Config {
     }
 }
 
-fn parse_recipient(s: &str) -> Result<RecipientSpec, String> {
+fn parse_recipient(s: &str, webhooks: &[WebhookSettings]) -> Result<RecipientSpec, String> {
     match s.split_once(':') {
         Some(("customer", role)) if !role.is_empty() => {
             Ok(RecipientSpec::CustomerRole(role.to_owned()))
@@ -1014,8 +1085,14 @@ fn parse_recipient(s: &str) -> Result<RecipientSpec, String> {
         Some(("address", a)) => EmailAddress::parse(a)
             .map(RecipientSpec::Address)
             .map_err(|e| e.0),
+        Some(("webhook", name)) if webhooks.iter().any(|w| w.name == name) => {
+            Ok(RecipientSpec::Webhook(name.to_owned()))
+        }
+        Some(("webhook", name)) => Err(format!(
+            "there is no webhook '{name}': add [[webhooks]] name = \"{name}\" with its url and secret_env"
+        )),
         _ => Err(format!(
-            "'{s}' is not a recipient: use \"customer:ROLE\" (e.g. customer:billing) or \"address:EMAIL\""
+            "'{s}' is not a recipient: use \"customer:ROLE\" (e.g. customer:billing), \"address:EMAIL\" or \"webhook:NAME\""
         )),
     }
 }

@@ -708,6 +708,7 @@ async fn try_deliver(
     let parts = match d.delivery.channel {
         ChannelKind::Email => herald_render::Parts::Email,
         ChannelKind::Sms => herald_render::Parts::Sms,
+        ChannelKind::Webhook => herald_render::Parts::Email,
     };
     let rendered =
         match app
@@ -728,6 +729,29 @@ async fn try_deliver(
         ("X-Herald-Rule".to_owned(), n.rule_id.clone()),
     ];
     let outcome = match d.delivery.channel {
+        ChannelKind::Webhook => {
+            let Some(hook) = app.webhooks.get(&d.delivery.address) else {
+                return Ok(AttemptOutcome::Failed {
+                    detail: format!(
+                        "webhook '{}' is no longer in herald.toml; add it back under [[webhooks]] and resend",
+                        d.delivery.address
+                    ),
+                });
+            };
+            let payload = WebhookPayload {
+                event: "notification",
+                delivery_id: d.delivery.id,
+                notification_id: n.id,
+                dedupe_key: &n.dedupe_key,
+                rule: &n.rule_id,
+                customer_id: n.customer_id.as_str(),
+                subject: &rendered.subject,
+                text: &rendered.text,
+                data: &ctx,
+            };
+            let body = serde_json::to_string(&payload).context("encoding the webhook payload")?;
+            hook.post(d.delivery.id, &body, now.as_second()).await
+        }
         ChannelKind::Sms => {
             let to = match PhoneNumber::parse(&d.delivery.address) {
                 Ok(p) => p,
@@ -827,6 +851,21 @@ async fn try_deliver(
         Outcome::Transient { detail } => retry_or_fail(app, d, now, detail),
         Outcome::Permanent { detail } => AttemptOutcome::Failed { detail },
     })
+}
+
+/// What a webhook receives (docs/json.md): the notice as text, and the data its
+/// template saw, for systems that want to show or process it themselves.
+#[derive(Serialize)]
+struct WebhookPayload<'a> {
+    event: &'static str,
+    delivery_id: i64,
+    notification_id: i64,
+    dedupe_key: &'a str,
+    rule: &'a str,
+    customer_id: &'a str,
+    subject: &'a str,
+    text: &'a str,
+    data: &'a MessageContext,
 }
 
 /// A verdict in words for listings.

@@ -8,3 +8,4 @@ mod demo;
 mod end_to_end;
 mod import;
 mod smtp;
+mod webhook;
