@@ -117,6 +117,29 @@ pub struct SmtpSettings {
     /// Sign every message with this DKIM key, so receivers can check it came from
     /// the domain (spam filters weigh it). `None`: the server may sign instead.
     pub dkim: Option<Arc<DkimSigner>>,
+    /// Write the SMTP conversation to the log (target `herald::smtp`, level info):
+    /// every command and reply, the password never (AUTH shows `****`), message
+    /// bodies as their size.
+    pub debug: bool,
+}
+
+/// One line of the conversation, when the account's `debug` is on.
+fn talk(s: &SmtpSettings, line: &str) {
+    if s.debug {
+        tracing::info!(target: "herald::smtp", "{}:{} {}", s.host, s.port, line.trim_end());
+    }
+}
+
+/// A reply as the log shows it.
+fn reply_text(r: &Result<Response, lettre::transport::smtp::Error>) -> String {
+    match r {
+        Ok(r) => format!(
+            "< {} {}",
+            r.code(),
+            r.message().collect::<Vec<_>>().join(" / ")
+        ),
+        Err(e) => format!("< {e}"),
+    }
 }
 
 /// SMTP as an [`EmailChannel`]: up to `connections` connections, each opened on
@@ -360,6 +383,10 @@ impl Account {
 
     async fn connect(&self, on_step: &mut (dyn FnMut(&str) + Send)) -> Result<Kept, SmtpFailure> {
         let s = &self.settings;
+        let on_step = &mut |step: &str| {
+            talk(s, &format!("-- {step}"));
+            on_step(step);
+        };
         let t = s.connect_timeout;
         let addr = (s.host.as_str(), s.port);
         let stream = match tokio::time::timeout(t, TcpStream::connect(addr)).await {
@@ -434,6 +461,7 @@ impl Account {
         // Before AUTH: a server may forget a login at the next EHLO.
         let offers = extensions(&mut conn, s).await;
         if let Some(user) = &s.user {
+            talk(s, &format!("> AUTH (PLAIN or LOGIN) {user} ****"));
             let password = self.password()?;
             let creds = Credentials::new(user.clone(), password.expose().to_owned());
             match tokio::time::timeout(t, conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds))
@@ -517,7 +545,8 @@ impl Account {
             },
         };
         let t = self.settings.send_timeout;
-        let result = tokio::time::timeout(t, transaction(&mut kept, envelope, bytes)).await;
+        let result =
+            tokio::time::timeout(t, transaction(&self.settings, &mut kept, envelope, bytes)).await;
         kept.last_used = std::time::Instant::now();
         match result {
             Ok(Ok(response)) => {
@@ -610,7 +639,12 @@ struct Offers {
 /// knows), read from a second EHLO once per connection, before logging in.
 async fn extensions(conn: &mut AsyncSmtpConnection, s: &SmtpSettings) -> Offers {
     let hello = ClientId::Domain(s.hello_name.clone());
-    match tokio::time::timeout(s.connect_timeout, conn.command(Ehlo::new(hello))).await {
+    talk(s, &format!("> {}", Ehlo::new(hello.clone())));
+    let answer = tokio::time::timeout(s.connect_timeout, conn.command(Ehlo::new(hello))).await;
+    if let Ok(r) = &answer {
+        talk(s, &reply_text(r));
+    }
+    match answer {
         Ok(Ok(r)) => {
             let mut offers = Offers::default();
             for word in r.message().filter_map(|l| l.split_whitespace().next()) {
@@ -657,10 +691,15 @@ fn data_block(bytes: &[u8]) -> Vec<u8> {
 /// where the server offers it, pipelining: MAIL, RCPT and DATA go out in one write
 /// and the body with its final dot in another, two round trips instead of five.
 async fn transaction(
+    s: &SmtpSettings,
     kept: &mut Kept,
     envelope: &Envelope,
     bytes: &[u8],
 ) -> Result<Response, lettre::transport::smtp::Error> {
+    let logged = |r: Result<Response, lettre::transport::smtp::Error>| {
+        talk(s, &reply_text(&r));
+        r
+    };
     let conn = &mut kept.conn;
     let mut mail = Vec::new();
     if !bytes.is_ascii() && conn.server_info().supports_feature(Extension::EightBitMime) {
@@ -689,13 +728,18 @@ async fn transaction(
         })
         .collect();
     let block = data_block(bytes);
+    let body = format!("> (message, {} bytes)\r\n> .", bytes.len());
     let (true, Ok(block)) = (kept.pipelining, std::str::from_utf8(&block)) else {
-        conn.command(mail).await?;
+        talk(s, &format!("> {mail}"));
+        logged(conn.command(mail).await)?;
         for rcpt in rcpts {
-            conn.command(rcpt).await?;
+            talk(s, &format!("> {rcpt}"));
+            logged(conn.command(rcpt).await)?;
         }
-        conn.command(Data).await?;
-        return conn.message(bytes).await;
+        talk(s, &format!("> {Data}"));
+        logged(conn.command(Data).await)?;
+        talk(s, &body);
+        return logged(conn.message(bytes).await);
     };
     let mut commands = mail.to_string();
     for rcpt in &rcpts {
@@ -704,9 +748,13 @@ async fn transaction(
     commands.push_str(&Data.to_string());
     // Every reply is read even after a refusal, so none is left behind; the first
     // refusal is the one reported (the connection is then closed by the caller).
-    let mut first_error = conn.command(Raw(&commands)).await.err();
+    if s.debug {
+        let lines: Vec<String> = commands.lines().map(|l| format!("> {l}")).collect();
+        talk(s, &format!("(pipelined)\n{}", lines.join("\n")));
+    }
+    let mut first_error = logged(conn.command(Raw(&commands)).await).err();
     for _ in 0..rcpts.len() + 1 {
-        if let Err(e) = conn.read_response().await
+        if let Err(e) = logged(conn.read_response().await)
             && first_error.is_none()
         {
             first_error = Some(e);
@@ -715,7 +763,8 @@ async fn transaction(
     if let Some(e) = first_error {
         return Err(e);
     }
-    conn.command(Raw(block)).await
+    talk(s, &body);
+    logged(conn.command(Raw(block)).await)
 }
 
 /// The SMTP envelope of a message: its From and every To.

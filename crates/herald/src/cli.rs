@@ -220,10 +220,14 @@ pub fn exit_code_of(e: &anyhow::Error) -> u8 {
 }
 
 pub fn init_logging(cli: &Cli) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| "warn".into());
+    // Warnings, and the SMTP conversation of an account with `debug = true` (it
+    // logs nothing otherwise).
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG")
+        .unwrap_or_else(|_| "warn,herald::smtp=info".into());
+    use std::io::IsTerminal as _;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match cli.log_format {
         LogFormat::Json => builder.json().try_init(),

@@ -175,6 +175,9 @@ pub struct RawEmailChannel {
     pub dkim_key_file: Option<String>,
     /// The signing domain; the from address's domain when left out.
     pub dkim_domain: Option<String>,
+    /// Write the SMTP conversation to the log, the password masked.
+    #[serde(default)]
+    pub debug: bool,
 }
 impl Default for RawEmailChannel {
     fn default() -> Self {
@@ -201,6 +204,7 @@ impl Default for RawEmailChannel {
             dkim_selector: None,
             dkim_key_file: None,
             dkim_domain: None,
+            debug: false,
         }
     }
 }
@@ -650,6 +654,7 @@ fn email_channel(
         daily_limit: raw.daily_limit,
         delivery_receipt: raw.delivery_receipt,
         dkim,
+        debug: raw.debug,
     }))
 }
 

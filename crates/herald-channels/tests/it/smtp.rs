@@ -338,6 +338,7 @@ fn settings_for(port: u16) -> SmtpSettings {
         daily_limit: None,
         delivery_receipt: false,
         dkim: None,
+        debug: false,
     }
 }
 

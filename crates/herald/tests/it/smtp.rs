@@ -422,3 +422,49 @@ print("pass" if dkim.verify(msg, dnsfunc=dns) else "fail")
     std::fs::copy(&received[0], &changed).unwrap();
     assert_eq!(verify(&changed), "fail", "a changed body must not verify");
 }
+
+/// Seed 003's debug mode: the conversation in the log, the password never.
+#[test]
+fn debug_mode_logs_the_smtp_conversation_with_the_password_masked() {
+    let sink = SmtpSink::start();
+    let ws = Workspace::new();
+    use_smtp(
+        &ws,
+        sink.port,
+        "user = \"herald\"\npassword_env = \"TEST_SMTP_PASSWORD\"\ndebug = true",
+    );
+    ws.import_basics();
+    let out = std::process::Command::new(herald_bin())
+        .args(["run", "--now", "2026-11-02"])
+        .current_dir(ws.path())
+        .env("TEST_SMTP_PASSWORD", "s3cr3t-Pa55")
+        .env_remove("HERALD_LOG")
+        .output()
+        .unwrap();
+    assert_ok(&out, "run --now 2026-11-02");
+    let log = stderr(&out);
+    for expected in [
+        "> EHLO",
+        "****",
+        "> MAIL FROM:<naleznosci@example.pl>",
+        "> RCPT TO:<anna@kowalski.example.pl>",
+        "> DATA",
+        "< 354",
+        "bytes)",
+        "< 250",
+    ] {
+        assert!(log.contains(expected), "no {expected:?} in the log:\n{log}");
+    }
+    assert!(!log.contains("s3cr3t-Pa55"), "the password leaked:\n{log}");
+    // AUTH PLAIN sends the password base64-encoded; that must not show either.
+    let plain = "AGhlcmFsZABzM2NyM3QtUGE1NQ"; // base64("\0herald\0s3cr3t-Pa55"), unpadded prefix
+    assert!(!log.contains(plain), "the encoded password leaked:\n{log}");
+
+    // Without debug, a run logs none of it.
+    let quiet = Workspace::new();
+    use_smtp(&quiet, sink.port, "");
+    quiet.import_basics();
+    let out = quiet.herald(&["run", "--now", "2026-11-02"]);
+    assert_ok(&out, "run without debug");
+    assert!(!stderr(&out).contains("MAIL FROM"), "{}", stderr(&out));
+}
