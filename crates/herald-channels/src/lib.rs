@@ -14,6 +14,8 @@
 //! - [`sms`]: the SMS value ([`SmsMessage`]) and its GSM-7/UCS-2 size ([`sms_segments`])
 //! - [`file`]: [`FileOutbox`], which writes `.eml` and SMS JSON files atomically
 //! - [`smtp`]: [`SmtpChannel`], e-mail to an SMTP server on a kept connection
+//! - [`sms_http`]: [`SmsGateway`], SMS through a provider's HTTP API (SMSAPI.pl and
+//!   Twilio as presets, any other described by [`SmsGatewaySettings`])
 //!
 //! SMTP, SMS gateways and webhooks implement the same [`EmailChannel`] / [`SmsChannel`]
 //! traits, so the dispatcher holds `Box<dyn EmailChannel>` and does not care which.
@@ -21,6 +23,7 @@
 pub mod email;
 pub mod file;
 pub mod sms;
+pub mod sms_http;
 pub mod smtp;
 pub mod webhook;
 
@@ -35,6 +38,10 @@ pub use email::{
 };
 pub use file::FileOutbox;
 pub use sms::{SmsEncoding, SmsMessage, SmsSize, sms_segments};
+pub use sms_http::{
+    BasicAuth, CodeMeaning, GatewayBody, GatewayError, HttpMethod, ProviderCode, ResponseRules,
+    SmsGateway, SmsGatewaySettings,
+};
 pub use smtp::{Secret, SmtpChannel, SmtpSecurity, SmtpSettings};
 pub use webhook::Webhook;
 
@@ -132,7 +139,8 @@ pub trait EmailChannel: Send + Sync {
     fn send_email<'a>(&'a self, delivery_id: i64, msg: &'a EmailMessage) -> SendFuture<'a>;
 }
 
-/// Something that delivers SMS: the file outbox today, HTTP gateways next.
+/// Something that delivers SMS: the file outbox, or a provider's HTTP API
+/// ([`SmsGateway`]).
 pub trait SmsChannel: Send + Sync {
     fn send_sms<'a>(&'a self, delivery_id: i64, msg: &'a SmsMessage) -> SendFuture<'a>;
 }

@@ -89,6 +89,12 @@ pub fn sms_segments(body: &str) -> SmsSize {
     }
 }
 
+/// The first character of `body` that GSM-7 cannot carry: the one that makes the
+/// whole message UCS-2, named in messages so the operator knows what to change.
+pub(crate) fn first_non_gsm7(body: &str) -> Option<char> {
+    body.chars().find(|&c| gsm7_units(c).is_none())
+}
+
 fn pack(widths: &[usize], capacity: usize) -> usize {
     let (mut segments, mut used) = (1, 0);
     for &w in widths {

@@ -3,6 +3,7 @@
 mod eml;
 mod outbox;
 mod sms;
+mod sms_gateway;
 mod smtp;
 
 use herald_channels::{Attachment, EmailMessage, Mailbox, message_id_for};
