@@ -4,11 +4,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use herald_channels::{EmailChannel, FileOutbox, SmtpChannel, Webhook};
+use herald_channels::sms_http::{SmsGateway, SmsGatewaySettings};
+use herald_channels::{
+    EmailChannel, FileOutbox, Outcome, Secret, SendFuture, SmsChannel, SmsMessage, SmtpChannel,
+    Webhook,
+};
 use herald_render::TemplateSet;
 use herald_store::Store;
 
-use crate::config::{Config, EmailChannelConfig};
+use crate::config::{Config, EmailChannelConfig, SmsChannelConfig, SmsGatewayConfig, SmsPreset};
 
 pub struct App {
     pub config: Config,
@@ -16,7 +20,8 @@ pub struct App {
     pub templates: TemplateSet,
     /// The configured e-mail channel: the file outbox or an SMTP account.
     pub email: Box<dyn EmailChannel>,
-    pub sms_outbox: FileOutbox,
+    /// The configured SMS channel: the file outbox or an HTTP gateway.
+    pub sms: Box<dyn SmsChannel>,
     /// The configured webhooks by name (`to = ["webhook:NAME"]`).
     pub webhooks: std::collections::HashMap<String, Webhook>,
 }
@@ -52,11 +57,64 @@ impl App {
         Ok(Arc::new(App {
             webhooks,
             email,
-            sms_outbox: FileOutbox::new(config.sms_dir.clone()),
+            sms: sms_channel(&config)?,
             store,
             templates,
             config,
         }))
+    }
+}
+
+fn sms_channel(config: &Config) -> anyhow::Result<Box<dyn SmsChannel>> {
+    let g = match &config.sms {
+        SmsChannelConfig::File => return Ok(Box::new(FileOutbox::new(config.sms_dir.clone()))),
+        SmsChannelConfig::Http(g) => g,
+    };
+    let Some(token) = std::env::var(&g.token_env).ok().filter(|t| !t.is_empty()) else {
+        return Ok(Box::new(NotReady(format!(
+            "the SMS gateway's token variable {} is not set in herald's environment: export it (see channels.sms.token_env) and herald tries again",
+            g.token_env
+        ))));
+    };
+    let gateway = SmsGateway::new(gateway_settings(g, Secret::new(token)))
+        .map_err(|e| anyhow::anyhow!("channels.sms: {e}"))?;
+    Ok(Box::new(gateway))
+}
+
+/// The preset's settings with what the config changes about them.
+fn gateway_settings(g: &SmsGatewayConfig, token: Secret) -> SmsGatewaySettings {
+    let mut s = match g.preset {
+        SmsPreset::Smsapi => SmsGatewaySettings::smsapi(token, g.sender.clone()),
+        SmsPreset::Twilio => SmsGatewaySettings::twilio(
+            g.account.clone().unwrap_or_default(),
+            token,
+            g.sender.clone().unwrap_or_default(),
+        ),
+    };
+    s.token_env = Some(g.token_env.clone());
+    if let Some(base) = &g.base_url {
+        s = s.with_base_url(base);
+    }
+    if let Some(t) = g.timeout {
+        s.timeout = t;
+    }
+    if let Some(m) = g.max_segments {
+        s.max_segments = m;
+    }
+    s
+}
+
+/// An SMS channel that cannot send yet (its secret is missing): every attempt
+/// waits and is tried again, as with an SMTP password.
+struct NotReady(String);
+
+impl SmsChannel for NotReady {
+    fn send_sms<'a>(&'a self, _delivery_id: i64, _msg: &'a SmsMessage) -> SendFuture<'a> {
+        Box::pin(async move {
+            Outcome::Transient {
+                detail: self.0.clone(),
+            }
+        })
     }
 }
 

@@ -432,6 +432,22 @@ fn check(cli: &Cli) -> anyhow::Result<ExitCode> {
             "channels.email.password_env: the environment variable {var} is not set: export it with the SMTP password before herald sends"
         ));
     }
+    if let crate::config::SmsChannelConfig::Http(g) = &config.sms
+        && std::env::var_os(&g.token_env).is_none()
+    {
+        problems.push(format!(
+            "channels.sms.token_env: the environment variable {} is not set: export it with the gateway's API token before herald sends",
+            g.token_env
+        ));
+    }
+    for w in &config.webhooks {
+        if std::env::var_os(&w.secret_env).is_none() {
+            problems.push(format!(
+                "webhooks ({}): the environment variable {} is not set: export it with the signing secret before herald sends",
+                w.name, w.secret_env
+            ));
+        }
+    }
     let names = templates.names();
     let renders: usize = names.iter().map(|n| templates.locales_of(n).len()).sum();
     if problems.is_empty() {
@@ -602,7 +618,7 @@ fn print_plan(p: &jobs::PlanReport, dry_run: bool) {
 
 fn print_send(s: &jobs::SendReport, app: &App) {
     println!(
-        "sent {}, retrying {}, failed {}, cancelled {}{}{} — messages in {}",
+        "sent {}, retrying {}, failed {}, cancelled {}{}{} — {}",
         s.sent,
         s.retrying,
         s.failed,
@@ -620,14 +636,22 @@ fn print_send(s: &jobs::SendReport, app: &App) {
         } else {
             String::new()
         },
-        match &app.config.email {
-            crate::config::EmailChannelConfig::File => app.config.outbox_dir.display().to_string(),
-            crate::config::EmailChannelConfig::Smtp(s) => format!(
-                "{} (SMS); e-mail through {}:{}",
-                app.config.sms_dir.display(),
-                s.host,
-                s.port
-            ),
+        {
+            let email = match &app.config.email {
+                crate::config::EmailChannelConfig::File => {
+                    format!("e-mail in {}", app.config.outbox_dir.display())
+                }
+                crate::config::EmailChannelConfig::Smtp(s) => {
+                    format!("e-mail through {}:{}", s.host, s.port)
+                }
+            };
+            let sms = match &app.config.sms {
+                crate::config::SmsChannelConfig::File => {
+                    format!("SMS in {}", app.config.sms_dir.display())
+                }
+                crate::config::SmsChannelConfig::Http(g) => format!("SMS through {:?}", g.preset),
+            };
+            format!("{email}; {sms}")
         }
     );
     if s.retrying + s.failed > 0 {

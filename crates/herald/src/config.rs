@@ -217,6 +217,17 @@ pub struct RawSmsChannel {
     #[serde(default = "default_outbox")]
     pub dir: String,
     pub sender: Option<String>,
+    // kind = "http": a provider's HTTP API
+    /// "smsapi" (SMSAPI.pl) or "twilio".
+    pub preset: Option<String>,
+    /// The environment variable that holds the API token (Twilio: the auth token).
+    pub token_env: Option<String>,
+    /// Twilio's account SID.
+    pub account: Option<String>,
+    /// Another host for the preset's API (SMSAPI.com instead of .pl, a proxy, a test).
+    pub base_url: Option<String>,
+    pub timeout: Option<String>,
+    pub max_segments: Option<usize>,
 }
 impl Default for RawSmsChannel {
     fn default() -> Self {
@@ -224,6 +235,12 @@ impl Default for RawSmsChannel {
             kind: default_file(),
             dir: default_outbox(),
             sender: None,
+            preset: None,
+            token_env: None,
+            account: None,
+            base_url: None,
+            timeout: None,
+            max_segments: None,
         }
     }
 }
@@ -385,6 +402,8 @@ pub struct Config {
     pub reply_to: Option<EmailAddress>,
     pub read_receipt: bool,
     pub sms_sender: Option<String>,
+    /// Where SMS go: the file outbox or an HTTP gateway.
+    pub sms: SmsChannelConfig,
     pub pilot: Vec<CustomerId>,
     pub max_attempts: u32,
     pub retry_after: jiff::SignedDuration,
@@ -532,6 +551,113 @@ fn parse_days(s: &str, key: &str, path: &Path) -> Result<u32, ConfigError> {
     }
     let days = i64::from(span.get_days()) + i64::from(span.get_weeks()) * 7;
     u32::try_from(days).map_err(|_| bad(format!("'{s}' must not be negative")))
+}
+
+/// Where SMS go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmsChannelConfig {
+    /// JSON files in the outbox folder (the embedded default).
+    File,
+    /// A provider's HTTP API through one of the presets.
+    Http(SmsGatewayConfig),
+}
+
+/// An SMS gateway as configured; the token is read from `token_env` when herald
+/// starts sending, so commands that send nothing do not need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsGatewayConfig {
+    pub preset: SmsPreset,
+    pub token_env: String,
+    pub account: Option<String>,
+    pub sender: Option<String>,
+    pub base_url: Option<String>,
+    pub timeout: Option<std::time::Duration>,
+    pub max_segments: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsPreset {
+    Smsapi,
+    Twilio,
+}
+
+fn sms_channel(
+    raw: &RawSmsChannel,
+    bad: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<SmsChannelConfig, ConfigError> {
+    match raw.kind.as_str() {
+        "file" => return Ok(SmsChannelConfig::File),
+        "http" => {}
+        other => {
+            return Err(bad(
+                "channels.sms.kind",
+                format!("'{other}' is not an SMS channel: use \"file\" or \"http\""),
+            ));
+        }
+    }
+    let preset = match raw.preset.as_deref() {
+        Some("smsapi") => SmsPreset::Smsapi,
+        Some("twilio") => SmsPreset::Twilio,
+        Some(other) => {
+            return Err(bad(
+                "channels.sms.preset",
+                format!(
+                    "'{other}' is not a gateway herald knows: use \"smsapi\" (SMSAPI.pl) or \"twilio\""
+                ),
+            ));
+        }
+        None => {
+            return Err(bad(
+                "channels.sms.preset",
+                "kind = \"http\" needs preset = \"smsapi\" or \"twilio\"".into(),
+            ));
+        }
+    };
+    let token_env = raw
+        .token_env
+        .clone()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| {
+            bad(
+                "channels.sms.token_env",
+                "name the environment variable that holds the gateway's API token, e.g. token_env = \"HERALD_SMS_TOKEN\"".into(),
+            )
+        })?;
+    if preset == SmsPreset::Twilio {
+        if raw.account.as_deref().is_none_or(|a| a.trim().is_empty()) {
+            return Err(bad(
+                "channels.sms.account",
+                "Twilio needs the account SID, e.g. account = \"ACxxxxxxxx\"".into(),
+            ));
+        }
+        if raw.sender.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            return Err(bad(
+                "channels.sms.sender",
+                "Twilio needs the number (E.164) or sender id messages come from, e.g. sender = \"+48221234567\"".into(),
+            ));
+        }
+    }
+    if let Some(0) = raw.max_segments {
+        return Err(bad(
+            "channels.sms.max_segments",
+            "at least 1: the most segments (billed messages) one SMS may take".into(),
+        ));
+    }
+    let timeout = raw
+        .timeout
+        .as_deref()
+        .map(parse_duration)
+        .transpose()
+        .map_err(|e| bad("channels.sms.timeout", e))?;
+    Ok(SmsChannelConfig::Http(SmsGatewayConfig {
+        preset,
+        token_env,
+        account: raw.account.clone(),
+        sender: raw.sender.clone(),
+        base_url: raw.base_url.clone(),
+        timeout,
+        max_segments: raw.max_segments,
+    }))
 }
 
 /// Where e-mail goes.
@@ -734,15 +860,6 @@ impl Config {
             }
             None => format!("sqlite://{}", resolve(&raw.store.url).display()),
         };
-        if raw.channels.sms.kind != "file" {
-            return Err(bad(
-                "channels.sms.kind",
-                format!(
-                    "'{}' is not an SMS channel this version has: use \"file\"",
-                    raw.channels.sms.kind
-                ),
-            ));
-        }
         let from = EmailAddress::parse(&raw.channels.email.from)
             .map_err(|e| bad("channels.email.from", e.0))?;
         let email = email_channel(
@@ -1051,6 +1168,7 @@ impl Config {
             from_name: raw.channels.email.from_name,
             reply_to,
             read_receipt: raw.channels.email.read_receipt,
+            sms: sms_channel(&raw.channels.sms, &bad)?,
             sms_sender: raw.channels.sms.sender,
             pilot,
             max_attempts: raw.dispatch.max_attempts,

@@ -775,7 +775,7 @@ async fn try_deliver(
                 date: now,
                 metadata,
             };
-            app.sms_outbox.send_sms(d.delivery.id, &msg).await
+            app.sms.send_sms(d.delivery.id, &msg).await
         }
         ChannelKind::Email => {
             let to = match EmailAddress::parse(&d.delivery.address) {

@@ -7,5 +7,6 @@ mod config;
 mod demo;
 mod end_to_end;
 mod import;
+mod sms_gateway;
 mod smtp;
 mod webhook;

@@ -1,0 +1,173 @@
+//! SMS through a provider's HTTP API (the SMSAPI.pl preset, against wiremock on
+//! 127.0.0.1 standing in for api.smsapi.pl).
+
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::*;
+
+const TOKEN: &str = "smsapi-tok-9f8e7d";
+
+fn with_gateway(url: &str) -> Workspace {
+    let ws = Workspace::new();
+    ws.set_config(
+        "kind = \"file\"                      # writes each SMS as a JSON file",
+        &format!(
+            "kind = \"http\"\npreset = \"smsapi\"\ntoken_env = \"TEST_SMSAPI_TOKEN\"\nbase_url = \"{url}\"\ntimeout = \"2s\""
+        ),
+    );
+    // New invoices by SMS where the contact has a phone and opted in, else e-mail.
+    ws.set_config(
+        "channels = [\"email\"]  ",
+        "channels = [\"sms\", \"email\"]  ",
+    );
+    ws.import_basics();
+    ws
+}
+
+fn run(ws: &Workspace, token: Option<&str>) -> std::process::Output {
+    let mut cmd = std::process::Command::new(herald_bin());
+    cmd.args(["run", "--now", "2026-11-02"])
+        .current_dir(ws.path());
+    match token {
+        Some(t) => cmd.env("TEST_SMSAPI_TOKEN", t),
+        None => cmd.env_remove("TEST_SMSAPI_TOKEN"),
+    };
+    cmd.output().unwrap()
+}
+
+fn form(body: &[u8]) -> std::collections::HashMap<String, String> {
+    String::from_utf8(body.to_vec())
+        .unwrap()
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| {
+            let decode = |s: &str| {
+                let s = s.replace('+', " ");
+                let mut out = Vec::new();
+                let b = s.as_bytes();
+                let mut i = 0;
+                while i < b.len() {
+                    if b[i] == b'%' && i + 2 < b.len() {
+                        out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+                        i += 3;
+                    } else {
+                        out.push(b[i]);
+                        i += 1;
+                    }
+                }
+                String::from_utf8(out).unwrap()
+            };
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_goes_out_by_sms_through_the_smsapi_preset_and_keeps_the_gateways_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/sms.do"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "count": 1,
+            "list": [{ "id": "6151F2B43433396D9E9F2A1A", "points": 0.16,
+                       "number": "48601234567", "status": "QUEUE" }]
+        })))
+        .mount(&server)
+        .await;
+    let ws = with_gateway(&server.uri());
+    let out = run(&ws, Some(TOKEN));
+    assert_ok(&out, "run");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains(TOKEN), "the token leaked: {all}");
+    assert!(all.contains("SMS through"), "{all}");
+
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(
+        requests.len(),
+        1,
+        "only C1's contact has a phone and SMS opt-in"
+    );
+    let r = &requests[0];
+    assert_eq!(
+        r.headers.get("authorization").unwrap().to_str().unwrap(),
+        format!("Bearer {TOKEN}")
+    );
+    let f = form(&r.body);
+    assert_eq!(f["to"], "48601234567");
+    assert_eq!(f["from"], "BIURO", "the starter's sender name");
+    assert!(f["message"].contains("FV/2026/11/001"), "{f:?}");
+    assert_eq!(f["format"], "json");
+
+    // The other three customers got e-mail; everything is sent, and the history
+    // keeps the gateway's id.
+    assert_eq!(ws.emails().len(), 3);
+    let status: serde_json::Value = serde_json::from_str(&ws.ok(&["status", "--json"])).unwrap();
+    assert_eq!(status["by_state"]["sent"], 4, "{status}");
+    let history = ws.ok(&["history", "--customer", "C1", "--json"]);
+    assert!(history.contains("6151F2B43433396D9E9F2A1A"), "{history}");
+
+    // Never twice.
+    assert_ok(&run(&ws, Some(TOKEN)), "second run");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_token_the_sms_waits_and_check_names_the_variable() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let ws = with_gateway(&server.uri());
+    assert_ok(&run(&ws, None), "run without the token");
+    assert!(server.received_requests().await.unwrap().is_empty());
+    let status: serde_json::Value = serde_json::from_str(&ws.ok(&["status", "--json"])).unwrap();
+    assert_eq!(status["by_state"]["retrying"], 1, "{status}");
+    let history = ws.ok(&["history", "--customer", "C1"]);
+    assert!(history.contains("TEST_SMSAPI_TOKEN"), "{history}");
+
+    let out = std::process::Command::new(herald_bin())
+        .args(["check"])
+        .current_dir(ws.path())
+        .env_remove("TEST_SMSAPI_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("TEST_SMSAPI_TOKEN"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_sms_gateway_without_what_it_needs_is_refused() {
+    let sms_kind = "kind = \"file\"                      # writes each SMS as a JSON file";
+    for (sms, expected) in [
+        ("kind = \"http\"\ntoken_env = \"X\"", "channels.sms.preset"),
+        (
+            "kind = \"http\"\npreset = \"acme\"\ntoken_env = \"X\"",
+            "smsapi",
+        ),
+        (
+            "kind = \"http\"\npreset = \"smsapi\"",
+            "channels.sms.token_env",
+        ),
+        (
+            "kind = \"http\"\npreset = \"twilio\"\ntoken_env = \"X\"",
+            "channels.sms.account",
+        ),
+        ("kind = \"pigeon\"", "\"http\""),
+    ] {
+        let ws = Workspace::new();
+        ws.set_config(sms_kind, sms);
+        let out = ws.herald(&["check"]);
+        assert_eq!(out.status.code(), Some(2), "{sms}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{sms}: {}", stderr(&out));
+    }
+}
