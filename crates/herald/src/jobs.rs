@@ -647,16 +647,58 @@ fn retry_or_fail(app: &App, d: &LeasedDelivery, now: Timestamp, detail: String) 
             detail: format!("{detail} (gave up after {attempt} attempts)"),
         }
     } else {
-        let factor = 1i64 << (attempt - 1).clamp(0, 20);
-        let wait = app
-            .config
-            .retry_after
-            .checked_mul(factor as i32)
-            .unwrap_or(app.config.retry_after);
+        let wait = backoff(app.config.retry_after, attempt, d.delivery.id);
         AttemptOutcome::Retry {
             at: now.checked_add(wait).unwrap_or(now),
             detail,
         }
+    }
+}
+
+/// How long a delivery waits before attempt `attempt + 1`: `retry_after` doubled for
+/// every attempt after the first, plus up to a quarter more. The extra (jitter) keeps
+/// the deliveries that failed together, when a server went down, from all coming
+/// back at the same second when it is back; it is derived from the delivery id, not
+/// drawn, so a run is reproducible.
+fn backoff(first: jiff::SignedDuration, attempt: i64, delivery_id: i64) -> jiff::SignedDuration {
+    let factor = 1i32 << (attempt - 1).clamp(0, 20);
+    let wait = first.checked_mul(factor).unwrap_or(first);
+    let spread = (delivery_id as u64 ^ (attempt as u64).rotate_left(32))
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        >> 54; // 0..1024
+    let extra_ms = wait.as_millis() * i128::from(spread) / 4096;
+    let extra = jiff::SignedDuration::from_millis(i64::try_from(extra_ms).unwrap_or(0));
+    wait.checked_add(extra).unwrap_or(wait)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use jiff::SignedDuration;
+
+    #[test]
+    fn backoff_doubles_per_attempt_with_up_to_a_quarter_more_spread_over_deliveries() {
+        let first = SignedDuration::from_mins(1);
+        for attempt in 1..=5i64 {
+            let base = first * (1 << (attempt - 1));
+            let waits: Vec<SignedDuration> =
+                (1..=200).map(|id| backoff(first, attempt, id)).collect();
+            for w in &waits {
+                assert!(
+                    *w >= base && *w < base + base / 4,
+                    "attempt {attempt}: {w:?}"
+                );
+            }
+            let mut distinct = waits.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert!(
+                distinct.len() > 150,
+                "attempt {attempt}: only {} distinct waits",
+                distinct.len()
+            );
+        }
+        assert_eq!(backoff(first, 2, 7), backoff(first, 2, 7), "reproducible");
     }
 }
 

@@ -78,11 +78,7 @@ async fn a_notice_goes_out_by_sms_through_the_smsapi_preset_and_keeps_the_gatewa
     let ws = with_gateway(&server.uri());
     let out = run(&ws, Some(TOKEN));
     assert_ok(&out, "run");
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = all_output(&out);
     assert!(!all.contains(TOKEN), "the token leaked: {all}");
     assert!(all.contains("SMS through"), "{all}");
 

@@ -32,11 +32,7 @@ fn notices_reach_a_real_smtp_server_once_each_and_the_password_never_shows() {
         .output()
         .unwrap();
     assert_ok(&out, "run --now 2026-11-02");
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = all_output(&out);
     assert!(!all.contains("s3cr3t-Pa55"), "the password leaked:\n{all}");
 
     let received = sink.messages();

@@ -76,11 +76,7 @@ async fn a_rule_posts_signed_json_to_a_webhook_once_and_the_receiver_can_check_i
     let ws = with_webhook(&format!("{}/herald", server.uri()));
     let out = run(&ws, "2026-11-02", Some(SECRET));
     assert_ok(&out, "run --now 2026-11-02");
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = all_output(&out);
     assert!(!all.contains(SECRET), "the secret leaked: {all}");
 
     let requests = server.received_requests().await.unwrap();
