@@ -41,7 +41,12 @@ impl FileOutbox {
         self.dir
             .join("email")
             .join(utc_date(msg.date))
-            .join(format!("{delivery_id:08}-{recipient}.eml"))
+            .join(if delivery_id < 0 {
+                // Not a delivery: an operator alert (see herald's jobs), numbered apart.
+                format!("alert-{:08}-{recipient}.eml", delivery_id.unsigned_abs())
+            } else {
+                format!("{delivery_id:08}-{recipient}.eml")
+            })
     }
 
     /// Where [`FileOutbox::send_sms`] puts this delivery.

@@ -11,6 +11,7 @@
 //! backend can share most of it; the SQLite-only parts are `json_each` (to pass a
 //! list as one parameter) and the migrations.
 
+mod alerts;
 mod error;
 mod outbox;
 mod plan;
@@ -29,6 +30,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Sqlite, Transaction};
 
+pub use alerts::{FailedDelivery, Failures, LastAlert};
 pub use error::StoreError;
 pub use outbox::OutboxWriter;
 pub use types::*;

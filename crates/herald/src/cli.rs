@@ -654,6 +654,19 @@ fn print_send(s: &jobs::SendReport, app: &App) {
             format!("{email}; {sms}")
         }
     );
+    if s.alerted > 0 {
+        println!(
+            "{} failed deliveries reported to {}",
+            s.alerted,
+            app.config
+                .alerts
+                .to
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     if s.retrying + s.failed > 0 {
         println!("`herald history --customer ID` shows why each one did not go out.");
     }

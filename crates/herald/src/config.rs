@@ -64,6 +64,17 @@ pub struct RawConfig {
     /// Systems that receive notifications as signed JSON (`to = ["webhook:NAME"]`).
     #[serde(default)]
     pub webhooks: Vec<RawWebhook>,
+    #[serde(default)]
+    pub alerts: RawAlerts,
+}
+
+/// Who hears about failed deliveries, and how often at most.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerts {
+    #[serde(default)]
+    pub to: Vec<String>,
+    pub every: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -411,6 +422,15 @@ pub struct Config {
     pub concurrency: u32,
     pub rules: Rules,
     pub webhooks: Vec<WebhookSettings>,
+    pub alerts: Alerts,
+}
+
+/// The operator alert: one digest of failed deliveries to these addresses, at most
+/// once per `every`. No addresses: no alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alerts {
+    pub to: Vec<EmailAddress>,
+    pub every: jiff::SignedDuration,
 }
 
 /// A webhook: where notifications are POSTed and how they are signed.
@@ -951,6 +971,21 @@ impl Config {
             });
         }
 
+        let alerts = Alerts {
+            to: raw
+                .alerts
+                .to
+                .iter()
+                .map(|a| EmailAddress::parse(a).map_err(|e| bad("alerts.to", e.0)))
+                .collect::<Result<_, _>>()?,
+            every: match &raw.alerts.every {
+                None => jiff::SignedDuration::from_hours(1),
+                Some(e) => parse_duration(e)
+                    .and_then(|d| jiff::SignedDuration::try_from(d).map_err(|e| format!("'{e}'")))
+                    .map_err(|e| bad("alerts.every", e))?,
+            },
+        };
+
         let mut rules = Rules::default();
         let mut seen = std::collections::HashSet::new();
         for (i, r) in raw.rules.into_iter().enumerate() {
@@ -1177,6 +1212,7 @@ impl Config {
             concurrency: raw.dispatch.concurrency.clamp(1, 256),
             rules,
             webhooks,
+            alerts,
         })
     }
 

@@ -248,6 +248,8 @@ pub struct SendReport {
     pub deferred: u64,
     /// Waiting because of pilot mode.
     pub held_for_pilot: u64,
+    /// Failed deliveries reported to the admin addresses in a digest this run.
+    pub alerted: u64,
 }
 
 /// Sends every delivery that is due at `now`, through the outbox only.
@@ -334,7 +336,130 @@ pub async fn send(app: &Arc<App>, now: Timestamp) -> anyhow::Result<SendReport> 
         return Err(e);
     }
     fed?;
+    report.alerted = alert_failures(app, now).await?;
     Ok(report)
+}
+
+/// How many failures a digest lists one by one; the rest are counted per rule.
+const ALERT_LISTED: u32 = 50;
+
+/// The operator alert: when deliveries failed since the last digest and the last is
+/// at least `alerts.every` old, one e-mail to the admin addresses lists them (not one
+/// per failure). Returns how many failures it reported. A digest that cannot be sent
+/// is recorded as such and covers nothing, so the next run tries again.
+async fn alert_failures(app: &App, now: Timestamp) -> anyhow::Result<u64> {
+    let alerts = &app.config.alerts;
+    if alerts.to.is_empty() {
+        return Ok(0);
+    }
+    let last = app.store.last_alert().await?;
+    if let Some(l) = last
+        && l.at.checked_add(alerts.every).is_ok_and(|next| next > now)
+    {
+        return Ok(0);
+    }
+    let failures = app
+        .store
+        .failures_after(last.map_or(i64::MIN, |l| l.covered_upto), ALERT_LISTED)
+        .await?;
+    if failures.total == 0 {
+        return Ok(0);
+    }
+    let id = app.store.next_alert_id().await?;
+    let msg = alert_message(app, id, &failures, last.map(|l| l.at), now);
+    // Alerts are not deliveries: they get negative ids where a channel names what
+    // it writes by id (the file outbox), so they never collide with one.
+    let outcome = app.email.send_email(-id, &msg).await;
+    let sent = outcome.is_delivered();
+    app.store
+        .record_alert(now, failures.upto, failures.total, sent, outcome.detail())
+        .await?;
+    if !sent {
+        tracing::warn!(
+            detail = outcome.detail(),
+            "the failure alert could not be sent; the next run tries again"
+        );
+    }
+    Ok(if sent { failures.total } else { 0 })
+}
+
+fn alert_message(
+    app: &App,
+    id: i64,
+    f: &herald_store::Failures,
+    since: Option<Timestamp>,
+    now: Timestamp,
+) -> EmailMessage {
+    let tz = app.config.tenant.time_zone.time_zone();
+    let local = |t: Timestamp| {
+        t.to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let mut text = format!(
+        "{} deliver{} failed{} and will not be retried.\n\nBy rule:\n",
+        f.total,
+        if f.total == 1 { "y" } else { "ies" },
+        since.map_or(String::new(), |s| format!(" since {}", local(s)))
+    );
+    for (rule, n) in &f.by_rule {
+        text.push_str(&format!("  {rule:<20} {n}\n"));
+    }
+    text.push_str(&format!(
+        "\n{}:\n",
+        if f.total as usize > f.first.len() {
+            format!("The first {}", f.first.len())
+        } else {
+            "Each of them".to_owned()
+        }
+    ));
+    for d in &f.first {
+        text.push_str(&format!(
+            "  #{} {} {} customer {} {} {}: {}\n",
+            d.delivery_id,
+            local(d.failed_at),
+            d.rule_id,
+            d.customer_id,
+            d.channel,
+            d.address,
+            d.reason
+        ));
+    }
+    text.push_str(
+        "\n`herald history --customer ID` shows each one with every attempt; `herald resend NOTIFICATION [--to ADDRESS]` sends one again once the cause is fixed.\n",
+    );
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let from = Mailbox::new(app.config.from_name.clone(), app.config.from.clone());
+    EmailMessage {
+        message_id: format!("herald-alert-{id}@{}", from.domain()),
+        date: now,
+        from,
+        reply_to: None,
+        to: app
+            .config
+            .alerts
+            .to
+            .iter()
+            .map(|a| Mailbox {
+                name: None,
+                address: a.clone(),
+            })
+            .collect(),
+        subject: format!(
+            "herald: {} deliver{} failed ({})",
+            f.total,
+            if f.total == 1 { "y" } else { "ies" },
+            app.config.tenant.name
+        ),
+        html: format!("<!DOCTYPE html><html><body><pre>{escaped}</pre></body></html>"),
+        text,
+        attachments: Vec::new(),
+        read_receipt_to: None,
+        headers: vec![("X-Herald-Alert".to_owned(), id.to_string())],
+    }
 }
 
 impl SendReport {

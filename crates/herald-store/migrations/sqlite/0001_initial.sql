@@ -173,6 +173,8 @@ CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE state IN (
 CREATE INDEX deliveries_leased ON deliveries (lease_until) WHERE state = 'sending';
 -- What went out since a moment (an account's daily limit counts today's).
 CREATE INDEX deliveries_sent ON deliveries (sent_at) WHERE sent_at IS NOT NULL;
+-- Failures since the last operator alert.
+CREATE INDEX deliveries_failed ON deliveries (updated_at) WHERE state = 'failed';
 
 -- No AUTOINCREMENT: attempts are never deleted, so a plain rowid grows all the
 -- same, without a write to sqlite_sequence in every outcome's transaction.
@@ -184,6 +186,18 @@ CREATE TABLE attempts (
     detail      TEXT NOT NULL
 );
 CREATE INDEX attempts_delivery ON attempts (delivery_id);
+
+-- Digests of failed deliveries sent to the admin addresses ([alerts]): each covers
+-- the failures recorded up to `covered_upto` (a deliveries.updated_at), so the next
+-- lists only newer ones. A digest that could not be sent covers nothing.
+CREATE TABLE alerts (
+    id          INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    covered_upto INTEGER NOT NULL,
+    failures    INTEGER NOT NULL,
+    sent        INTEGER NOT NULL CHECK (sent IN (0, 1)),
+    detail      TEXT NOT NULL
+);
 
 CREATE TABLE audit_log (
     id     INTEGER PRIMARY KEY AUTOINCREMENT,

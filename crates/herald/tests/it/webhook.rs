@@ -172,3 +172,90 @@ fn a_rule_naming_an_unknown_webhook_is_refused() {
         stderr(&out)
     );
 }
+
+/// The operator alert (issue 3): one digest of failures to the admin addresses,
+/// not one e-mail per failure, at most once per `alerts.every`, each failure once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_deliveries_reach_the_admins_as_one_digest_and_each_failure_only_once() {
+    let refusing = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(422).set_body_string("unknown customer"))
+        .mount(&refusing)
+        .await;
+    let ws = with_webhook(&refusing.uri());
+    let text = std::fs::read_to_string(ws.path().join("herald.toml")).unwrap();
+    std::fs::write(
+        ws.path().join("herald.toml"),
+        format!("{text}\n[alerts]\nto = [\"admin@biuro.example.pl\", \"it@biuro.example.pl\"]\nevery = \"36h\"\n"),
+    )
+    .unwrap();
+    let alerts = |ws: &Workspace| -> Vec<std::path::PathBuf> {
+        let mut found: Vec<_> = ws
+            .emails()
+            .into_iter()
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .contains("admin_at_biuro")
+            })
+            .collect();
+        found.sort();
+        found
+    };
+
+    let out = run(&ws, "2026-11-02", Some(SECRET));
+    assert_ok(&out, "run");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("4 failed deliveries reported to admin@biuro.example.pl")
+    );
+    let first = alerts(&ws);
+    assert_eq!(
+        first.len(),
+        1,
+        "one digest, not one e-mail per failure: {first:?}"
+    );
+    let m = parse_eml(&first[0]);
+    assert!(
+        m.subject().unwrap().contains("4 deliveries failed"),
+        "{:?}",
+        m.subject()
+    );
+    let to: Vec<&str> = m.to().unwrap().iter().filter_map(|a| a.address()).collect();
+    assert_eq!(to, ["admin@biuro.example.pl", "it@biuro.example.pl"]);
+    let body = m.body_text(0).unwrap();
+    assert!(body.contains("new-invoice"), "{body}");
+    for c in ["C1", "C2", "C3", "C4"] {
+        assert!(body.contains(&format!("customer {c}")), "{body}");
+    }
+    assert!(body.contains("unknown customer"), "{body}");
+
+    // Nothing new: no second digest.
+    assert_ok(&run(&ws, "2026-11-02", Some(SECRET)), "again");
+    assert_eq!(alerts(&ws).len(), 1);
+
+    // A new failure a day later waits for `every` (36 h) to pass, then comes alone.
+    ws.write(
+        "more.csv",
+        "id,number,customer_id,issue_date,due_date,currency,amount,attachment\n\
+         I5,FV/2026/11/005,C1,2026-11-03,2026-11-17,PLN,99.00,\n",
+    );
+    ws.ok(&["import", "invoices", "more.csv"]);
+    assert_ok(&run(&ws, "2026-11-03", Some(SECRET)), "next day");
+    assert_eq!(alerts(&ws).len(), 1, "within 36 h of the last digest");
+    assert_ok(&run(&ws, "2026-11-04", Some(SECRET)), "two days later");
+    let all = alerts(&ws);
+    assert_eq!(all.len(), 2, "{all:?}");
+    let second = all
+        .iter()
+        .map(|p| parse_eml(p))
+        .find(|m| m.subject().unwrap().contains("1 delivery failed"))
+        .expect("a digest of the one new failure");
+    let body = second.body_text(0).unwrap();
+    assert!(body.contains("customer C1"), "{body}");
+    assert!(
+        !body.contains("customer C2"),
+        "only the new failure: {body}"
+    );
+}
