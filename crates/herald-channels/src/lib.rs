@@ -144,3 +144,40 @@ pub trait EmailChannel: Send + Sync {
 pub trait SmsChannel: Send + Sync {
     fn send_sms<'a>(&'a self, delivery_id: i64, msg: &'a SmsMessage) -> SendFuture<'a>;
 }
+
+/// An e-mail channel with a second one behind it: when the first cannot take a
+/// message for now ([`Outcome::Transient`]: unreachable, timing out, 4xx), the second
+/// gets the same message at once. A refusal for good ([`Outcome::Permanent`]) is not
+/// passed on: a bad address is bad for every account.
+pub struct WithFallback {
+    pub primary: std::sync::Arc<dyn EmailChannel>,
+    pub fallback: std::sync::Arc<dyn EmailChannel>,
+    /// How the history names the second channel ("account backup").
+    pub fallback_name: String,
+}
+
+impl EmailChannel for WithFallback {
+    fn send_email<'a>(&'a self, delivery_id: i64, msg: &'a EmailMessage) -> SendFuture<'a> {
+        Box::pin(async move {
+            let first = self.primary.send_email(delivery_id, msg).await;
+            let Outcome::Transient { detail: why } = first else {
+                return first;
+            };
+            match self.fallback.send_email(delivery_id, msg).await {
+                Outcome::Delivered {
+                    provider_id,
+                    detail,
+                } => Outcome::Delivered {
+                    provider_id,
+                    detail: format!("{detail}, through {} ({why})", self.fallback_name),
+                },
+                Outcome::Transient { detail } => Outcome::Transient {
+                    detail: format!("{why}; {}: {detail}", self.fallback_name),
+                },
+                Outcome::Permanent { detail } => Outcome::Permanent {
+                    detail: format!("{why}; {}: {detail}", self.fallback_name),
+                },
+            }
+        })
+    }
+}

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use herald_channels::sms_http::{SmsGateway, SmsGatewaySettings};
 use herald_channels::{
-    EmailChannel, FileOutbox, Outcome, Secret, SendFuture, SmsChannel, SmsMessage, SmtpChannel,
-    Webhook,
+    EmailChannel, FileOutbox, Mailbox, Outcome, Secret, SendFuture, SmsChannel, SmsMessage,
+    SmtpChannel, Webhook, WithFallback,
 };
 use herald_render::TemplateSet;
 use herald_store::Store;
@@ -18,8 +18,11 @@ pub struct App {
     pub config: Config,
     pub store: Store,
     pub templates: TemplateSet,
-    /// The configured e-mail channel: the file outbox or an SMTP account.
-    pub email: Box<dyn EmailChannel>,
+    /// The configured e-mail channel: the file outbox or the shared SMTP account
+    /// (with its fallback account behind it, when one is named).
+    pub email: Arc<dyn EmailChannel>,
+    /// The named accounts ([[accounts]]) rules may send through, by name.
+    pub accounts: std::collections::HashMap<String, Sender>,
     /// The configured SMS channel: the file outbox or an HTTP gateway.
     pub sms: Box<dyn SmsChannel>,
     /// The configured webhooks by name (`to = ["webhook:NAME"]`).
@@ -40,10 +43,46 @@ impl App {
                 )
             })?;
         let templates = load_templates(&config.templates_dir)?;
-        let email: Box<dyn EmailChannel> = match &config.email {
-            EmailChannelConfig::File => Box::new(FileOutbox::new(config.outbox_dir.clone())),
-            EmailChannelConfig::Smtp(settings) => Box::new(SmtpChannel::new(settings.clone())),
+        let base: std::collections::HashMap<&str, Arc<dyn EmailChannel>> = config
+            .accounts
+            .iter()
+            .map(|a| {
+                let ch: Arc<dyn EmailChannel> = Arc::new(SmtpChannel::new(a.settings.clone()));
+                (a.name.as_str(), ch)
+            })
+            .collect();
+        let with_fallback =
+            |primary: Arc<dyn EmailChannel>, fallback: Option<&String>| match fallback
+                .and_then(|f| base.get(f.as_str()).map(|ch| (f, ch)))
+            {
+                Some((name, ch)) => Arc::new(WithFallback {
+                    primary,
+                    fallback: Arc::clone(ch),
+                    fallback_name: format!("account {name}"),
+                }) as Arc<dyn EmailChannel>,
+                None => primary,
+            };
+        let email: Arc<dyn EmailChannel> = match &config.email {
+            EmailChannelConfig::File => Arc::new(FileOutbox::new(config.outbox_dir.clone())),
+            EmailChannelConfig::Smtp(settings) => with_fallback(
+                Arc::new(SmtpChannel::new(settings.clone())),
+                config.email_fallback.as_ref(),
+            ),
         };
+        let accounts = config
+            .accounts
+            .iter()
+            .map(|a| {
+                let channel =
+                    with_fallback(Arc::clone(&base[a.name.as_str()]), a.fallback.as_ref());
+                let sender = Sender {
+                    channel,
+                    from: Mailbox::new(a.from_name.clone(), a.from.clone()),
+                    reply_to: a.reply_to.clone(),
+                };
+                (a.name.clone(), sender)
+            })
+            .collect();
         let webhooks = config
             .webhooks
             .iter()
@@ -56,6 +95,7 @@ impl App {
             .collect();
         Ok(Arc::new(App {
             webhooks,
+            accounts,
             email,
             sms: sms_channel(&config)?,
             store,
@@ -102,6 +142,14 @@ fn gateway_settings(g: &SmsGatewayConfig, token: Secret) -> SmsGatewaySettings {
         s.max_segments = m;
     }
     s
+}
+
+/// A named SMTP account as the dispatcher uses it: the channel (with its fallback)
+/// and who the messages are from.
+pub struct Sender {
+    pub channel: Arc<dyn EmailChannel>,
+    pub from: Mailbox,
+    pub reply_to: Option<herald_core::EmailAddress>,
 }
 
 /// An SMS channel that cannot send yet (its secret is missing): every attempt

@@ -56,6 +56,9 @@ pub enum SmtpCommand {
         /// Send a short test message to this address.
         #[arg(long)]
         to: Option<String>,
+        /// The [[accounts]] entry to test; without it, [channels.email].
+        #[arg(long)]
+        account: Option<String>,
     },
 }
 
@@ -346,8 +349,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
         }
         Command::Smtp {
-            cmd: SmtpCommand::Test { to },
-        } => smtp_test(&cli, to.as_deref()).await,
+            cmd: SmtpCommand::Test { to, account },
+        } => smtp_test(&cli, to.as_deref(), account.as_deref()).await,
         Command::Demo { dir, days, seed } => crate::demo::run_demo(dir, *days, *seed).await,
         Command::BenchData {
             dir,
@@ -1031,15 +1034,42 @@ async fn resend(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn smtp_test(cli: &Cli, to: Option<&str>) -> anyhow::Result<ExitCode> {
+async fn smtp_test(cli: &Cli, to: Option<&str>, account: Option<&str>) -> anyhow::Result<ExitCode> {
     use herald_channels::{EmailChannel, EmailMessage, Mailbox, Outcome, SmtpChannel};
     let config = load_config(&cli.config)?;
-    let crate::config::EmailChannelConfig::Smtp(settings) = &config.email else {
-        return Err(InputError(format!(
-            "{}: channels.email.kind is \"file\", so there is no SMTP account to test; set kind = \"smtp\" and host (see the README)",
-            config.path.display()
-        ))
-        .into());
+    let (settings, from) = match account {
+        Some(name) => {
+            let Some(a) = config.accounts.iter().find(|a| a.name == name) else {
+                let known: Vec<&str> = config.accounts.iter().map(|a| a.name.as_str()).collect();
+                return Err(InputError(format!(
+                    "--account {name}: {} has no [[accounts]] entry named '{name}'; it has: {}",
+                    config.path.display(),
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ))
+                .into());
+            };
+            (
+                &a.settings,
+                Mailbox::new(a.from_name.clone(), a.from.clone()),
+            )
+        }
+        None => match &config.email {
+            crate::config::EmailChannelConfig::Smtp(s) => (
+                s,
+                Mailbox::new(config.from_name.clone(), config.from.clone()),
+            ),
+            crate::config::EmailChannelConfig::File => {
+                return Err(InputError(format!(
+                    "{}: channels.email.kind is \"file\", so there is no SMTP account to test; set kind = \"smtp\" and host (see the README), or name an [[accounts]] entry with --account",
+                    config.path.display()
+                ))
+                .into());
+            }
+        },
     };
     let to = to
         .map(|a| {
@@ -1070,7 +1100,6 @@ async fn smtp_test(cli: &Cli, to: Option<&str>) -> anyhow::Result<ExitCode> {
     };
     use herald_core::clock::Clock as _;
     let now = crate::clock::SystemClock.now();
-    let from = Mailbox::new(config.from_name.clone(), config.from.clone());
     let msg = EmailMessage {
         message_id: format!("herald-test-{}@{}", now.as_millisecond(), from.domain()),
         date: now,

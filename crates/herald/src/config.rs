@@ -66,6 +66,10 @@ pub struct RawConfig {
     pub webhooks: Vec<RawWebhook>,
     #[serde(default)]
     pub alerts: RawAlerts,
+    /// More SMTP accounts by name, besides [channels.email] (the shared one): a
+    /// user's own mailbox for some rules, a fallback.
+    #[serde(default)]
+    pub accounts: Vec<RawEmailChannel>,
 }
 
 /// Who hears about failed deliveries, and how often at most.
@@ -189,6 +193,11 @@ pub struct RawEmailChannel {
     /// Write the SMTP conversation to the log, the password masked.
     #[serde(default)]
     pub debug: bool,
+    /// [[accounts]] only: the account's name, for rules' `account` and `fallback`.
+    pub name: Option<String>,
+    /// Another account (by name) that takes a message when this one cannot
+    /// (unreachable, timing out, 4xx).
+    pub fallback: Option<String>,
 }
 impl Default for RawEmailChannel {
     fn default() -> Self {
@@ -216,6 +225,8 @@ impl Default for RawEmailChannel {
             dkim_key_file: None,
             dkim_domain: None,
             debug: false,
+            name: None,
+            fallback: None,
         }
     }
 }
@@ -332,6 +343,9 @@ pub struct RawRule {
     pub at: String,
     #[serde(default)]
     pub levels: Vec<RawLevel>,
+    /// The SMTP account (an [[accounts]] name) this rule's e-mail goes through;
+    /// none: [channels.email].
+    pub account: Option<String>,
 }
 fn yes() -> bool {
     true
@@ -423,6 +437,23 @@ pub struct Config {
     pub rules: Rules,
     pub webhooks: Vec<WebhookSettings>,
     pub alerts: Alerts,
+    /// Named SMTP accounts ([[accounts]]).
+    pub accounts: Vec<EmailAccount>,
+    /// The account [channels.email] falls back to, by name.
+    pub email_fallback: Option<String>,
+    /// Rules whose e-mail goes through a named account, by rule id.
+    pub rule_accounts: std::collections::BTreeMap<String, String>,
+}
+
+/// A named SMTP account with the sender it writes as.
+#[derive(Debug, Clone)]
+pub struct EmailAccount {
+    pub name: String,
+    pub settings: SmtpSettings,
+    pub from: EmailAddress,
+    pub from_name: Option<String>,
+    pub reply_to: Option<EmailAddress>,
+    pub fallback: Option<String>,
 }
 
 /// The operator alert: one digest of failed deliveries to these addresses, at most
@@ -701,17 +732,19 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 
 fn email_channel(
     raw: &RawEmailChannel,
+    prefix: &str,
     from: &EmailAddress,
     connections: u32,
     resolve: &dyn Fn(&str) -> PathBuf,
     bad: &dyn Fn(&str, String) -> ConfigError,
 ) -> Result<EmailChannelConfig, ConfigError> {
+    let key = |k: &str| format!("{prefix}.{k}");
     match raw.kind.as_str() {
         "file" => return Ok(EmailChannelConfig::File),
         "smtp" => {}
         other => {
             return Err(bad(
-                "channels.email.kind",
+                &key("kind"),
                 format!("'{other}' is not an e-mail channel: use \"file\" or \"smtp\""),
             ));
         }
@@ -722,16 +755,16 @@ fn email_channel(
         .filter(|h| !h.trim().is_empty())
         .ok_or_else(|| {
             bad(
-                "channels.email.host",
+                &key("host"),
                 "kind = \"smtp\" needs the server's host name, e.g. host = \"smtp.example.pl\""
                     .into(),
             )
         })?;
     let security = SmtpSecurity::parse(raw.security.as_deref().unwrap_or("starttls"))
-        .map_err(|e| bad("channels.email.security", e))?;
+        .map_err(|e| bad(&key("security"), e))?;
     if raw.user.is_some() != raw.password_env.is_some() {
         return Err(bad(
-            "channels.email.user",
+            &key("user"),
             "set both user and password_env for an account that logs in, or neither".into(),
         ));
     }
@@ -746,7 +779,7 @@ fn email_channel(
             let path = resolve(file);
             let pem = std::fs::read_to_string(&path).map_err(|e| {
                 bad(
-                    "channels.email.dkim_key_file",
+                    &key("dkim_key_file"),
                     format!(
                         "cannot read the DKIM key {}: {e}; check the path (relative to herald.toml)",
                         path.display()
@@ -757,18 +790,13 @@ fn email_channel(
                 .dkim_domain
                 .clone()
                 .unwrap_or_else(|| sender.domain().to_owned());
-            let signer =
-                herald_channels::DkimSigner::rsa_pem(selector, &domain, &pem).map_err(|e| {
-                    bad(
-                        "channels.email.dkim_key_file",
-                        format!("{}: {e}", path.display()),
-                    )
-                })?;
+            let signer = herald_channels::DkimSigner::rsa_pem(selector, &domain, &pem)
+                .map_err(|e| bad(&key("dkim_key_file"), format!("{}: {e}", path.display())))?;
             Some(std::sync::Arc::new(signer))
         }
         _ => {
             return Err(bad(
-                "channels.email.dkim_selector",
+                &key("dkim_selector"),
                 "DKIM needs both dkim_selector and dkim_key_file (and the public key published at SELECTOR._domainkey.DOMAIN)".into(),
             ));
         }
@@ -784,14 +812,14 @@ fn email_channel(
             .clone()
             .unwrap_or_else(|| sender.domain().to_owned()),
         ca_file: raw.ca_file.as_deref().map(resolve),
-        connect_timeout: timeout("channels.email.connect_timeout", &raw.connect_timeout, 10)?,
-        send_timeout: timeout("channels.email.send_timeout", &raw.send_timeout, 60)?,
+        connect_timeout: timeout(&key("connect_timeout"), &raw.connect_timeout, 10)?,
+        send_timeout: timeout(&key("send_timeout"), &raw.send_timeout, 60)?,
         connections: raw.connections.map_or(Ok(connections), |n| {
             if (1..=64).contains(&n) {
                 Ok(n)
             } else {
                 Err(bad(
-                    "channels.email.connections",
+                    &key("connections"),
                     format!("{n} connections: use 1 to 64 (providers allow a handful)"),
                 ))
             }
@@ -884,6 +912,7 @@ impl Config {
             .map_err(|e| bad("channels.email.from", e.0))?;
         let email = email_channel(
             &raw.channels.email,
+            "channels.email",
             &from,
             raw.dispatch.concurrency.clamp(1, 8),
             &resolve,
@@ -969,6 +998,105 @@ impl Config {
                 secret_env: w.secret_env.clone(),
                 timeout,
             });
+        }
+
+        let mut accounts: Vec<EmailAccount> = Vec::new();
+        for (i, a) in raw.accounts.iter().enumerate() {
+            let prefix = format!("accounts[{i}]");
+            let key = |k: &str| format!("{prefix}.{k}");
+            let name = a.name.clone().unwrap_or_default();
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(bad(
+                    &key("name"),
+                    format!(
+                        "'{name}': an account needs a name of letters, digits, '-' and '_', e.g. name = \"ewa\""
+                    ),
+                ));
+            }
+            if accounts.iter().any(|o| o.name == name) {
+                return Err(bad(
+                    &key("name"),
+                    format!("'{name}' is used by two accounts; names must be unique"),
+                ));
+            }
+            let from = EmailAddress::parse(&a.from).map_err(|e| bad(&key("from"), e.0))?;
+            // An account is SMTP whatever `kind` says: the file outbox needs no account.
+            let smtp = RawEmailChannel {
+                kind: "smtp".into(),
+                ..a.clone()
+            };
+            let EmailChannelConfig::Smtp(settings) = email_channel(
+                &smtp,
+                &prefix,
+                &from,
+                raw.dispatch.concurrency.clamp(1, 8),
+                &resolve,
+                &bad,
+            )?
+            else {
+                unreachable!("kind is smtp")
+            };
+            let reply_to = a
+                .reply_to
+                .as_deref()
+                .map(EmailAddress::parse)
+                .transpose()
+                .map_err(|e| bad(&key("reply_to"), e.0))?;
+            accounts.push(EmailAccount {
+                name,
+                settings,
+                from,
+                from_name: a.from_name.clone(),
+                reply_to,
+                fallback: a.fallback.clone(),
+            });
+        }
+        let known = |name: &str| accounts.iter().any(|a| a.name == name);
+        let unknown = |name: &str| {
+            format!(
+                "there is no account '{name}': add [[accounts]] name = \"{name}\" with its host, or use one of: {}",
+                if accounts.is_empty() {
+                    "(none yet)".to_owned()
+                } else {
+                    accounts
+                        .iter()
+                        .map(|a| a.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            )
+        };
+        for (i, a) in accounts.iter().enumerate() {
+            if let Some(f) = &a.fallback {
+                if !known(f) || *f == a.name {
+                    return Err(bad(&format!("accounts[{i}].fallback"), unknown(f)));
+                }
+            }
+        }
+        let email_fallback = raw.channels.email.fallback.clone();
+        if let Some(f) = &email_fallback {
+            if !known(f) {
+                return Err(bad("channels.email.fallback", unknown(f)));
+            }
+            if matches!(email, EmailChannelConfig::File) {
+                return Err(bad(
+                    "channels.email.fallback",
+                    "the file outbox does not fail over; a fallback is for kind = \"smtp\"".into(),
+                ));
+            }
+        }
+        let mut rule_accounts = std::collections::BTreeMap::new();
+        for (i, r) in raw.rules.iter().enumerate() {
+            if let Some(a) = &r.account {
+                if !known(a) {
+                    return Err(bad(&format!("rules[{i}].account"), unknown(a)));
+                }
+                rule_accounts.insert(r.id.clone(), a.clone());
+            }
         }
 
         let alerts = Alerts {
@@ -1213,6 +1341,9 @@ impl Config {
             rules,
             webhooks,
             alerts,
+            accounts,
+            email_fallback,
+            rule_accounts,
         })
     }
 

@@ -966,7 +966,14 @@ async fn try_deliver(
                     }
                 }
             }
-            if let Some(b) = &fresh.budget
+            // The rule's own account, or the shared one ([channels.email]).
+            let account = app
+                .config
+                .rule_accounts
+                .get(&n.rule_id)
+                .and_then(|name| app.accounts.get(name));
+            if account.is_none()
+                && let Some(b) = &fresh.budget
                 && b.left.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) <= 0
             {
                 return Ok(AttemptOutcome::Deferred {
@@ -977,12 +984,19 @@ async fn try_deliver(
                     ),
                 });
             }
-            let from = Mailbox::new(app.config.from_name.clone(), app.config.from.clone());
+            let (from, reply_to) = match account {
+                Some(a) => (a.from.clone(), a.reply_to.clone()),
+                None => (
+                    Mailbox::new(app.config.from_name.clone(), app.config.from.clone()),
+                    app.config.reply_to.clone(),
+                ),
+            };
+            let receipts_to = reply_to.clone().unwrap_or_else(|| from.address.clone());
             let msg = EmailMessage {
                 message_id: message_id_for(d.delivery.id, from.domain()),
                 date: now,
                 from,
-                reply_to: app.config.reply_to.clone().map(|a| Mailbox {
+                reply_to: reply_to.map(|a| Mailbox {
                     name: None,
                     address: a,
                 }),
@@ -996,15 +1010,14 @@ async fn try_deliver(
                 attachments,
                 read_receipt_to: app.config.read_receipt.then(|| Mailbox {
                     name: None,
-                    address: app
-                        .config
-                        .reply_to
-                        .clone()
-                        .unwrap_or_else(|| app.config.from.clone()),
+                    address: receipts_to,
                 }),
                 headers,
             };
-            app.email.send_email(d.delivery.id, &msg).await
+            match account {
+                Some(a) => a.channel.send_email(d.delivery.id, &msg).await,
+                None => app.email.send_email(d.delivery.id, &msg).await,
+            }
         }
     };
     Ok(match outcome {

@@ -464,3 +464,99 @@ fn debug_mode_logs_the_smtp_conversation_with_the_password_masked() {
     assert_ok(&out, "run without debug");
     assert!(!stderr(&out).contains("MAIL FROM"), "{}", stderr(&out));
 }
+
+/// Accounts (seed 000: "user / shared"): a rule sends through its own account as
+/// its own sender; the shared account falls back to another when it cannot send.
+#[test]
+fn a_rule_sends_through_its_own_account_and_an_unreachable_account_falls_back() {
+    let shared = SmtpSink::start();
+    let ewa = SmtpSink::start();
+    let ws = Workspace::new();
+    // The shared account's server is down (nothing listens on that port); it falls
+    // back to `backup`, which is the shared sink.
+    let down = free_port();
+    use_smtp(&ws, down, "fallback = \"backup\"\nconnect_timeout = \"2s\"");
+    ws.set_config(
+        "template = \"due-soon\"",
+        "template = \"due-soon\"\naccount = \"ewa\"",
+    );
+    let text = std::fs::read_to_string(ws.path().join("herald.toml")).unwrap();
+    std::fs::write(
+        ws.path().join("herald.toml"),
+        format!(
+            "{text}\n[[accounts]]\nname = \"backup\"\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"naleznosci@example.pl\"\n\n[[accounts]]\nname = \"ewa\"\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"ewa.nowak@example.pl\"\nfrom_name = \"Ewa Nowak\"\n",
+            shared.port, ewa.port
+        ),
+    )
+    .unwrap();
+    ws.import_basics();
+    // New invoices (shared account, through the fallback), then due-soon notices
+    // three days before the due date (Ewa's account).
+    ws.ok(&["run", "--now", "2026-11-02"]);
+    ws.ok(&["run", "--now", "2026-11-13"]);
+    let status: serde_json::Value = serde_json::from_str(&ws.ok(&["status", "--json"])).unwrap();
+    assert_eq!(status["by_state"]["sent"], 8, "{status}");
+
+    let through_shared = shared.messages();
+    assert_eq!(
+        through_shared.len(),
+        4,
+        "new-invoice notices, through the fallback"
+    );
+    for p in &through_shared {
+        let m = parse_eml(p);
+        assert_eq!(
+            m.from().unwrap().first().unwrap().address(),
+            Some("naleznosci@example.pl")
+        );
+    }
+    let history = ws.ok(&["history", "--customer", "C1"]);
+    assert!(history.contains("through account backup"), "{history}");
+    assert!(
+        history.contains("cannot reach"),
+        "the first account's failure is kept: {history}"
+    );
+
+    let through_ewa = ewa.messages();
+    assert_eq!(
+        through_ewa.len(),
+        4,
+        "due-soon notices, through Ewa's account"
+    );
+    for p in &through_ewa {
+        let m = parse_eml(p);
+        let from = m.from().unwrap().first().unwrap();
+        assert_eq!(from.address(), Some("ewa.nowak@example.pl"));
+        assert_eq!(from.name(), Some("Ewa Nowak"));
+    }
+
+    // `smtp test --account` checks one account; an unknown name says which exist.
+    let out = ws.herald(&["smtp", "test", "--account", "ewa"]);
+    assert_ok(&out, "smtp test --account ewa");
+    let out = ws.herald(&["smtp", "test", "--account", "nobody"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("backup, ewa"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_unknown_account_named_by_a_rule_or_a_fallback_is_refused() {
+    for (from, to, expected) in [
+        (
+            "template = \"due-soon\"",
+            "template = \"due-soon\"\naccount = \"ewa\"",
+            "rules[1].account",
+        ),
+        (
+            FILE_KIND,
+            "kind = \"smtp\"\nhost = \"127.0.0.1\"\nfallback = \"spare\"",
+            "channels.email.fallback",
+        ),
+    ] {
+        let ws = Workspace::new();
+        ws.set_config(from, to);
+        let out = ws.herald(&["check"]);
+        assert_eq!(out.status.code(), Some(2), "{to}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{to}: {}", stderr(&out));
+        assert!(stderr(&out).contains("[[accounts]]"), "{}", stderr(&out));
+    }
+}
