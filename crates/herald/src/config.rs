@@ -1071,10 +1071,10 @@ impl Config {
             )
         };
         for (i, a) in accounts.iter().enumerate() {
-            if let Some(f) = &a.fallback {
-                if !known(f) || *f == a.name {
-                    return Err(bad(&format!("accounts[{i}].fallback"), unknown(f)));
-                }
+            if let Some(f) = &a.fallback
+                && (!known(f) || *f == a.name)
+            {
+                return Err(bad(&format!("accounts[{i}].fallback"), unknown(f)));
             }
         }
         let email_fallback = raw.channels.email.fallback.clone();

@@ -1008,7 +1008,7 @@ async fn try_deliver(
                 text: rendered.text.clone(),
                 html: rendered.html.clone(),
                 attachments,
-                read_receipt_to: app.config.read_receipt.then(|| Mailbox {
+                read_receipt_to: app.config.read_receipt.then_some(Mailbox {
                     name: None,
                     address: receipts_to,
                 }),
