@@ -4,7 +4,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use herald_channels::sms_http::{SmsGateway, SmsGatewaySettings};
+use herald_channels::sms_http::{
+    GatewayBody, HttpMethod, ResponseRules, SmsGateway, SmsGatewaySettings,
+};
 use herald_channels::{
     EmailChannel, FileOutbox, Mailbox, Outcome, Secret, SendFuture, SmsChannel, SmsMessage,
     SmtpChannel, Webhook, WithFallback,
@@ -123,13 +125,39 @@ fn sms_channel(config: &Config) -> anyhow::Result<Box<dyn SmsChannel>> {
 
 /// The preset's settings with what the config changes about them.
 fn gateway_settings(g: &SmsGatewayConfig, token: Secret) -> SmsGatewaySettings {
-    let mut s = match g.preset {
+    let mut s = match &g.preset {
         SmsPreset::Smsapi => SmsGatewaySettings::smsapi(token, g.sender.clone()),
         SmsPreset::Twilio => SmsGatewaySettings::twilio(
             g.account.clone().unwrap_or_default(),
             token,
             g.sender.clone().unwrap_or_default(),
         ),
+        SmsPreset::Generic(gw) => {
+            let method = if gw.post {
+                HttpMethod::Post
+            } else {
+                HttpMethod::Get
+            };
+            let mut s = SmsGatewaySettings::new("SMS gateway", method, gw.url.clone());
+            s.token = Some(token);
+            s.account = g.account.clone();
+            s.sender = g.sender.clone();
+            s.headers = gw.headers.clone();
+            s.body = match (&gw.json, gw.form.is_empty()) {
+                (Some(j), _) => GatewayBody::Json(serde_json::from_str(j).unwrap_or_default()),
+                (None, false) => GatewayBody::Form(gw.form.clone()),
+                (None, true) => GatewayBody::None,
+            };
+            s.response = ResponseRules {
+                success_if: gw.success_if.clone(),
+                failure_if: gw.failure_if.clone(),
+                provider_id: gw.provider_id.clone(),
+                error_code: gw.error_code.clone(),
+                error_message: gw.error_message.clone(),
+                codes: Vec::new(),
+            };
+            s
+        }
     };
     s.token_env = Some(g.token_env.clone());
     if let Some(base) = &g.base_url {

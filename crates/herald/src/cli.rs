@@ -652,7 +652,9 @@ fn print_send(s: &jobs::SendReport, app: &App) {
                 crate::config::SmsChannelConfig::File => {
                     format!("SMS in {}", app.config.sms_dir.display())
                 }
-                crate::config::SmsChannelConfig::Http(g) => format!("SMS through {:?}", g.preset),
+                crate::config::SmsChannelConfig::Http(g) => {
+                    format!("SMS through {}", g.preset.name())
+                }
             };
             format!("{email}; {sms}")
         }

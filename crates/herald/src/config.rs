@@ -250,6 +250,25 @@ pub struct RawSmsChannel {
     pub base_url: Option<String>,
     pub timeout: Option<String>,
     pub max_segments: Option<usize>,
+    // Without a preset: any gateway, described by its request and its answer.
+    /// "POST" (default) or "GET".
+    pub method: Option<String>,
+    pub url: Option<String>,
+    /// Header name → value template (`{token}`, `{account}`, …).
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// A form body: field → value template (`{to}`, `{text}`, `{sender}`, `{id}`, …).
+    #[serde(default)]
+    pub form: std::collections::BTreeMap<String, String>,
+    /// A JSON body: a JSON text whose strings are templates.
+    pub json: Option<String>,
+    /// JSON pointers into the answer: present when it worked, present when it
+    /// failed, the provider's message id, its error code and message.
+    pub success_if: Option<String>,
+    pub failure_if: Option<String>,
+    pub provider_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
 }
 impl Default for RawSmsChannel {
     fn default() -> Self {
@@ -263,6 +282,16 @@ impl Default for RawSmsChannel {
             base_url: None,
             timeout: None,
             max_segments: None,
+            method: None,
+            url: None,
+            headers: Default::default(),
+            form: Default::default(),
+            json: None,
+            success_if: None,
+            failure_if: None,
+            provider_id: None,
+            error_code: None,
+            error_message: None,
         }
     }
 }
@@ -626,10 +655,38 @@ pub struct SmsGatewayConfig {
     pub max_segments: Option<usize>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SmsPreset {
     Smsapi,
     Twilio,
+    /// Any gateway: the request and how to read its answer, from the config.
+    Generic(Box<GenericGateway>),
+}
+
+impl SmsPreset {
+    /// How messages name the gateway: the provider, or the generic gateway's URL.
+    pub fn name(&self) -> String {
+        match self {
+            SmsPreset::Smsapi => "SMSAPI".into(),
+            SmsPreset::Twilio => "Twilio".into(),
+            SmsPreset::Generic(g) => g.url.split('?').next().unwrap_or_default().to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenericGateway {
+    pub post: bool,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub form: Vec<(String, String)>,
+    /// The JSON body as written (checked to be JSON).
+    pub json: Option<String>,
+    pub success_if: Option<String>,
+    pub failure_if: Option<String>,
+    pub provider_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
 }
 
 fn sms_channel(
@@ -658,10 +715,60 @@ fn sms_channel(
             ));
         }
         None => {
-            return Err(bad(
-                "channels.sms.preset",
-                "kind = \"http\" needs preset = \"smsapi\" or \"twilio\"".into(),
-            ));
+            let url = raw.url.clone().ok_or_else(|| {
+                bad(
+                    "channels.sms.preset",
+                    "kind = \"http\" needs preset = \"smsapi\" or \"twilio\", or a url (and form or json) for another gateway".into(),
+                )
+            })?;
+            let post = match raw.method.as_deref().unwrap_or("POST") {
+                m if m.eq_ignore_ascii_case("post") => true,
+                m if m.eq_ignore_ascii_case("get") => false,
+                other => {
+                    return Err(bad(
+                        "channels.sms.method",
+                        format!("'{other}': use \"POST\" or \"GET\""),
+                    ));
+                }
+            };
+            if let Some(j) = &raw.json {
+                serde_json::from_str::<serde_json::Value>(j)
+                    .map_err(|e| bad("channels.sms.json", format!("not JSON: {e}")))?;
+                if !raw.form.is_empty() {
+                    return Err(bad(
+                        "channels.sms.json",
+                        "a request has one body: set form or json, not both".into(),
+                    ));
+                }
+            }
+            for (k, p) in [
+                ("success_if", &raw.success_if),
+                ("failure_if", &raw.failure_if),
+                ("provider_id", &raw.provider_id),
+                ("error_code", &raw.error_code),
+                ("error_message", &raw.error_message),
+            ] {
+                if let Some(p) = p
+                    && !p.starts_with('/')
+                {
+                    return Err(bad(
+                        &format!("channels.sms.{k}"),
+                        format!("'{p}' is not a JSON pointer: write it like \"/list/0/id\""),
+                    ));
+                }
+            }
+            SmsPreset::Generic(Box::new(GenericGateway {
+                post,
+                url,
+                headers: raw.headers.clone().into_iter().collect(),
+                form: raw.form.clone().into_iter().collect(),
+                json: raw.json.clone(),
+                success_if: raw.success_if.clone(),
+                failure_if: raw.failure_if.clone(),
+                provider_id: raw.provider_id.clone(),
+                error_code: raw.error_code.clone(),
+                error_message: raw.error_message.clone(),
+            }))
         }
     };
     let token_env = raw

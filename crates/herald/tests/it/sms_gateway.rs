@@ -167,3 +167,64 @@ fn an_sms_gateway_without_what_it_needs_is_refused() {
         assert!(stderr(&out).contains(expected), "{sms}: {}", stderr(&out));
     }
 }
+
+/// A gateway herald has no preset for, described in herald.toml: its request (JSON
+/// body, a header with the token) and how to read its answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_gateway_can_be_described_in_the_config() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/messages"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(serde_json::json!({ "data": { "message_id": "gw-77" } })),
+        )
+        .mount(&server)
+        .await;
+    let ws = Workspace::new();
+    ws.set_config(
+        "kind = \"file\"                      # writes each SMS as a JSON file",
+        &format!(
+            "kind = \"http\"\nurl = \"{}/v2/messages\"\ntoken_env = \"TEST_SMSAPI_TOKEN\"\n\
+             headers = {{ \"X-Api-Key\" = \"{{token}}\" }}\n\
+             json = '{{\"recipient\": \"{{to}}\", \"body\": \"{{text}}\", \"ref\": \"{{id}}\"}}'\n\
+             success_if = \"/data/message_id\"\nprovider_id = \"/data/message_id\"\nerror_message = \"/error\"",
+            server.uri()
+        ),
+    );
+    ws.set_config(
+        "channels = [\"email\"]  ",
+        "channels = [\"sms\", \"email\"]  ",
+    );
+    ws.import_basics();
+    assert_ok(&run(&ws, Some(TOKEN)), "run");
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    let r = &requests[0];
+    assert_eq!(r.headers.get("x-api-key").unwrap().to_str().unwrap(), TOKEN);
+    let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(body["recipient"], "+48601234567");
+    assert!(
+        body["body"].as_str().unwrap().contains("FV/2026/11/001"),
+        "{body}"
+    );
+    assert!(
+        body["ref"].as_str().is_some_and(|s| !s.is_empty()),
+        "{body}"
+    );
+    let history = ws.ok(&["history", "--customer", "C1", "--json"]);
+    assert!(history.contains("gw-77"), "{history}");
+
+    // A pointer that is not one is refused with the key.
+    ws.set_config(
+        "success_if = \"/data/message_id\"",
+        "success_if = \"data.message_id\"",
+    );
+    let out = ws.herald(&["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("channels.sms.success_if"),
+        "{}",
+        stderr(&out)
+    );
+}
