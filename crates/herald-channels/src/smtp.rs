@@ -165,11 +165,12 @@ struct Account {
     /// When the next message may start, under `per_second`.
     next_start: std::sync::Mutex<tokio::time::Instant>,
     /// Where `password_env` is looked up: the process environment, or a test's map.
-    lookup: Box<PasswordLookup>,
+    lookup: Box<EnvLookup>,
 }
 
-/// Finds the value of an environment variable by name.
-type PasswordLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
+/// Finds the value of an environment variable by name; shared with the other
+/// channels whose secrets come from the environment.
+pub(crate) type EnvLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
 
 /// A failed step, already sorted into transient or permanent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -727,8 +728,14 @@ async fn transaction(
             Rcpt::new(to.clone(), params)
         })
         .collect();
-    let block = data_block(bytes);
     let body = format!("> (message, {} bytes)\r\n> .", bytes.len());
+    // Pipelined, the body goes out as text through `command`; lettre's own path
+    // takes bytes that are not UTF-8 (8BITMIME).
+    let block = if kept.pipelining {
+        data_block(bytes)
+    } else {
+        Vec::new()
+    };
     let (true, Ok(block)) = (kept.pipelining, std::str::from_utf8(&block)) else {
         talk(s, &format!("> {mail}"));
         logged(conn.command(mail).await)?;

@@ -19,7 +19,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::Outcome;
-use crate::smtp::Secret;
+use crate::smtp::{EnvLookup, Secret};
 
 /// The headers herald signs with.
 pub const SIGNATURE_HEADER: &str = "X-Herald-Signature";
@@ -43,9 +43,6 @@ pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     out
 }
 
-/// Finds the value of an environment variable by name.
-type SecretLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
-
 /// One configured webhook.
 pub struct Webhook {
     name: String,
@@ -53,7 +50,7 @@ pub struct Webhook {
     secret_env: String,
     timeout: Duration,
     client: reqwest::Client,
-    lookup: Box<SecretLookup>,
+    lookup: Box<EnvLookup>,
 }
 
 impl std::fmt::Debug for Webhook {

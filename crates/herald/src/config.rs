@@ -1063,12 +1063,7 @@ impl Config {
         let mut webhooks: Vec<WebhookSettings> = Vec::new();
         for (i, w) in raw.webhooks.iter().enumerate() {
             let key = |k: &str| format!("webhooks[{i}].{k}");
-            if w.name.is_empty()
-                || !w
-                    .name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
+            if !is_name(&w.name) {
                 return Err(bad(
                     &key("name"),
                     format!("'{}': use letters, digits, '-' and '_' only", w.name),
@@ -1112,11 +1107,7 @@ impl Config {
             let prefix = format!("accounts[{i}]");
             let key = |k: &str| format!("{prefix}.{k}");
             let name = a.name.clone().unwrap_or_default();
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
+            if !is_name(&name) {
                 return Err(bad(
                     &key("name"),
                     format!(
@@ -1231,12 +1222,7 @@ impl Config {
                     format!("'{}' is used by two rules; rule ids must be unique", r.id),
                 ));
             }
-            if r.id.is_empty()
-                || !r
-                    .id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
+            if !is_name(&r.id) {
                 return Err(bad(
                     &key("id"),
                     format!("'{}': use letters, digits, '-' and '_' only", r.id),
@@ -1472,6 +1458,14 @@ impl Config {
         self.rules.invoice.iter().any(|r| r.id == id)
             || self.rules.dunning.iter().any(|r| r.id == id)
     }
+}
+
+/// A name other settings refer to (a rule id, a webhook, an account): letters,
+/// digits, '-' and '_', so it reads the same in keys, dedupe keys and messages.
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn parse_recipient(s: &str, webhooks: &[WebhookSettings]) -> Result<RecipientSpec, String> {

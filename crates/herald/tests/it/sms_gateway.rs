@@ -26,14 +26,7 @@ fn with_gateway(url: &str) -> Workspace {
 }
 
 fn run(ws: &Workspace, token: Option<&str>) -> std::process::Output {
-    let mut cmd = std::process::Command::new(herald_bin());
-    cmd.args(["run", "--now", "2026-11-02"])
-        .current_dir(ws.path());
-    match token {
-        Some(t) => cmd.env("TEST_SMSAPI_TOKEN", t),
-        None => cmd.env_remove("TEST_SMSAPI_TOKEN"),
-    };
-    cmd.output().unwrap()
+    ws.herald_with_secret(&["run", "--now", "2026-11-02"], "TEST_SMSAPI_TOKEN", token)
 }
 
 fn form(body: &[u8]) -> std::collections::HashMap<String, String> {
@@ -127,12 +120,7 @@ async fn without_the_token_the_sms_waits_and_check_names_the_variable() {
     let history = ws.ok(&["history", "--customer", "C1"]);
     assert!(history.contains("TEST_SMSAPI_TOKEN"), "{history}");
 
-    let out = std::process::Command::new(herald_bin())
-        .args(["check"])
-        .current_dir(ws.path())
-        .env_remove("TEST_SMSAPI_TOKEN")
-        .output()
-        .unwrap();
+    let out = ws.herald_with_secret(&["check"], "TEST_SMSAPI_TOKEN", None);
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("TEST_SMSAPI_TOKEN"),

@@ -31,6 +31,22 @@ impl Workspace {
         run_in(self.path(), args)
     }
 
+    /// Runs herald with the secret variable `var` set to `value`, or unset when
+    /// `None` (the test process's own environment may have it).
+    pub fn herald_with_secret(&self, args: &[&str], var: &str, value: Option<&str>) -> Output {
+        let mut cmd = Command::new(herald_bin());
+        cmd.args(args)
+            .current_dir(self.path())
+            .env_remove("HERALD_CONFIG")
+            .env_remove("HERALD_NOW");
+        match value {
+            Some(v) => cmd.env(var, v),
+            None => cmd.env_remove(var),
+        };
+        cmd.output()
+            .unwrap_or_else(|e| panic!("cannot run {} {args:?}: {e}", herald_bin()))
+    }
+
     /// Runs and insists on success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.herald(args);

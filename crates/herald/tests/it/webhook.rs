@@ -27,13 +27,7 @@ fn with_webhook(url: &str) -> Workspace {
 }
 
 fn run(ws: &Workspace, now: &str, secret: Option<&str>) -> std::process::Output {
-    let mut cmd = std::process::Command::new(herald_bin());
-    cmd.args(["run", "--now", now]).current_dir(ws.path());
-    match secret {
-        Some(s) => cmd.env("ERP_WEBHOOK_SECRET", s),
-        None => cmd.env_remove("ERP_WEBHOOK_SECRET"),
-    };
-    cmd.output().unwrap()
+    ws.herald_with_secret(&["run", "--now", now], "ERP_WEBHOOK_SECRET", secret)
 }
 
 /// `sha256=HEX` of `TIMESTAMP.BODY`, computed by openssl: an implementation that
