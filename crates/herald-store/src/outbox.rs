@@ -152,17 +152,18 @@ impl Store {
             .unwrap_or(false))
     }
 
-    /// How many deliveries on `channel` were sent at or after `since`.
-    pub async fn sent_since(
+    /// How many e-mails went out through `account` (`None`: the shared account) at or
+    /// after `since`.
+    pub async fn emails_sent_since(
         &self,
-        channel: herald_core::rules::ChannelKind,
+        account: Option<&str>,
         since: Timestamp,
     ) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM deliveries WHERE sent_at >= $1 AND channel = $2",
+            "SELECT COUNT(*) FROM deliveries WHERE sent_at >= $1 AND channel = 'email' AND account IS $2",
         )
         .bind(ms(since))
-        .bind(channel.as_str())
+        .bind(account)
         .fetch_one(&self.pool)
         .await?;
         Ok(n.max(0) as u64)
@@ -464,6 +465,7 @@ struct OutcomeRow<'a> {
     next: Option<i64>,
     sent_at: Option<i64>,
     provider: Option<&'a str>,
+    account: Option<&'a str>,
     kind: Option<&'static str>,
     detail: &'a str,
 }
@@ -477,6 +479,7 @@ fn outcome_row(delivery_id: i64, at: Timestamp, outcome: &AttemptOutcome) -> Out
         next: None,
         sent_at: None,
         provider: None,
+        account: None,
         kind,
         detail,
     };
@@ -484,9 +487,11 @@ fn outcome_row(delivery_id: i64, at: Timestamp, outcome: &AttemptOutcome) -> Out
         AttemptOutcome::Sent {
             provider_id,
             detail,
+            account,
         } => OutcomeRow {
             sent_at: Some(ms(at)),
             provider: provider_id.as_deref(),
+            account: account.as_deref(),
             ..row("sent", 1, None, Some(AttemptKind::Sent.as_str()), detail)
         },
         AttemptOutcome::Retry { at: when, detail } => OutcomeRow {
@@ -541,10 +546,11 @@ async fn record_group(
         "UPDATE deliveries SET state = j.state, attempts = deliveries.attempts + j.counts, reason = j.reason, \
          next_attempt_at = COALESCE(j.next, deliveries.next_attempt_at), \
          sent_at = COALESCE(j.sent_at, deliveries.sent_at), \
-         provider_id = COALESCE(j.provider, deliveries.provider_id), lease_until = NULL, lease_holder = NULL, updated_at = $2 \
+         provider_id = COALESCE(j.provider, deliveries.provider_id), \
+         account = COALESCE(j.account, deliveries.account), lease_until = NULL, lease_holder = NULL, updated_at = $2 \
          FROM (SELECT value->>'id' AS id, value->>'state' AS state, value->>'counts' AS counts, \
                       value->>'reason' AS reason, value->>'next' AS next, value->>'sent_at' AS sent_at, \
-                      value->>'provider' AS provider FROM json_each($1)) AS j \
+                      value->>'provider' AS provider, value->>'account' AS account FROM json_each($1)) AS j \
          WHERE deliveries.id = j.id AND deliveries.state = 'sending' AND deliveries.lease_holder = $3 \
          RETURNING deliveries.id",
     )

@@ -229,6 +229,9 @@ pub enum AttemptOutcome {
     Sent {
         provider_id: Option<String>,
         detail: String,
+        /// The named e-mail account it went out through; `None` for the shared
+        /// account and for other channels.
+        account: Option<String>,
     },
     /// A transient error: try again at `at`.
     Retry { at: Timestamp, detail: String },

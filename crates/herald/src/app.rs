@@ -9,7 +9,7 @@ use herald_channels::sms_http::{
 };
 use herald_channels::{
     EmailChannel, FileOutbox, Mailbox, Outcome, Secret, SendFuture, SmsChannel, SmsMessage,
-    SmtpChannel, Webhook, WithFallback,
+    SmtpChannel, Webhook,
 };
 use herald_render::TemplateSet;
 use herald_store::Store;
@@ -20,11 +20,11 @@ pub struct App {
     pub config: Config,
     pub store: Store,
     pub templates: TemplateSet,
-    /// The configured e-mail channel: the file outbox or the shared SMTP account
-    /// (with its fallback account behind it, when one is named).
-    pub email: Arc<dyn EmailChannel>,
-    /// The named accounts ([[accounts]]) rules may send through, by name.
-    pub accounts: std::collections::HashMap<String, Sender>,
+    /// The shared e-mail account ([channels.email]): the file outbox or an SMTP
+    /// server.
+    pub shared: Account,
+    /// The named accounts ([[accounts]]) rules and operators send through, by name.
+    pub accounts: std::collections::HashMap<String, Account>,
     /// The configured SMS channel: the file outbox or an HTTP gateway.
     pub sms: Box<dyn SmsChannel>,
     /// The configured webhooks by name (`to = ["webhook:NAME"]`).
@@ -45,44 +45,33 @@ impl App {
                 )
             })?;
         let templates = load_templates(&config.templates_dir)?;
-        let base: std::collections::HashMap<&str, Arc<dyn EmailChannel>> = config
-            .accounts
-            .iter()
-            .map(|a| {
-                let ch: Arc<dyn EmailChannel> = Arc::new(SmtpChannel::new(a.settings.clone()));
-                (a.name.as_str(), ch)
-            })
-            .collect();
-        let with_fallback =
-            |primary: Arc<dyn EmailChannel>, fallback: Option<&String>| match fallback
-                .and_then(|f| base.get(f.as_str()).map(|ch| (f, ch)))
-            {
-                Some((name, ch)) => Arc::new(WithFallback {
-                    primary,
-                    fallback: Arc::clone(ch),
-                    fallback_name: format!("account {name}"),
-                }) as Arc<dyn EmailChannel>,
-                None => primary,
-            };
-        let email: Arc<dyn EmailChannel> = match &config.email {
-            EmailChannelConfig::File => Arc::new(FileOutbox::new(config.outbox_dir.clone())),
-            EmailChannelConfig::Smtp(settings) => with_fallback(
-                Arc::new(SmtpChannel::new(settings.clone())),
-                config.email_fallback.as_ref(),
-            ),
+        let shared = Account {
+            name: None,
+            channel: match &config.email {
+                EmailChannelConfig::File => Arc::new(FileOutbox::new(config.outbox_dir.clone())),
+                EmailChannelConfig::Smtp(settings) => Arc::new(SmtpChannel::new(settings.clone())),
+            },
+            from: Mailbox::new(config.from_name.clone(), config.from.clone()),
+            reply_to: config.reply_to.clone(),
+            daily_limit: match &config.email {
+                EmailChannelConfig::File => None,
+                EmailChannelConfig::Smtp(settings) => settings.daily_limit,
+            },
+            fallback: config.email_fallback.clone(),
         };
         let accounts = config
             .accounts
             .iter()
             .map(|a| {
-                let channel =
-                    with_fallback(Arc::clone(&base[a.name.as_str()]), a.fallback.as_ref());
-                let sender = Sender {
-                    channel,
+                let account = Account {
+                    name: Some(a.name.clone()),
+                    channel: Arc::new(SmtpChannel::new(a.settings.clone())),
                     from: Mailbox::new(a.from_name.clone(), a.from.clone()),
                     reply_to: a.reply_to.clone(),
+                    daily_limit: a.settings.daily_limit,
+                    fallback: a.fallback.clone(),
                 };
-                (a.name.clone(), sender)
+                (a.name.clone(), account)
             })
             .collect();
         let webhooks = config
@@ -98,7 +87,7 @@ impl App {
         Ok(Arc::new(App {
             webhooks,
             accounts,
-            email,
+            shared,
             sms: sms_channel(&config)?,
             store,
             templates,
@@ -172,12 +161,48 @@ fn gateway_settings(g: &SmsGatewayConfig, token: Secret) -> SmsGatewaySettings {
     s
 }
 
-/// A named SMTP account as the dispatcher uses it: the channel (with its fallback)
-/// and who the messages are from.
-pub struct Sender {
+/// An e-mail account as the dispatcher sends through it: the channel, who the
+/// messages are from, its daily limit and the account that takes over when it
+/// cannot send.
+pub struct Account {
+    /// `None`: the shared account of [channels.email].
+    pub name: Option<String>,
     pub channel: Arc<dyn EmailChannel>,
     pub from: Mailbox,
     pub reply_to: Option<herald_core::EmailAddress>,
+    pub daily_limit: Option<u32>,
+    pub fallback: Option<String>,
+}
+
+impl Account {
+    /// How the history names it.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => format!("account {n}"),
+            None => "the shared account".to_owned(),
+        }
+    }
+}
+
+impl App {
+    /// The accounts an e-mail is tried on, in order: `first` (a named account, or
+    /// the shared one), then its fallback, then the fallback's fallback. An account
+    /// comes up once however the fallbacks loop.
+    pub fn account_chain(&self, first: Option<&str>) -> Vec<&Account> {
+        let mut chain: Vec<&Account> = Vec::new();
+        let mut next = match first.and_then(|n| self.accounts.get(n)) {
+            Some(a) => Some(a),
+            None => Some(&self.shared),
+        };
+        while let Some(a) = next {
+            if chain.iter().any(|c| c.name == a.name) {
+                break;
+            }
+            chain.push(a);
+            next = a.fallback.as_deref().and_then(|f| self.accounts.get(f));
+        }
+        chain
+    }
 }
 
 /// An SMS channel that cannot send yet (its secret is missing): every attempt

@@ -14,7 +14,7 @@ use herald_core::rules::{
     Audience, ChannelKind, Condition, DunningLevel, DunningRule, InvoiceRule, InvoiceTrigger,
     RecipientSpec, Rules, Scope,
 };
-use herald_core::values::{CustomerId, EmailAddress, Locale};
+use herald_core::values::{CustomerId, EmailAddress, Locale, OperatorId};
 use jiff::civil::Time;
 use serde::Deserialize;
 
@@ -198,6 +198,10 @@ pub struct RawEmailChannel {
     /// Another account (by name) that takes a message when this one cannot
     /// (unreachable, timing out, 4xx).
     pub fallback: Option<String>,
+    /// [[accounts]] only: the operators (ids) whose own mailbox this is: what goes
+    /// out in their name goes through it (seed 000: "user / shared").
+    #[serde(default)]
+    pub operators: Vec<String>,
 }
 impl Default for RawEmailChannel {
     fn default() -> Self {
@@ -227,6 +231,7 @@ impl Default for RawEmailChannel {
             debug: false,
             name: None,
             fallback: None,
+            operators: Vec::new(),
         }
     }
 }
@@ -373,8 +378,12 @@ pub struct RawRule {
     #[serde(default)]
     pub levels: Vec<RawLevel>,
     /// The SMTP account (an [[accounts]] name) this rule's e-mail goes through;
-    /// none: [channels.email].
+    /// none: the account of the operator it goes out in the name of, else
+    /// [channels.email].
     pub account: Option<String>,
+    /// The operator (id) in whose name the rule's notices go out: their own account
+    /// ([[accounts]] operators) sends them.
+    pub operator: Option<String>,
 }
 fn yes() -> bool {
     true
@@ -472,6 +481,25 @@ pub struct Config {
     pub email_fallback: Option<String>,
     /// Rules whose e-mail goes through a named account, by rule id.
     pub rule_accounts: std::collections::BTreeMap<String, String>,
+    /// The operator each rule's notices go out in the name of, by rule id.
+    pub rule_operators: std::collections::BTreeMap<String, OperatorId>,
+    /// Operators' own accounts: account name by operator id.
+    pub operator_accounts: std::collections::BTreeMap<OperatorId, String>,
+}
+
+impl Config {
+    /// The named account an e-mail of `rule` goes through: the rule's own, else the
+    /// account of the operator it goes out in the name of (`operator`, else the
+    /// rule's), else none (the shared account).
+    pub fn account_for(&self, rule: &str, operator: Option<&OperatorId>) -> Option<&str> {
+        if let Some(a) = self.rule_accounts.get(rule) {
+            return Some(a);
+        }
+        operator
+            .or_else(|| self.rule_operators.get(rule))
+            .and_then(|o| self.operator_accounts.get(o))
+            .map(String::as_str)
+    }
 }
 
 /// A named SMTP account with the sender it writes as.
@@ -1188,12 +1216,40 @@ impl Config {
             }
         }
         let mut rule_accounts = std::collections::BTreeMap::new();
+        let mut rule_operators = std::collections::BTreeMap::new();
         for (i, r) in raw.rules.iter().enumerate() {
             if let Some(a) = &r.account {
                 if !known(a) {
                     return Err(bad(&format!("rules[{i}].account"), unknown(a)));
                 }
                 rule_accounts.insert(r.id.clone(), a.clone());
+            }
+            if let Some(o) = &r.operator {
+                let o =
+                    OperatorId::parse(o).map_err(|e| bad(&format!("rules[{i}].operator"), e.0))?;
+                rule_operators.insert(r.id.clone(), o);
+            }
+        }
+        if !raw.channels.email.operators.is_empty() {
+            return Err(bad(
+                "channels.email.operators",
+                "the shared account sends for every operator without its own; list operators under the [[accounts]] that is theirs".into(),
+            ));
+        }
+        let mut operator_accounts = std::collections::BTreeMap::new();
+        for (i, a) in raw.accounts.iter().enumerate() {
+            for (j, o) in a.operators.iter().enumerate() {
+                let key = format!("accounts[{i}].operators[{j}]");
+                let o = OperatorId::parse(o).map_err(|e| bad(&key, e.0))?;
+                let name = a.name.clone().unwrap_or_default();
+                if let Some(other) = operator_accounts.insert(o.clone(), name) {
+                    return Err(bad(
+                        &key,
+                        format!(
+                            "operator {o} already sends through account '{other}'; an operator has one account of their own"
+                        ),
+                    ));
+                }
             }
         }
 
@@ -1437,6 +1493,8 @@ impl Config {
             accounts,
             email_fallback,
             rule_accounts,
+            rule_operators,
+            operator_accounts,
         })
     }
 

@@ -20,7 +20,9 @@ use herald_store::{AttemptOutcome, CandidateQuery, LeaseRequest, LeasedDelivery,
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
-use crate::app::App;
+use std::sync::atomic::Ordering;
+
+use crate::app::{Account, App};
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct PlanReport {
@@ -283,7 +285,7 @@ pub async fn send(app: &Arc<App>, now: Timestamp) -> anyhow::Result<SendReport> 
             )
             .await?;
     }
-    let budget = daily_budget(app, now).await?.map(Arc::new);
+    let budgets = Arc::new(DailyBudgets::load(app, now).await?);
     let concurrency = app.config.concurrency.max(1) as usize;
     // A chunk is leased and read together; the feeder stays at most about two
     // chunks ahead of the senders, so a lease (5 minutes) never runs out while
@@ -308,7 +310,7 @@ pub async fn send(app: &Arc<App>, now: Timestamp) -> anyhow::Result<SendReport> 
             only_customers: pilot,
         };
         let to_writer = to_writer.clone();
-        async move { feed(&app, lease, budget, &to_writer, jobs_tx).await }
+        async move { feed(&app, lease, budgets, &to_writer, jobs_tx).await }
     });
     let senders: Vec<_> = (0..concurrency)
         .map(|_| {
@@ -369,14 +371,24 @@ async fn alert_failures(app: &App, now: Timestamp) -> anyhow::Result<u64> {
     let msg = alert_message(app, id, &failures, last.map(|l| l.at), now);
     // Alerts are not deliveries: they get negative ids where a channel names what
     // it writes by id (the file outbox), so they never collide with one.
-    let outcome = app.email.send_email(-id, &msg).await;
-    let sent = outcome.is_delivered();
+    let chain = app.account_chain(None);
+    let (sent, detail) = match send_through(-id, &chain, None, |account, _| EmailMessage {
+        from: account.from.clone(),
+        ..msg.clone()
+    })
+    .await
+    {
+        Through::Sent(_, _, detail) => (true, detail),
+        Through::Transient(detail) | Through::Permanent(detail) | Through::OverLimit(detail) => {
+            (false, detail)
+        }
+    };
     app.store
-        .record_alert(now, failures.upto, failures.total, sent, outcome.detail())
+        .record_alert(now, failures.upto, failures.total, sent, &detail)
         .await?;
     if !sent {
         tracing::warn!(
-            detail = outcome.detail(),
+            detail,
             "the failure alert could not be sent; the next run tries again"
         );
     }
@@ -509,7 +521,7 @@ enum ToWriter {
 async fn feed(
     app: &App,
     lease: LeaseRequest,
-    budget: Option<Arc<DailyBudget>>,
+    budgets: Arc<DailyBudgets>,
     to_writer: &tokio::sync::mpsc::Sender<ToWriter>,
     jobs: tokio::sync::mpsc::Sender<Job>,
 ) -> anyhow::Result<()> {
@@ -547,7 +559,7 @@ async fn feed(
         let fresh = Arc::new(Fresh {
             invoices,
             customers,
-            budget: budget.clone(),
+            budgets: Arc::clone(&budgets),
         });
         for delivery in leased {
             let job = Job {
@@ -646,34 +658,60 @@ async fn write_outbox(
 struct Fresh {
     invoices: HashMap<InvoiceId, InvoiceView>,
     customers: HashMap<CustomerId, herald_core::records::Customer>,
-    budget: Option<Arc<DailyBudget>>,
+    budgets: Arc<DailyBudgets>,
 }
 
-/// An account's daily limit: how many more e-mails may go out today, and when
-/// "tomorrow" starts (midnight in the tenant's time zone).
-struct DailyBudget {
-    limit: u32,
-    left: std::sync::atomic::AtomicI64,
+/// The accounts' daily limits (e.g. a provider's 500 a day): how many more e-mails
+/// each account may send today, and when "tomorrow" starts (midnight in the tenant's
+/// time zone). Counted from the store at the start of a run, so a limit holds across
+/// runs and restarts.
+struct DailyBudgets {
+    /// By account name (`None`: the shared account); only accounts with a limit.
+    left: HashMap<Option<String>, (u32, std::sync::atomic::AtomicI64)>,
     tomorrow: Timestamp,
 }
 
-async fn daily_budget(app: &App, now: Timestamp) -> anyhow::Result<Option<DailyBudget>> {
-    let crate::config::EmailChannelConfig::Smtp(smtp) = &app.config.email else {
-        return Ok(None);
-    };
-    let Some(limit) = smtp.daily_limit else {
-        return Ok(None);
-    };
-    let tz = app.config.tenant.time_zone.time_zone();
-    let today = local_date(now, &tz);
-    let start = today.to_zoned(tz.clone())?.timestamp();
-    let tomorrow = today.tomorrow()?.to_zoned(tz)?.timestamp();
-    let sent = app.store.sent_since(ChannelKind::Email, start).await?;
-    Ok(Some(DailyBudget {
-        limit,
-        left: std::sync::atomic::AtomicI64::new(i64::from(limit) - sent as i64),
-        tomorrow,
-    }))
+impl DailyBudgets {
+    async fn load(app: &App, now: Timestamp) -> anyhow::Result<DailyBudgets> {
+        let tz = app.config.tenant.time_zone.time_zone();
+        let today = local_date(now, &tz);
+        let start = today.to_zoned(tz.clone())?.timestamp();
+        let tomorrow = today.tomorrow()?.to_zoned(tz)?.timestamp();
+        let mut left = HashMap::new();
+        for account in std::iter::once(&app.shared).chain(app.accounts.values()) {
+            if let Some(limit) = account.daily_limit {
+                let sent = app
+                    .store
+                    .emails_sent_since(account.name.as_deref(), start)
+                    .await?;
+                let n = i64::from(limit) - i64::try_from(sent).unwrap_or(i64::MAX);
+                left.insert(
+                    account.name.clone(),
+                    (limit, std::sync::atomic::AtomicI64::new(n)),
+                );
+            }
+        }
+        Ok(DailyBudgets { left, tomorrow })
+    }
+
+    /// Takes one message from the account's allowance; `Err(limit)` when today's is
+    /// used up.
+    fn take(&self, account: &Account) -> Result<(), u32> {
+        match self.left.get(&account.name) {
+            Some((limit, left)) if left.fetch_sub(1, Ordering::Relaxed) <= 0 => {
+                left.fetch_add(1, Ordering::Relaxed);
+                Err(*limit)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Returns what [`DailyBudgets::take`] took for a message that did not go out.
+    fn give_back(&self, account: &Account) {
+        if let Some((_, left)) = self.left.get(&account.name) {
+            left.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The rule condition a stored notification is re-checked against at send time.
@@ -966,58 +1004,50 @@ async fn try_deliver(
                     }
                 }
             }
-            // The rule's own account, or the shared one ([channels.email]).
-            let account = app
-                .config
-                .rule_accounts
-                .get(&n.rule_id)
-                .and_then(|name| app.accounts.get(name));
-            if account.is_none()
-                && let Some(b) = &fresh.budget
-                && b.left.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) <= 0
-            {
-                return Ok(AttemptOutcome::Deferred {
-                    at: b.tomorrow,
-                    reason: format!(
-                        "the e-mail account's daily limit of {} messages is reached; it goes out after midnight",
-                        b.limit
-                    ),
-                });
-            }
-            let (from, reply_to) = match account {
-                Some(a) => (a.from.clone(), a.reply_to.clone()),
-                None => (
-                    Mailbox::new(app.config.from_name.clone(), app.config.from.clone()),
-                    app.config.reply_to.clone(),
-                ),
+            let message = |account: &Account, message_id: &str| {
+                let reply_to = account.reply_to.clone();
+                let receipts_to = reply_to
+                    .clone()
+                    .unwrap_or_else(|| account.from.address.clone());
+                EmailMessage {
+                    message_id: message_id.to_owned(),
+                    date: now,
+                    from: account.from.clone(),
+                    reply_to: reply_to.map(|a| Mailbox {
+                        name: None,
+                        address: a,
+                    }),
+                    to: vec![Mailbox {
+                        name: (!d.delivery.name.is_empty()).then(|| d.delivery.name.clone()),
+                        address: to.clone(),
+                    }],
+                    subject: rendered.subject.clone(),
+                    text: rendered.text.clone(),
+                    html: rendered.html.clone(),
+                    attachments: attachments.clone(),
+                    read_receipt_to: app.config.read_receipt.then_some(Mailbox {
+                        name: None,
+                        address: receipts_to,
+                    }),
+                    headers: headers.clone(),
+                }
             };
-            let receipts_to = reply_to.clone().unwrap_or_else(|| from.address.clone());
-            let msg = EmailMessage {
-                message_id: message_id_for(d.delivery.id, from.domain()),
-                date: now,
-                from,
-                reply_to: reply_to.map(|a| Mailbox {
-                    name: None,
-                    address: a,
-                }),
-                to: vec![Mailbox {
-                    name: (!d.delivery.name.is_empty()).then(|| d.delivery.name.clone()),
-                    address: to,
-                }],
-                subject: rendered.subject.clone(),
-                text: rendered.text.clone(),
-                html: rendered.html.clone(),
-                attachments,
-                read_receipt_to: app.config.read_receipt.then_some(Mailbox {
-                    name: None,
-                    address: receipts_to,
-                }),
-                headers,
-            };
-            match account {
-                Some(a) => a.channel.send_email(d.delivery.id, &msg).await,
-                None => app.email.send_email(d.delivery.id, &msg).await,
-            }
+            let chain = app.account_chain(app.config.account_for(&n.rule_id, None));
+            return Ok(
+                match send_through(d.delivery.id, &chain, Some(&fresh.budgets), message).await {
+                    Through::Sent(account, provider_id, detail) => AttemptOutcome::Sent {
+                        provider_id,
+                        detail,
+                        account,
+                    },
+                    Through::Transient(detail) => retry_or_fail(app, d, now, detail),
+                    Through::Permanent(detail) => AttemptOutcome::Failed { detail },
+                    Through::OverLimit(reason) => AttemptOutcome::Deferred {
+                        at: fresh.budgets.tomorrow,
+                        reason,
+                    },
+                },
+            );
         }
     };
     Ok(match outcome {
@@ -1027,10 +1057,81 @@ async fn try_deliver(
         } => AttemptOutcome::Sent {
             provider_id,
             detail,
+            account: None,
         },
         Outcome::Transient { detail } => retry_or_fail(app, d, now, detail),
         Outcome::Permanent { detail } => AttemptOutcome::Failed { detail },
     })
+}
+
+/// Where an e-mail got to on its accounts.
+enum Through {
+    /// Sent through this account (`None`: the shared one).
+    Sent(Option<String>, Option<String>, String),
+    /// No account could take it for now; why, for each.
+    Transient(String),
+    /// Refused for good: a bad address is bad for every account.
+    Permanent(String),
+    /// Every account that could have sent it has used up today's limit.
+    OverLimit(String),
+}
+
+/// Tries an e-mail on each account of `chain` in turn until one sends it: an
+/// account that cannot take it for now (unreachable, timing out, 4xx) or has used up
+/// its daily limit passes it to the next, each writing as itself. The Message-ID
+/// stays the first account's, so a copy that went out twice through two accounts is
+/// still known as one.
+async fn send_through(
+    delivery_id: i64,
+    chain: &[&Account],
+    budgets: Option<&DailyBudgets>,
+    message: impl Fn(&Account, &str) -> EmailMessage,
+) -> Through {
+    let message_id = message_id_for(delivery_id, chain[0].from.domain());
+    let mut why: Vec<String> = Vec::new();
+    let mut over_limit = true;
+    for account in chain {
+        if let Some(b) = budgets
+            && let Err(limit) = b.take(account)
+        {
+            why.push(format!(
+                "{} reached its daily limit of {limit} messages",
+                account.label()
+            ));
+            continue;
+        }
+        over_limit = false;
+        let msg = message(account, &message_id);
+        match account.channel.send_email(delivery_id, &msg).await {
+            Outcome::Delivered {
+                provider_id,
+                detail,
+            } => {
+                let detail = if why.is_empty() {
+                    detail
+                } else {
+                    format!("{detail}, through {} ({})", account.label(), why.join("; "))
+                };
+                return Through::Sent(account.name.clone(), provider_id, detail);
+            }
+            Outcome::Transient { detail } => {
+                if let Some(b) = budgets {
+                    b.give_back(account);
+                }
+                why.push(if chain.len() > 1 {
+                    format!("{}: {detail}", account.label())
+                } else {
+                    detail
+                });
+            }
+            Outcome::Permanent { detail } => return Through::Permanent(detail),
+        }
+    }
+    if over_limit {
+        Through::OverLimit(format!("{}; it goes out after midnight", why.join("; ")))
+    } else {
+        Through::Transient(why.join("; "))
+    }
 }
 
 /// What a webhook receives (docs/json.md): the notice as text, and the data its

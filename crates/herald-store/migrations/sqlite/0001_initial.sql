@@ -162,7 +162,13 @@ CREATE TABLE deliveries (
     provider_id       TEXT,
     template_override TEXT,
     resend_of         INTEGER REFERENCES deliveries (id),
-    actor             TEXT
+    actor             TEXT,
+    -- The [[accounts]] name an e-mail went out through (NULL: the shared account of
+    -- [channels.email], or not an e-mail): each account's daily limit counts its own.
+    account           TEXT,
+    -- The delivery on another channel that failed for good before this one was
+    -- made (a rule with channel_fallback: an SMS that could not go, then e-mail).
+    fallback_of       INTEGER REFERENCES deliveries (id)
 );
 CREATE INDEX deliveries_notification ON deliveries (notification_id);
 -- The dispatcher's queue, in the order it takes it: walking this index in order

@@ -125,6 +125,7 @@ async fn leases_go_in_due_order_and_an_expired_one_is_taken_again() {
     let sent = AttemptOutcome::Sent {
         provider_id: Some("m-1".into()),
         detail: "250 ok".into(),
+        account: Some("ewa".into()),
     };
     assert!(
         !s.record_outcome(l.delivery.id, "a", t("2026-11-12T08:05:01Z"), &sent)
@@ -149,6 +150,13 @@ async fn leases_go_in_due_order_and_an_expired_one_is_taken_again() {
     assert_eq!(d.delivery.sent_at, Some(t("2026-11-12T08:05:02Z")));
     assert_eq!(d.delivery.provider_id.as_deref(), Some("m-1"));
     assert_eq!(d.attempt_log.len(), 1);
+    // Each account's daily limit counts what went out through it alone.
+    let since = t("2026-11-12T00:00:00Z");
+    assert_eq!(s.emails_sent_since(Some("ewa"), since).await.unwrap(), 1);
+    assert_eq!(s.emails_sent_since(Some("other"), since).await.unwrap(), 0);
+    assert_eq!(s.emails_sent_since(None, since).await.unwrap(), 0);
+    let later = t("2026-11-12T08:05:03Z");
+    assert_eq!(s.emails_sent_since(Some("ewa"), later).await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -257,6 +265,7 @@ async fn resend_adds_a_delivery_and_an_audit_row() {
     let sent = AttemptOutcome::Sent {
         provider_id: None,
         detail: "250 ok".into(),
+        account: None,
     };
     s.record_outcome(first.delivery.id, "a", now, &sent)
         .await

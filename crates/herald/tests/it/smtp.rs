@@ -538,6 +538,118 @@ fn a_rule_sends_through_its_own_account_and_an_unreachable_account_falls_back() 
     assert!(stderr(&out).contains("backup, ewa"), "{}", stderr(&out));
 }
 
+/// Seed 000's "user / shared": what goes out in an operator's name goes through the
+/// operator's own account; when that account has used up its daily limit, its
+/// fallback sends the rest, each counted against its own account.
+#[test]
+fn an_operators_own_account_sends_in_their_name_and_a_full_account_passes_to_its_fallback() {
+    let shared = SmtpSink::start();
+    let ewa = SmtpSink::start();
+    let office = SmtpSink::start();
+    let ws = Workspace::new();
+    use_smtp(&ws, shared.port, "");
+    ws.set_config(
+        "template = \"due-soon\"",
+        "template = \"due-soon\"\noperator = \"op-ewa\"",
+    );
+    let text = std::fs::read_to_string(ws.path().join("herald.toml")).unwrap();
+    std::fs::write(
+        ws.path().join("herald.toml"),
+        format!(
+            "{text}\n[[accounts]]\nname = \"ewa\"\noperators = [\"op-ewa\"]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"ewa.nowak@example.pl\"\ndaily_limit = 2\nfallback = \"office\"\n\n[[accounts]]\nname = \"office\"\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"biuro@example.pl\"\n",
+            ewa.port, office.port
+        ),
+    )
+    .unwrap();
+    ws.import_basics();
+    ws.ok(&["run", "--now", "2026-11-02"]);
+    assert_eq!(shared.messages().len(), 4, "new-invoice notices: shared");
+    let out = ws.ok(&["run", "--now", "2026-11-13"]);
+    assert!(out.contains("sent 4,"), "{out}");
+    assert_eq!(shared.messages().len(), 4, "nothing more through shared");
+    let froms = |sink: &SmtpSink| -> Vec<String> {
+        sink.messages()
+            .iter()
+            .map(|p| {
+                parse_eml(p)
+                    .from()
+                    .unwrap()
+                    .first()
+                    .unwrap()
+                    .address()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    assert_eq!(
+        froms(&ewa),
+        vec!["ewa.nowak@example.pl"; 2],
+        "Ewa's limit is 2"
+    );
+    assert_eq!(
+        froms(&office),
+        vec!["biuro@example.pl"; 2],
+        "the rest through her fallback, as the office"
+    );
+    let mut histories = String::new();
+    for c in ["C1", "C2", "C3", "C4"] {
+        histories.push_str(&ws.ok(&["history", "--customer", c]));
+    }
+    assert_eq!(
+        histories
+            .matches("account ewa reached its daily limit of 2 messages")
+            .count(),
+        2,
+        "{histories}"
+    );
+    assert_eq!(
+        histories.matches("through account office").count(),
+        2,
+        "{histories}"
+    );
+
+    // A rule's own account wins over the operator's.
+    ws.set_config(
+        "operator = \"op-ewa\"",
+        "operator = \"op-ewa\"\naccount = \"office\"",
+    );
+    let out = ws.herald(&["check"]);
+    assert_ok(&out, "check with both account and operator");
+}
+
+/// An operator has one account of their own, and only [[accounts]] name operators.
+#[test]
+fn an_operator_listed_on_two_accounts_or_on_the_shared_one_is_refused() {
+    let ws = Workspace::new();
+    let text = std::fs::read_to_string(ws.path().join("herald.toml")).unwrap();
+    std::fs::write(
+        ws.path().join("herald.toml"),
+        format!(
+            "{text}\n[[accounts]]\nname = \"a\"\noperators = [\"op-1\"]\nhost = \"127.0.0.1\"\nfrom = \"a@example.pl\"\n\n[[accounts]]\nname = \"b\"\noperators = [\"op-2\", \"op-1\"]\nhost = \"127.0.0.1\"\nfrom = \"b@example.pl\"\n"
+        ),
+    )
+    .unwrap();
+    let out = ws.herald(&["check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("accounts[1].operators[1]")
+            && stderr(&out).contains("already sends through account 'a'"),
+        "{}",
+        stderr(&out)
+    );
+
+    let ws = Workspace::new();
+    ws.set_config(FILE_KIND, &format!("{FILE_KIND}\noperators = [\"op-1\"]"));
+    let out = ws.herald(&["check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("channels.email.operators"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn an_unknown_account_named_by_a_rule_or_a_fallback_is_refused() {
     for (from, to, expected) in [
