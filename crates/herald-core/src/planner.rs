@@ -231,6 +231,50 @@ pub fn recipients(
     out
 }
 
+/// Where a notice goes on when its delivery `failed` failed for good and the rule
+/// has `channel_fallback`: the same contact on the first channel after the failed
+/// one in the rule's `channels` that it can be reached on (an address and an
+/// opt-in). Only later channels: a fallback that fails too does not go back to
+/// the first. `None` for a recipient that is not one of the customer's contacts
+/// (a fixed address, a webhook) and for a contact with no other way to reach them.
+pub fn channel_fallback(
+    audience: &Audience,
+    book: &CustomerBook,
+    failed: &PlannedDelivery,
+) -> Option<PlannedDelivery> {
+    if !audience.channel_fallback {
+        return None;
+    }
+    let is_failed_contact = |c: &&Contact| {
+        c.name == failed.name
+            && match failed.channel {
+                ChannelKind::Email => c
+                    .email
+                    .as_ref()
+                    .is_some_and(|e| e.as_str().eq_ignore_ascii_case(&failed.address)),
+                ChannelKind::Sms => c
+                    .phone
+                    .as_ref()
+                    .is_some_and(|p| p.as_str() == failed.address),
+                ChannelKind::Webhook => false,
+            }
+    };
+    let contact = book.contacts.iter().find(is_failed_contact)?;
+    audience
+        .channels
+        .iter()
+        .skip_while(|ch| **ch != failed.channel)
+        .skip(1)
+        .find_map(|ch| {
+            reachable(contact, *ch).map(|address| PlannedDelivery {
+                channel: *ch,
+                name: contact.name.clone(),
+                address,
+                locale: failed.locale,
+            })
+        })
+}
+
 /// A recipient the rule names itself (an address, a webhook) rather than a contact.
 fn is_fixed(audience: &Audience, d: &PlannedDelivery) -> bool {
     audience.to.iter().any(|s| match s {

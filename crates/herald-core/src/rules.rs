@@ -90,6 +90,9 @@ pub struct Audience {
     pub scope: Scope,
     /// Local time of day (tenant time zone) at which day-based triggers fire.
     pub at: Time,
+    /// When a delivery to a contact fails for good, send the notice again on the
+    /// contact's next channel of `channels` (an SMS that could not go, by e-mail).
+    pub channel_fallback: bool,
 }
 
 /// One notice per invoice: new-invoice, due-soon, grace-end and the like.
@@ -193,6 +196,20 @@ pub struct Rules {
 }
 
 impl Rules {
+    /// The audience of the rule with this id, of either kind.
+    pub fn audience(&self, rule_id: &str) -> Option<&Audience> {
+        self.invoice
+            .iter()
+            .find(|r| r.id == rule_id)
+            .map(|r| &r.audience)
+            .or_else(|| {
+                self.dunning
+                    .iter()
+                    .find(|r| r.id == rule_id)
+                    .map(|r| &r.audience)
+            })
+    }
+
     /// The dunning ladder that applies to a customer: the first enabled one whose
     /// scope contains it, so a customer is never on two ladders at once.
     pub fn dunning_for(&self, c: &Customer) -> Option<&DunningRule> {

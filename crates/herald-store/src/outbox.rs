@@ -18,7 +18,7 @@ use crate::types::{
 };
 
 pub(crate) const DELIVERY_COLS: &str = "id, notification_id, channel, name, address, locale, state, reason, attempts, \
-     next_attempt_at, lease_until, created_at, updated_at, sent_at, provider_id, template_override, resend_of, actor";
+     next_attempt_at, lease_until, created_at, updated_at, sent_at, provider_id, template_override, resend_of, actor, account, fallback_of";
 
 pub(crate) fn delivery_row(row: &SqliteRow) -> Result<DeliveryRow, StoreError> {
     Ok(DeliveryRow {
@@ -40,6 +40,8 @@ pub(crate) fn delivery_row(row: &SqliteRow) -> Result<DeliveryRow, StoreError> {
         template_override: row.try_get(15)?,
         resend_of: row.try_get(16)?,
         actor: row.try_get(17)?,
+        account: row.try_get(18)?,
+        fallback_of: row.try_get(19)?,
     })
 }
 
@@ -504,7 +506,7 @@ fn outcome_row(delivery_id: i64, at: Timestamp, outcome: &AttemptOutcome) -> Out
                 detail,
             )
         },
-        AttemptOutcome::Failed { detail } => row(
+        AttemptOutcome::Failed { detail } | AttemptOutcome::FailedOver { detail, .. } => row(
             "failed",
             1,
             Some(detail),
@@ -573,5 +575,27 @@ async fn record_group(
         .await?;
     }
     let done: std::collections::HashSet<i64> = done.into_iter().collect();
+    // Rare (a failure on a rule with a channel fallback): a statement each.
+    for (id, outcome) in outcomes {
+        if let AttemptOutcome::FailedOver { next, .. } = outcome
+            && done.contains(id)
+        {
+            sqlx::query(
+                "INSERT INTO deliveries (notification_id, channel, name, address, locale, state, \
+                 next_attempt_at, created_at, updated_at, fallback_of, actor) \
+                 SELECT f.notification_id, $2, $3, $4, $5, 'pending', $6, $6, $6, f.id, 'fallback' \
+                 FROM deliveries f WHERE f.id = $1 AND NOT EXISTS (SELECT 1 FROM deliveries o \
+                 WHERE o.notification_id = f.notification_id AND o.channel = $2 AND o.address = $4)",
+            )
+            .bind(id)
+            .bind(next.channel.as_str())
+            .bind(&next.name)
+            .bind(&next.address)
+            .bind(next.locale.as_str())
+            .bind(ms(at))
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
     Ok(outcomes.iter().map(|(id, _)| done.contains(id)).collect())
 }

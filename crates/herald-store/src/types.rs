@@ -170,8 +170,13 @@ pub struct DeliveryRow {
     pub template_override: Option<String>,
     /// The delivery this one resends.
     pub resend_of: Option<i64>,
-    /// Who asked for a resend; `None` for planned deliveries.
+    /// Who asked for a resend (`fallback`: a channel fallback); `None` for planned
+    /// deliveries.
     pub actor: Option<String>,
+    /// The named e-mail account it went out through (`None`: the shared one).
+    pub account: Option<String>,
+    /// The delivery on another channel whose failure this one follows.
+    pub fallback_of: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -237,6 +242,13 @@ pub enum AttemptOutcome {
     Retry { at: Timestamp, detail: String },
     /// A permanent error: never retried.
     Failed { detail: String },
+    /// Failed for good on this channel, and the notice goes on over another: `next`
+    /// is added to the notification, due at once (a rule's `channel_fallback`),
+    /// unless it already has a delivery to that address on that channel.
+    FailedOver {
+        detail: String,
+        next: herald_core::planner::PlannedDelivery,
+    },
     /// Stopped before sending (invariant 3: paid, paused…).
     Cancelled { reason: String },
     /// Not tried: a limit of the account (e.g. 500 messages a day) holds it until

@@ -621,10 +621,15 @@ fn print_plan(p: &jobs::PlanReport, dry_run: bool) {
 
 fn print_send(s: &jobs::SendReport, app: &App) {
     println!(
-        "sent {}, retrying {}, failed {}, cancelled {}{}{} — {}",
+        "sent {}, retrying {}, failed {}{}, cancelled {}{}{} — {}",
         s.sent,
         s.retrying,
         s.failed,
+        if s.fell_back > 0 {
+            format!(" ({} to go on by another channel)", s.fell_back)
+        } else {
+            String::new()
+        },
         s.cancelled,
         if s.deferred > 0 {
             format!(

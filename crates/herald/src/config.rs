@@ -384,6 +384,10 @@ pub struct RawRule {
     /// The operator (id) in whose name the rule's notices go out: their own account
     /// ([[accounts]] operators) sends them.
     pub operator: Option<String>,
+    /// A contact whose delivery failed for good gets the notice on their next
+    /// channel of `channels`.
+    #[serde(default)]
+    pub channel_fallback: bool,
 }
 fn yes() -> bool {
     true
@@ -1319,9 +1323,16 @@ impl Config {
                         format!("'{}' is not a time like \"08:00\": {e}", r.at),
                     )
                 })?,
+                channel_fallback: r.channel_fallback,
             };
             if audience.channels.is_empty() {
                 return Err(bad(&key("channels"), "name at least one channel".into()));
+            }
+            if audience.channel_fallback && audience.channels.len() < 2 {
+                return Err(bad(
+                    &key("channel_fallback"),
+                    "a fallback needs a second channel to fall back to: list both, e.g. channels = [\"sms\", \"email\"]".into(),
+                ));
             }
             let condition = match r.when.as_deref() {
                 None | Some("always") => None,

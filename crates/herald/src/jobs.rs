@@ -10,8 +10,8 @@ use herald_channels::{
 };
 use herald_core::message::{CustomerInfo, InvoiceLine, MessageContext, RecipientInfo, TenantInfo};
 use herald_core::planner::{
-    self, CustomerBook, InvoiceView, NoticeKind, PlanSettings, PlannedNotification, Verdict,
-    Window, local_date,
+    self, CustomerBook, InvoiceView, NoticeKind, PlanSettings, PlannedDelivery,
+    PlannedNotification, Verdict, Window, local_date,
 };
 use herald_core::rules::{ChannelKind, Condition};
 use herald_core::values::{CustomerId, Locale, Totals};
@@ -248,6 +248,8 @@ pub struct SendReport {
     pub cancelled: u64,
     /// Held by an account limit (messages a day) until the next day.
     pub deferred: u64,
+    /// Of the failed: how many go on over another channel (`channel_fallback`).
+    pub fell_back: u64,
     /// Waiting because of pilot mode.
     pub held_for_pilot: u64,
     /// Failed deliveries reported to the admin addresses in a digest this run.
@@ -481,6 +483,7 @@ impl SendReport {
         self.failed += other.failed;
         self.cancelled += other.cancelled;
         self.deferred += other.deferred;
+        self.fell_back += other.fell_back;
     }
 
     fn count(&mut self, outcome: &AttemptOutcome) {
@@ -488,6 +491,10 @@ impl SendReport {
             AttemptOutcome::Sent { .. } => self.sent += 1,
             AttemptOutcome::Retry { .. } => self.retrying += 1,
             AttemptOutcome::Failed { .. } => self.failed += 1,
+            AttemptOutcome::FailedOver { .. } => {
+                self.failed += 1;
+                self.fell_back += 1;
+            }
             AttemptOutcome::Cancelled { .. } => self.cancelled += 1,
             AttemptOutcome::Deferred { .. } => self.deferred += 1,
         }
@@ -796,11 +803,53 @@ pub fn context_for(
 }
 
 async fn deliver(app: &App, d: &LeasedDelivery, fresh: &Fresh, now: Timestamp) -> AttemptOutcome {
-    match try_deliver(app, d, fresh, now).await {
+    let outcome = match try_deliver(app, d, fresh, now).await {
         Ok(o) => o,
         // A problem of ours (store read, missing customer) is worth another try.
         Err(e) => retry_or_fail(app, d, now, format!("{e:#}")),
+    };
+    match outcome {
+        AttemptOutcome::Failed { detail } => match fallback_for(app, d).await {
+            Some(next) => AttemptOutcome::FailedOver {
+                detail: format!(
+                    "{detail}; the notice goes on by {} to {}",
+                    match next.channel {
+                        ChannelKind::Email => "e-mail",
+                        ChannelKind::Sms => "SMS",
+                        ChannelKind::Webhook => "webhook",
+                    },
+                    next.address
+                ),
+                next,
+            },
+            None => AttemptOutcome::Failed { detail },
+        },
+        other => other,
     }
+}
+
+/// The delivery a failed one is followed by when its rule has `channel_fallback`:
+/// the same contact, on their next channel, as the customer's contacts are now.
+async fn fallback_for(app: &App, d: &LeasedDelivery) -> Option<PlannedDelivery> {
+    let n = &d.notification;
+    let audience = app.config.rules.audience(&n.rule_id)?;
+    if !audience.channel_fallback {
+        return None;
+    }
+    let book = match app.store.book(&n.customer_id).await {
+        Ok(b) => b?,
+        Err(e) => {
+            tracing::warn!(delivery = d.delivery.id, error = %e, "no channel fallback: the customer's contacts could not be read");
+            return None;
+        }
+    };
+    let failed = PlannedDelivery {
+        channel: d.delivery.channel,
+        name: d.delivery.name.clone(),
+        address: d.delivery.address.clone(),
+        locale: d.delivery.locale,
+    };
+    planner::channel_fallback(audience, &book, &failed)
 }
 
 fn retry_or_fail(app: &App, d: &LeasedDelivery, now: Timestamp, detail: String) -> AttemptOutcome {

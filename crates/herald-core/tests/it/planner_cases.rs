@@ -252,3 +252,69 @@ fn daylight_saving_does_not_move_a_reminder_to_another_day() {
         "08:00 local, after the change"
     );
 }
+
+#[test]
+fn a_failed_delivery_falls_back_to_the_contacts_next_channel_only_when_asked_and_reachable() {
+    use herald_core::planner::{CustomerBook, PlannedDelivery, channel_fallback};
+    use herald_core::rules::ChannelKind;
+    use herald_core::values::{Locale, PhoneNumber};
+
+    let mut anna = billing("C1");
+    anna.phone = Some(PhoneNumber::parse("+48601234567").unwrap());
+    anna.sms_opt_in = true;
+    let book = |contacts: Vec<_>| CustomerBook {
+        customer: customer("C1"),
+        contacts,
+        invoices: Vec::new(),
+    };
+    let mut audience = audience();
+    audience.channels = vec![ChannelKind::Sms, ChannelKind::Email];
+    audience.channel_fallback = true;
+    let failed_sms = PlannedDelivery {
+        channel: ChannelKind::Sms,
+        name: "Anna Nowak".into(),
+        address: "+48601234567".into(),
+        locale: Locale::Pl,
+    };
+
+    let next = channel_fallback(&audience, &book(vec![anna.clone()]), &failed_sms).unwrap();
+    assert_eq!(next.channel, ChannelKind::Email);
+    assert_eq!(next.address, "anna@example.pl");
+    assert_eq!(next.locale, Locale::Pl);
+
+    // Not asked for.
+    let mut off = audience.clone();
+    off.channel_fallback = false;
+    assert_eq!(
+        channel_fallback(&off, &book(vec![anna.clone()]), &failed_sms),
+        None
+    );
+    // No opt-in for e-mail: consent holds over the fallback.
+    let mut no_email = anna.clone();
+    no_email.email_opt_in = false;
+    assert_eq!(
+        channel_fallback(&audience, &book(vec![no_email]), &failed_sms),
+        None
+    );
+    // Not a contact (a fixed address), or a contact no longer there.
+    let mut stranger = failed_sms.clone();
+    stranger.name = "Someone Else".into();
+    assert_eq!(
+        channel_fallback(&audience, &book(vec![anna.clone()]), &stranger),
+        None
+    );
+    // Only later channels: a failed e-mail does not go back to SMS.
+    let failed_email = PlannedDelivery {
+        channel: ChannelKind::Email,
+        address: "ANNA@example.pl".into(),
+        ..failed_sms.clone()
+    };
+    assert_eq!(
+        channel_fallback(&audience, &book(vec![anna.clone()]), &failed_email),
+        None
+    );
+    audience.channels = vec![ChannelKind::Email, ChannelKind::Sms];
+    let next = channel_fallback(&audience, &book(vec![anna]), &failed_email).unwrap();
+    assert_eq!(next.channel, ChannelKind::Sms);
+    assert_eq!(next.address, "+48601234567");
+}

@@ -38,6 +38,7 @@ pub fn audience() -> Audience {
         channels: vec![ChannelKind::Email],
         scope: Scope::default(),
         at: Time::constant(8, 0, 0, 0),
+        channel_fallback: false,
     }
 }
 

@@ -114,3 +114,20 @@ fn smtp_settings_that_cannot_work_are_refused_with_the_key_and_what_to_do() {
         assert!(stderr(&out).contains(expected), "{email}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn a_channel_fallback_with_one_channel_is_refused_with_what_to_list() {
+    let ws = Workspace::new();
+    ws.set_config(
+        "channels = [\"email\"]  ",
+        "channel_fallback = true\nchannels = [\"email\"]  ",
+    );
+    let out = ws.herald(&["check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("rules[0].channel_fallback")
+            && err.contains("channels = [\"sms\", \"email\"]"),
+        "{err}"
+    );
+}

@@ -216,3 +216,76 @@ async fn any_gateway_can_be_described_in_the_config() {
         stderr(&out)
     );
 }
+
+/// Channel fallback: an SMS the gateway refuses for good (a 4xx) sends the notice
+/// to the same contact by e-mail, once, and the history says so. Without
+/// `channel_fallback` the failure stays a failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_sms_goes_on_by_e_mail_when_the_rule_falls_back() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/sms.do"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "error": 13, "message": "No correct phone numbers"
+        })))
+        .mount(&server)
+        .await;
+    let ws = with_gateway(&server.uri());
+    ws.set_config(
+        "channels = [\"sms\", \"email\"]  ",
+        "channel_fallback = true\nchannels = [\"sms\", \"email\"]  ",
+    );
+    let out = run(&ws, Some(TOKEN));
+    assert_ok(&out, "run");
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        printed.contains("failed 1 (1 to go on by another channel)"),
+        "{printed}"
+    );
+    // The e-mail is due at once: the same run or the next send takes it.
+    ws.ok(&["send", "--now", "2026-11-02"]);
+    let emails = ws.emails();
+    assert_eq!(
+        emails.len(),
+        4,
+        "three by e-mail anyway, and Anna's instead of her SMS"
+    );
+    let anna: Vec<_> = emails
+        .iter()
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .contains("anna@kowalski.example.pl")
+        })
+        .collect();
+    assert_eq!(anna.len(), 1, "{emails:?}");
+    let history = ws.ok(&["history", "--customer", "C1", "--json"]);
+    let h: serde_json::Value = serde_json::from_str(&history).unwrap();
+    let deliveries = h[0]["deliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 2, "{history}");
+    assert_eq!(deliveries[0]["state"], "failed", "{history}");
+    assert!(
+        history.contains("No correct phone numbers")
+            && history.contains("the notice goes on by e-mail to anna@kowalski.example.pl"),
+        "{history}"
+    );
+    assert_eq!(deliveries[1]["channel"], "email", "{history}");
+    assert_eq!(deliveries[1]["state"], "sent", "{history}");
+    assert_eq!(
+        deliveries[1]["fallback_of"], deliveries[0]["id"],
+        "{history}"
+    );
+
+    // Never twice: nothing more is sent or added.
+    assert_ok(&run(&ws, Some(TOKEN)), "second run");
+    assert_eq!(ws.emails().len(), 4);
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+
+    // Without the fallback, the refused SMS is just failed.
+    let plain = with_gateway(&server.uri());
+    let out = run(&plain, Some(TOKEN));
+    assert_ok(&out, "run without fallback");
+    assert_eq!(plain.emails().len(), 3);
+    let status: serde_json::Value = serde_json::from_str(&plain.ok(&["status", "--json"])).unwrap();
+    assert_eq!(status["by_state"]["failed"], 1, "{status}");
+}
