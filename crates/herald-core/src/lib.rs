@@ -10,8 +10,10 @@
 //! - [`planner`]: rules × records × window → planned notifications
 //! - [`status`]: delivery states and the aggregate status of a document
 //! - [`message`]: what a template sees
+//! - [`calendar`]: working days, public holidays (PL, CZ, RO) and the send window
 //! - [`clock`]: the one source of "now"
 
+pub mod calendar;
 pub mod clock;
 pub mod message;
 pub mod planner;

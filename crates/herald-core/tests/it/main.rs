@@ -1,5 +1,6 @@
 //! herald-core's integration tests: one binary, one module per subject.
 
+mod calendar;
 mod planner_cases;
 mod planner_props;
 mod support;
