@@ -514,7 +514,8 @@ fn outcome_row(delivery_id: i64, at: Timestamp, outcome: &AttemptOutcome) -> Out
             detail,
         ),
         // Held by a limit, not tried: no attempt counted or logged.
-        AttemptOutcome::Deferred { at: when, reason } => OutcomeRow {
+        AttemptOutcome::Deferred { at: when, reason }
+        | AttemptOutcome::Postponed { at: when, reason } => OutcomeRow {
             next: Some(ms(*when)),
             ..row("retrying", 0, Some(reason), None, reason)
         },

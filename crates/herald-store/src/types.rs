@@ -254,6 +254,9 @@ pub enum AttemptOutcome {
     /// Not tried: a limit of the account (e.g. 500 messages a day) holds it until
     /// `at`. Not an attempt, so it does not count towards `max_attempts`.
     Deferred { at: Timestamp, reason: String },
+    /// Not tried: outside the business calendar's send window or on a day off; it
+    /// goes out at `at`. Stored as [`AttemptOutcome::Deferred`] is.
+    Postponed { at: Timestamp, reason: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -639,8 +639,15 @@ fn print_send(s: &jobs::SendReport, app: &App) {
         } else {
             String::new()
         },
-        if s.held_for_pilot > 0 {
-            format!(", {} held by pilot mode", s.held_for_pilot)
+        if s.held_for_pilot + s.postponed > 0 {
+            [
+                (s.held_for_pilot, "held by pilot mode"),
+                (s.postponed, "postponed by the business calendar"),
+            ]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!(", {n} {what}"))
+            .collect::<String>()
         } else {
             String::new()
         },

@@ -70,6 +70,21 @@ pub struct RawConfig {
     /// user's own mailbox for some rules, a fallback.
     #[serde(default)]
     pub accounts: Vec<RawEmailChannel>,
+    /// Working days and the send window; none: messages go out whenever due.
+    pub calendar: Option<RawCalendar>,
+}
+
+/// `[calendar]`: `countries = ["PL"]`, `weekend = ["sat", "sun"]`,
+/// `holidays = ["2026-12-31"]`, `window = "08:00-18:00"`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalendar {
+    #[serde(default)]
+    pub countries: Vec<String>,
+    pub weekend: Option<Vec<String>>,
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    pub window: Option<String>,
 }
 
 /// Who hears about failed deliveries, and how often at most.
@@ -392,6 +407,10 @@ pub struct RawRule {
     /// channel of `channels`.
     #[serde(default)]
     pub channel_fallback: bool,
+    /// Whether the rule's messages wait for the [calendar]'s working days and send
+    /// window (yes by default, when there is a calendar).
+    #[serde(default = "yes")]
+    pub calendar: bool,
 }
 fn yes() -> bool {
     true
@@ -493,6 +512,10 @@ pub struct Config {
     pub rule_operators: std::collections::BTreeMap<String, OperatorId>,
     /// Operators' own accounts: account name by operator id.
     pub operator_accounts: std::collections::BTreeMap<OperatorId, String>,
+    /// Working days and the send window ([calendar]); `None`: no calendar.
+    pub calendar: Option<herald_core::calendar::BusinessCalendar>,
+    /// Rules that send whenever due, calendar or not (`calendar = false`).
+    pub rules_off_calendar: std::collections::BTreeSet<String>,
 }
 
 impl Config {
@@ -1276,6 +1299,18 @@ impl Config {
             },
         };
 
+        let calendar = raw
+            .calendar
+            .as_ref()
+            .map(|c| parse_calendar(c, &bad))
+            .transpose()?;
+        let rules_off_calendar = raw
+            .rules
+            .iter()
+            .filter(|r| !r.calendar)
+            .map(|r| r.id.clone())
+            .collect();
+
         let mut rules = Rules::default();
         let mut seen = std::collections::HashSet::new();
         for (i, r) in raw.rules.into_iter().enumerate() {
@@ -1510,6 +1545,8 @@ impl Config {
             rule_accounts,
             rule_operators,
             operator_accounts,
+            calendar,
+            rules_off_calendar,
         })
     }
 
@@ -1535,6 +1572,92 @@ impl Config {
 
 /// A name other settings refer to (a rule id, a webhook, an account): letters,
 /// digits, '-' and '_', so it reads the same in keys, dedupe keys and messages.
+fn parse_calendar(
+    c: &RawCalendar,
+    bad: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<herald_core::calendar::BusinessCalendar, ConfigError> {
+    use herald_core::calendar::{BusinessCalendar, Country};
+    use jiff::civil::Weekday;
+    let countries = c
+        .countries
+        .iter()
+        .map(|x| Country::parse(x).map_err(|e| bad("calendar.countries", e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let weekend = match &c.weekend {
+        None => vec![Weekday::Saturday, Weekday::Sunday],
+        Some(days) => days
+            .iter()
+            .map(|d| match d.trim().to_ascii_lowercase().get(..3) {
+                Some("mon") => Ok(Weekday::Monday),
+                Some("tue") => Ok(Weekday::Tuesday),
+                Some("wed") => Ok(Weekday::Wednesday),
+                Some("thu") => Ok(Weekday::Thursday),
+                Some("fri") => Ok(Weekday::Friday),
+                Some("sat") => Ok(Weekday::Saturday),
+                Some("sun") => Ok(Weekday::Sunday),
+                _ => Err(bad(
+                    "calendar.weekend",
+                    format!(
+                        "'{d}' is not a day of the week: use mon, tue, wed, thu, fri, sat or sun"
+                    ),
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let extra_holidays = c
+        .holidays
+        .iter()
+        .map(|d| {
+            d.trim().parse::<jiff::civil::Date>().map_err(|e| {
+                bad(
+                    "calendar.holidays",
+                    format!("'{d}' is not a date like \"2026-12-31\": {e}"),
+                )
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let window = match &c.window {
+        None => None,
+        Some(w) => {
+            let fail = |why: String| {
+                bad(
+                    "calendar.window",
+                    format!(
+                        "'{w}' {why}; write the local hours messages may go out, e.g. \"08:00-18:00\""
+                    ),
+                )
+            };
+            let (a, b) = w
+                .split_once('-')
+                .ok_or_else(|| fail("has no '-' between its start and end".into()))?;
+            let start: Time = a
+                .trim()
+                .parse()
+                .map_err(|e| fail(format!("does not start with a time ({e})")))?;
+            let end: Time = b
+                .trim()
+                .parse()
+                .map_err(|e| fail(format!("does not end with a time ({e})")))?;
+            if start >= end {
+                return Err(fail("ends before it starts".into()));
+            }
+            Some((start, end))
+        }
+    };
+    if weekend.len() >= 7 {
+        return Err(bad(
+            "calendar.weekend",
+            "every day of the week is a weekend day: nothing would ever be sent".into(),
+        ));
+    }
+    Ok(BusinessCalendar {
+        weekend,
+        countries,
+        extra_holidays,
+        window,
+    })
+}
+
 fn is_name(s: &str) -> bool {
     !s.is_empty()
         && s.chars()

@@ -250,6 +250,8 @@ pub struct SendReport {
     pub deferred: u64,
     /// Of the failed: how many go on over another channel (`channel_fallback`).
     pub fell_back: u64,
+    /// Waiting for the business calendar: outside the send window or a day off.
+    pub postponed: u64,
     /// Waiting because of pilot mode.
     pub held_for_pilot: u64,
     /// Failed deliveries reported to the admin addresses in a digest this run.
@@ -484,6 +486,7 @@ impl SendReport {
         self.cancelled += other.cancelled;
         self.deferred += other.deferred;
         self.fell_back += other.fell_back;
+        self.postponed += other.postponed;
     }
 
     fn count(&mut self, outcome: &AttemptOutcome) {
@@ -497,6 +500,7 @@ impl SendReport {
             }
             AttemptOutcome::Cancelled { .. } => self.cancelled += 1,
             AttemptOutcome::Deferred { .. } => self.deferred += 1,
+            AttemptOutcome::Postponed { .. } => self.postponed += 1,
         }
     }
 }
@@ -942,6 +946,17 @@ async fn try_deliver(
         .customers
         .get(&customer_id)
         .with_context(|| format!("customer {customer_id} is no longer in the store"))?;
+    if let Some(at) = calendar_holds(app, d, customer, now) {
+        let tz = customer_zone(app, customer);
+        return Ok(AttemptOutcome::Postponed {
+            at,
+            reason: format!(
+                "outside the send window or on a day off ({}); it goes out at {}",
+                tz.iana_name().unwrap_or("tenant time zone"),
+                at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M %Z")
+            ),
+        });
+    }
     let locale = d.delivery.locale;
     let template = d
         .delivery
@@ -1111,6 +1126,37 @@ async fn try_deliver(
         Outcome::Transient { detail } => retry_or_fail(app, d, now, detail),
         Outcome::Permanent { detail } => AttemptOutcome::Failed { detail },
     })
+}
+
+/// The reader's time zone: the customer's, else the tenant's.
+fn customer_zone(app: &App, customer: &herald_core::records::Customer) -> jiff::tz::TimeZone {
+    customer
+        .time_zone
+        .as_ref()
+        .unwrap_or(&app.config.tenant.time_zone)
+        .time_zone()
+}
+
+/// When the business calendar lets this delivery go, if not now: people are not
+/// messaged at night or on holidays unless the rule says so (`calendar = false`);
+/// systems (webhooks) always are.
+fn calendar_holds(
+    app: &App,
+    d: &LeasedDelivery,
+    customer: &herald_core::records::Customer,
+    now: Timestamp,
+) -> Option<Timestamp> {
+    let cal = app.config.calendar.as_ref()?;
+    if d.delivery.channel == ChannelKind::Webhook
+        || app
+            .config
+            .rules_off_calendar
+            .contains(&d.notification.rule_id)
+    {
+        return None;
+    }
+    let at = cal.next_allowed(now, &customer_zone(app, customer));
+    (at > now).then_some(at)
 }
 
 /// Where an e-mail got to on its accounts.

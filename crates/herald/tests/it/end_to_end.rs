@@ -362,3 +362,104 @@ fn an_old_invoice_gets_no_history_notices_but_its_debt_is_dunned_and_history_say
         "history is not stored: {st}"
     );
 }
+
+/// The business calendar (issue 4, point 5): a message due outside the send window
+/// or on a holiday waits for the next allowed moment in the reader's time zone,
+/// never dropped; a rule with `calendar = false` does not wait.
+#[test]
+fn the_calendar_postpones_to_the_next_window_in_the_readers_time_zone() {
+    let ws = Workspace::new();
+    ws.set_config(
+        "[dispatch]",
+        "[calendar]\ncountries = [\"PL\"]\nwindow = \"09:00-17:00\"\n\n[dispatch]",
+    );
+    ws.import_basics();
+    ws.ok(&["plan", "--now", "2026-11-02"]);
+    // Monday 2 November, 07:30 UTC: 08:30 in Warsaw and Prague, 07:30 in Dublin
+    // (before 09:00), 09:30 in Bucharest (inside): only Ion Popescu's goes.
+    let out = ws.ok(&["send", "--now", "2026-11-02T07:30:00Z"]);
+    assert!(
+        out.contains("sent 1,") && out.contains("3 postponed by the business calendar"),
+        "{out}"
+    );
+    let to = |ws: &Workspace| -> Vec<String> {
+        let mut v: Vec<String> = ws
+            .emails()
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(to(&ws)[0].contains("ion_at_popescu"), "{:?}", to(&ws));
+    let history = ws.ok(&["history", "--customer", "C4"]);
+    assert!(
+        history.contains("outside the send window or on a day off (Europe/Dublin); it goes out at 2026-11-02 09:00 GMT"),
+        "{history}"
+    );
+    // 08:00 UTC is 09:00 in Warsaw and Prague.
+    let out = ws.ok(&["send", "--now", "2026-11-02T08:00:00Z"]);
+    assert!(out.contains("sent 2,"), "{out}");
+    // Nothing is lost and nothing counted as an attempt: Dublin's at 09:00 UTC.
+    let out = ws.ok(&["send", "--now", "2026-11-02T09:00:00Z"]);
+    assert!(out.contains("sent 1,"), "{out}");
+    assert_eq!(ws.emails().len(), 4);
+    let history = ws.ok(&["history", "--customer", "C4", "--json"]);
+    assert!(history.contains("\"attempts\": 1"), "{history}");
+}
+
+#[test]
+fn a_public_holiday_postpones_to_the_next_working_day_unless_the_rule_ignores_the_calendar() {
+    for ignores in [false, true] {
+        let ws = Workspace::new();
+        ws.set_config(
+            "[dispatch]",
+            "[calendar]\ncountries = [\"PL\"]\nwindow = \"09:00-17:00\"\n\n[dispatch]",
+        );
+        if ignores {
+            ws.set_config(
+                "on = \"invoice.issued\"",
+                "on = \"invoice.issued\"\ncalendar = false",
+            );
+        }
+        ws.import_basics();
+        ws.ok(&["plan", "--now", "2026-11-02"]);
+        // Wednesday 11 November (Independence Day in Poland), 10:00 UTC.
+        let out = ws.ok(&["send", "--now", "2026-11-11T10:00:00Z"]);
+        if ignores {
+            assert!(out.contains("sent 4,"), "{out}");
+            continue;
+        }
+        assert!(
+            out.contains("sent 0,") && out.contains("4 postponed"),
+            "{out}"
+        );
+        // Thursday 08:00 UTC: 09:00 in Warsaw and Prague, 10:00 in Bucharest; Mary
+        // Byrne's waits for 09:00 in Dublin, as the holiday's postponement said.
+        let out = ws.ok(&["send", "--now", "2026-11-12T08:00:00Z"]);
+        assert!(out.contains("sent 3,"), "{out}");
+        let out = ws.ok(&["send", "--now", "2026-11-12T09:00:00Z"]);
+        assert!(out.contains("sent 1,"), "{out}");
+        assert_eq!(ws.emails().len(), 4);
+    }
+}
+
+#[test]
+fn a_calendar_that_cannot_work_is_refused_with_the_key() {
+    for (calendar, key) in [
+        ("countries = [\"DE\"]", "calendar.countries"),
+        ("window = \"18:00-08:00\"", "calendar.window"),
+        ("window = \"9am\"", "calendar.window"),
+        ("holidays = [\"31.12.2026\"]", "calendar.holidays"),
+        ("weekend = [\"saturday\", \"sonntag\"]", "calendar.weekend"),
+    ] {
+        let ws = Workspace::new();
+        ws.set_config(
+            "[dispatch]",
+            &format!("[calendar]\n{calendar}\n\n[dispatch]"),
+        );
+        let out = ws.herald(&["check"]);
+        assert_eq!(out.status.code(), Some(2), "{calendar}: {}", stderr(&out));
+        assert!(stderr(&out).contains(key), "{calendar}: {}", stderr(&out));
+    }
+}
