@@ -8,6 +8,7 @@
 //! - [`records`]: customers, contacts, operators, invoices, payments
 //! - [`rules`]: what users configure (invoice notices, dunning ladders)
 //! - [`planner`]: rules × records × window → planned notifications
+//! - [`schedule`]: cron and "every N minutes from HH:MM" schedules, DST-correct
 //! - [`status`]: delivery states and the aggregate status of a document
 //! - [`message`]: what a template sees
 //! - [`calendar`]: working days, public holidays (PL, CZ, RO) and the send window
@@ -19,6 +20,7 @@ pub mod message;
 pub mod planner;
 pub mod records;
 pub mod rules;
+pub mod schedule;
 pub mod status;
 pub mod values;
 

@@ -3,4 +3,5 @@
 mod calendar;
 mod planner_cases;
 mod planner_props;
+mod schedule;
 mod support;
