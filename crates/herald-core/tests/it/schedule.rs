@@ -87,7 +87,10 @@ fn every_n_minutes_hours_and_days() {
         "{:?}",
         f.iter().map(|t| local(*t)).collect::<Vec<_>>()
     );
-    assert!(f.windows(2).all(|w| w[1].as_second() - w[0].as_second() == 72 * 3600));
+    assert!(
+        f.windows(2)
+            .all(|w| w[1].as_second() - w[0].as_second() == 72 * 3600)
+    );
 }
 
 #[test]
