@@ -79,6 +79,17 @@ pub struct Operator {
     pub roles: Vec<String>,
 }
 
+/// An operator's standing with a customer (seed 002): `account_manager`,
+/// `accounting_manager`, `hr_manager`… Rules reach "the customer's accounting
+/// manager" through it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Relation {
+    pub customer_id: CustomerId,
+    pub operator_id: OperatorId,
+    /// Lower case, as imported.
+    pub relation: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invoice {
     pub id: InvoiceId,

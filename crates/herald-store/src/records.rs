@@ -8,8 +8,8 @@
 use std::collections::{HashMap, HashSet};
 
 use herald_core::planner::{CustomerBook, InvoiceView};
-use herald_core::records::{Contact, Customer, Invoice, Operator, Payment, TimeZoneName};
-use herald_core::{CustomerId, EmailAddress, InvoiceId, Money, PhoneNumber};
+use herald_core::records::{Contact, Customer, Invoice, Operator, Payment, Relation, TimeZoneName};
+use herald_core::{CustomerId, EmailAddress, InvoiceId, Money, OperatorId, PhoneNumber};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 
@@ -430,6 +430,74 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(classify(rows.len(), &returned, &existing))
+    }
+
+    /// Adds relations; one already stored is unchanged (every column is its key).
+    pub async fn upsert_relations(&self, rows: &[Relation]) -> Result<UpsertCounts, StoreError> {
+        let mut tx = self.write().await?;
+        let mut inserted = 0u64;
+        // Few rows (one per customer and role): a JSON statement per thousand.
+        for chunk in rows.chunks(1000) {
+            let list: Vec<(&str, &str, &str)> = chunk
+                .iter()
+                .map(|r| {
+                    (
+                        r.customer_id.as_str(),
+                        r.relation.as_str(),
+                        r.operator_id.as_str(),
+                    )
+                })
+                .collect();
+            let done = sqlx::query(
+                "INSERT INTO relations (customer_id, relation, operator_id) \
+                 SELECT value->>0, value->>1, value->>2 FROM json_each($1) WHERE true \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(json_list(&list))
+            .execute(&mut *tx)
+            .await?;
+            inserted += done.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(UpsertCounts {
+            inserted,
+            updated: 0,
+            unchanged: rows.len() as u64 - inserted,
+        })
+    }
+
+    /// A customer's relations: who its account manager, accounting manager… is.
+    pub async fn relations_of(&self, customer: &CustomerId) -> Result<Vec<Relation>, StoreError> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT customer_id, operator_id, relation FROM relations WHERE customer_id = $1 \
+             ORDER BY relation, operator_id",
+        )
+        .bind(customer.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(c, o, r)| {
+                Ok(Relation {
+                    customer_id: sql::customer_id(&c)?,
+                    operator_id: OperatorId::parse(&o)
+                        .map_err(|e| StoreError::Corrupt(format!("relation of {c}: {}", e.0)))?,
+                    relation: r,
+                })
+            })
+            .collect()
+    }
+
+    /// Every operator id; relations are checked against them.
+    pub async fn all_operator_ids(&self) -> Result<HashSet<OperatorId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM operators")
+            .fetch_all(&self.pool)
+            .await?;
+        ids.iter()
+            .map(|id| {
+                OperatorId::parse(id)
+                    .map_err(|e| StoreError::Corrupt(format!("operator id '{id}': {}", e.0)))
+            })
+            .collect()
     }
 
     /// Inserts or updates invoices; every inserted or changed one gets this batch's

@@ -15,7 +15,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use herald_core::records::{Contact, Customer, Invoice, Operator, Payment};
+use herald_core::records::{Contact, Customer, Invoice, Operator, Payment, Relation};
 use herald_core::values::{Currency, CustomerId, InvoiceId, PaymentId};
 use rust_decimal::Decimal;
 
@@ -79,6 +79,7 @@ pub enum RecordKind {
     Operators,
     Invoices,
     Payments,
+    Relations,
 }
 
 /// One column of an import file.
@@ -139,14 +140,16 @@ const INVOICE_COLS: &[Column] = &[
     opt("attachment"),
 ];
 const PAYMENT_COLS: &[Column] = &[req("id"), req("invoice_id"), req("date"), req("amount")];
+const RELATION_COLS: &[Column] = &[req("customer_id"), req("operator_id"), req("relation")];
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 5] = [
+    pub const ALL: [RecordKind; 6] = [
         RecordKind::Customers,
         RecordKind::Contacts,
         RecordKind::Operators,
         RecordKind::Invoices,
         RecordKind::Payments,
+        RecordKind::Relations,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -156,6 +159,7 @@ impl RecordKind {
             RecordKind::Operators => "operators",
             RecordKind::Invoices => "invoices",
             RecordKind::Payments => "payments",
+            RecordKind::Relations => "relations",
         }
     }
 
@@ -167,6 +171,7 @@ impl RecordKind {
             RecordKind::Operators => OPERATOR_COLS,
             RecordKind::Invoices => INVOICE_COLS,
             RecordKind::Payments => PAYMENT_COLS,
+            RecordKind::Relations => RELATION_COLS,
         }
     }
 
@@ -203,7 +208,7 @@ impl FromStr for RecordKind {
     fn from_str(s: &str) -> Result<Self, String> {
         let t = s.trim().to_ascii_lowercase();
         RecordKind::ALL.into_iter().find(|k| k.as_str() == t).ok_or_else(|| {
-            format!("'{}' is not a record kind: use customers, contacts, operators, invoices or payments", s.trim())
+            format!("'{}' is not a record kind: use customers, contacts, operators, invoices, payments or relations", s.trim())
         })
     }
 }
@@ -222,6 +227,8 @@ pub struct ImportOptions {
 pub struct Known {
     pub customers: HashSet<CustomerId>,
     pub invoices: HashMap<InvoiceId, KnownInvoice>,
+    /// Every operator (relations name them; there are few).
+    pub operators: HashSet<herald_core::OperatorId>,
 }
 
 /// An invoice already in the database, with the payments recorded against it.
@@ -245,6 +252,7 @@ pub enum Parsed {
     Operators(Vec<Operator>),
     Invoices(Vec<Invoice>),
     Payments(Vec<Payment>),
+    Relations(Vec<Relation>),
 }
 
 impl Parsed {
@@ -255,6 +263,7 @@ impl Parsed {
             RecordKind::Operators => Parsed::Operators(Vec::new()),
             RecordKind::Invoices => Parsed::Invoices(Vec::new()),
             RecordKind::Payments => Parsed::Payments(Vec::new()),
+            RecordKind::Relations => Parsed::Relations(Vec::new()),
         }
     }
     pub fn kind(&self) -> RecordKind {
@@ -264,6 +273,7 @@ impl Parsed {
             Parsed::Operators(_) => RecordKind::Operators,
             Parsed::Invoices(_) => RecordKind::Invoices,
             Parsed::Payments(_) => RecordKind::Payments,
+            Parsed::Relations(_) => RecordKind::Relations,
         }
     }
     pub fn len(&self) -> usize {
@@ -273,6 +283,7 @@ impl Parsed {
             Parsed::Operators(v) => v.len(),
             Parsed::Invoices(v) => v.len(),
             Parsed::Payments(v) => v.len(),
+            Parsed::Relations(v) => v.len(),
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -410,7 +421,9 @@ fn read_rows(
 /// - customers: nothing (a customers file references nothing);
 /// - contacts and invoices: their `customer_id`s;
 /// - operators: nothing;
-/// - payments: their `invoice_id`s.
+/// - payments: their `invoice_id`s;
+/// - relations: their `customer_id`s (and every operator, which the caller loads
+///   whole).
 ///
 /// (A caller re-importing invoices may also put the file's own invoices, if already
 /// stored, into `Known::invoices`: then an invoice with payments cannot change its
@@ -423,8 +436,8 @@ pub fn referenced_ids(
 ) -> Result<(Vec<CustomerId>, Vec<InvoiceId>), ImportError> {
     let (col, invoice) = match kind {
         RecordKind::Customers | RecordKind::Operators => return Ok((Vec::new(), Vec::new())),
-        RecordKind::Contacts | RecordKind::Invoices => {
-            (if kind == RecordKind::Contacts { 0 } else { 2 }, false)
+        RecordKind::Contacts | RecordKind::Invoices | RecordKind::Relations => {
+            (if kind == RecordKind::Invoices { 2 } else { 0 }, false)
         }
         RecordKind::Payments => (1, true),
     };

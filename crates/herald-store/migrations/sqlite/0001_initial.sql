@@ -45,6 +45,15 @@ CREATE TABLE operators (
     roles  TEXT NOT NULL DEFAULT '[]'
 );
 
+-- Who stands in which relation to a customer (seed 002): rules reach "the
+-- customer's accounting manager" through it. Read per customer.
+CREATE TABLE relations (
+    customer_id TEXT NOT NULL,
+    relation    TEXT NOT NULL,
+    operator_id TEXT NOT NULL,
+    PRIMARY KEY (customer_id, relation, operator_id)
+) WITHOUT ROWID;
+
 -- Stored in customer order (the primary key): the planner reads a customer's
 -- invoices together, and one customer's rows then share a page or two instead of
 -- lying one per page across the whole table (1,000,000 invoices: the books of

@@ -135,6 +135,23 @@ async fn reimporting_identical_rows_changes_nothing_and_a_changed_row_is_marked(
             .unchanged,
         1
     );
+    let rel = |o: &str, r: &str| herald_core::records::Relation {
+        customer_id: cid("C1"),
+        operator_id: OperatorId::parse(o).unwrap(),
+        relation: r.into(),
+    };
+    let rels = [rel("O1", "hr_manager"), rel("O1", "accounting_manager")];
+    let counts = s.upsert_relations(&rels).await.unwrap();
+    assert_eq!((counts.inserted, counts.unchanged), (2, 0));
+    let counts = s.upsert_relations(&rels[..1]).await.unwrap();
+    assert_eq!((counts.inserted, counts.unchanged), (0, 1));
+    assert_eq!(
+        s.relations_of(&cid("C1")).await.unwrap(),
+        vec![rels[1].clone(), rels[0].clone()],
+        "by relation"
+    );
+    assert!(s.relations_of(&cid("C2")).await.unwrap().is_empty());
+    assert_eq!(s.all_operator_ids().await.unwrap().len(), 1);
     let (cust, contacts) = s.customer(&cid("C1")).await.unwrap().unwrap();
     assert_eq!(cust.name, "Renamed");
     assert_eq!(contacts, vec![ct]);

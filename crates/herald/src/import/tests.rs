@@ -29,6 +29,8 @@ fn known() -> Known {
     for c in ["C1", "C2"] {
         k.customers.insert(CustomerId::parse(c).unwrap());
     }
+    k.operators
+        .insert(herald_core::OperatorId::parse("O1").unwrap());
     k.invoices.insert(
         InvoiceId::parse("I1").unwrap(),
         KnownInvoice {
@@ -716,6 +718,37 @@ fn operator_roles_split_on_semicolon_or_bar_and_from_json_arrays() {
     };
     assert_eq!(v[0].roles, ["customs", "admin"]);
     assert_eq!(v[0].locale, Some(Locale::Ro));
+}
+
+#[test]
+fn relations_name_a_known_customer_and_operator_once_each() {
+    let fx = Fixture::new();
+    let path = fx.file(
+        "relations.csv",
+        "customer_id,operator_id,relation\n\
+         C1,O1,Accounting_Manager\n\
+         C9,O1,account_manager\n\
+         C2,O7,hr_manager\n\
+         C1,O1,accounting_manager\n\
+         C2,O1,account manager\n\
+         C2,O1,hr_manager\n",
+    );
+    let report = parse(RecordKind::Relations, &path);
+    assert_eq!(
+        shown(&report.errors),
+        [
+            "relations.csv:3:customer_id: customer 'C9' does not exist: import customers first",
+            "relations.csv:4:operator_id: operator 'O7' does not exist: import operators first",
+            "relations.csv:5:relation: relation (C1, O1, accounting_manager) already appears on line 2",
+            "relations.csv:6:relation: 'account manager' is not a relation name: use letters, digits, '_' and '-', e.g. accounting_manager",
+        ]
+    );
+    let Parsed::Relations(v) = report.parsed else {
+        panic!()
+    };
+    assert_eq!(v.len(), 2);
+    assert_eq!(v[0].relation, "accounting_manager", "lower case");
+    assert_eq!(v[1].operator_id.as_str(), "O1");
 }
 
 // ---- JSON ----------------------------------------------------------------------------

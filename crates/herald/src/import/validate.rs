@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use herald_core::records::{Contact, Customer, Invoice, Operator, Payment, TimeZoneName};
+use herald_core::records::{Contact, Customer, Invoice, Operator, Payment, Relation, TimeZoneName};
 use herald_core::values::{
     Currency, CustomerId, EmailAddress, InvoiceId, Locale, OperatorId, PaymentId, PhoneNumber,
     ValueError, parse_amount,
@@ -225,6 +225,11 @@ mod col {
         pub const DATE: usize = 2;
         pub const AMOUNT: usize = 3;
     }
+    pub mod relation {
+        pub const CUSTOMER_ID: usize = 0;
+        pub const OPERATOR_ID: usize = 1;
+        pub const RELATION: usize = 2;
+    }
 }
 
 impl<'k> Validator<'k> {
@@ -292,6 +297,7 @@ impl<'k> Validator<'k> {
                 RecordKind::Operators => self.operator(line, cells),
                 RecordKind::Invoices => self.invoice(line, cells),
                 RecordKind::Payments => self.payment(line, cells),
+                RecordKind::Relations => self.relation(line, cells),
             },
         };
         if !ok && self.skip_invalid {
@@ -441,6 +447,65 @@ impl<'k> Validator<'k> {
                 phone,
                 email_opt_in,
                 sms_opt_in,
+            });
+        }
+        true
+    }
+
+    fn relation(&mut self, line: u64, cells: &[Cell<'_>]) -> bool {
+        use col::relation::*;
+        let mut row = Row {
+            file: &self.file,
+            line,
+            cells,
+            cols: self.kind.columns(),
+            errors: &mut self.errors,
+            bad: false,
+        };
+        let customer_id = row.parse(CUSTOMER_ID, CustomerId::parse);
+        let customer_id = Self::check_customer(self.known, &mut row, CUSTOMER_ID, customer_id);
+        let operator_id = row.parse(OPERATOR_ID, OperatorId::parse);
+        if let Some(o) = &operator_id
+            && !self.known.operators.contains(o)
+        {
+            row.fail(
+                OPERATOR_ID,
+                format!("operator '{o}' does not exist: import operators first"),
+            );
+        }
+        let relation = row.name(RELATION).map(|r| r.to_lowercase());
+        if let Some(r) = &relation
+            && !r
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        {
+            row.fail(
+                RELATION,
+                format!("'{r}' is not a relation name: use letters, digits, '_' and '-', e.g. accounting_manager"),
+            );
+        }
+        if let (Some(c), Some(o), Some(r)) = (&customer_id, &operator_id, &relation) {
+            let key = format!("{c}\u{0}{o}\u{0}{r}");
+            if let Some(first) = Self::first_seen(&mut self.seen, &key, line) {
+                row.fail(
+                    RELATION,
+                    format!("relation ({c}, {o}, {r}) already appears on line {first}"),
+                );
+            }
+        }
+        if row.bad {
+            return false;
+        }
+        let (Some(customer_id), Some(operator_id), Some(relation)) =
+            (customer_id, operator_id, relation)
+        else {
+            return false;
+        };
+        if let Parsed::Relations(v) = &mut self.out {
+            v.push(Relation {
+                customer_id,
+                operator_id,
+                relation,
             });
         }
         true

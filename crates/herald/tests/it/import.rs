@@ -87,6 +87,39 @@ fn contacts_and_payments_are_validated_too() {
 }
 
 #[test]
+fn relations_link_operators_to_customers_and_a_second_import_changes_nothing() {
+    let ws = Workspace::new();
+    ws.import_basics();
+    ws.write(
+        "operators.csv",
+        "id,name,email,roles\nop-ewa,Ewa Nowak,ewa@biuro.example.pl,accounting\nop-jan,Jan Wiśniewski,jan@biuro.example.pl,hr\n",
+    );
+    ws.ok(&["import", "operators", "operators.csv"]);
+    ws.write(
+        "relations.csv",
+        "customer_id,operator_id,relation\nC1,op-ewa,accounting_manager\nC1,op-jan,hr_manager\nC2,op-ewa,accounting_manager\n",
+    );
+    let out = ws.ok(&["import", "relations", "relations.csv"]);
+    assert!(out.contains("imported 3 relations: 3 new"), "{out}");
+    let out = ws.ok(&["import", "relations", "relations.csv"]);
+    assert!(out.contains("0 new, 0 updated, 3 unchanged"), "{out}");
+
+    ws.write(
+        "bad.csv",
+        "customer_id,operator_id,relation\nC1,op-nobody,account_manager\n",
+    );
+    let out = ws.herald(&["import", "relations", "bad.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "bad.csv:2:operator_id: operator 'op-nobody' does not exist: import operators first"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn unknown_columns_are_refused_unless_asked() {
     let ws = Workspace::new();
     ws.write(
