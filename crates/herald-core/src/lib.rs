@@ -9,6 +9,7 @@
 //! - [`rules`]: what users configure (invoice notices, dunning ladders)
 //! - [`planner`]: rules × records × window → planned notifications
 //! - [`schedule`]: cron and "every N minutes from HH:MM" schedules, DST-correct
+//! - [`tasks`]: tasks and their occurrences (one-off, daily, weekly, monthly, cron)
 //! - [`status`]: delivery states and the aggregate status of a document
 //! - [`message`]: what a template sees
 //! - [`calendar`]: working days, public holidays (PL, CZ, RO) and the send window
@@ -22,10 +23,11 @@ pub mod records;
 pub mod rules;
 pub mod schedule;
 pub mod status;
+pub mod tasks;
 pub mod values;
 
 pub use clock::{Clock, FixedClock};
 pub use values::{
     Currency, CustomerId, EmailAddress, InvoiceId, Locale, Money, OperatorId, PaymentId,
-    PhoneNumber,
+    PhoneNumber, TaskId,
 };

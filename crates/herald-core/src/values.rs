@@ -75,6 +75,10 @@ id_type!(
     /// The business system's id of an operator (an employee using the business system).
     OperatorId
 );
+id_type!(
+    /// The business system's id of a task (a deadline, a meeting, a visit).
+    TaskId
+);
 
 /// An e-mail address checked against RFC 5322's addr-spec (via `email_address`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

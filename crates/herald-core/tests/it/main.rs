@@ -5,3 +5,4 @@ mod planner_cases;
 mod planner_props;
 mod schedule;
 mod support;
+mod tasks;
