@@ -9,7 +9,8 @@ use std::collections::{HashMap, HashSet};
 
 use herald_core::planner::{CustomerBook, InvoiceView};
 use herald_core::records::{Contact, Customer, Invoice, Operator, Payment, Relation, TimeZoneName};
-use herald_core::{CustomerId, EmailAddress, InvoiceId, Money, OperatorId, PhoneNumber};
+use herald_core::tasks::{Recurrence, Task};
+use herald_core::{CustomerId, EmailAddress, InvoiceId, Money, OperatorId, PhoneNumber, TaskId};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 
@@ -41,6 +42,50 @@ async fn upsert_rows<T>(
         }
     }
     Ok(returned)
+}
+
+/// A task row as stored.
+#[derive(sqlx::FromRow)]
+struct StoredTask {
+    id: String,
+    title: String,
+    customer_id: String,
+    operator_id: Option<String>,
+    starts_at: String,
+    time_zone: Option<String>,
+    recurrence: String,
+    template: Option<String>,
+}
+
+impl StoredTask {
+    fn into_task(self) -> Result<Task, StoreError> {
+        let bad =
+            |what: &str, e: String| StoreError::Corrupt(format!("task {}: {what}: {e}", self.id));
+        Ok(Task {
+            id: TaskId::parse(&self.id).map_err(|e| bad("id", e.0))?,
+            title: self.title.clone(),
+            customer_id: sql::customer_id(&self.customer_id)?,
+            operator_id: self
+                .operator_id
+                .as_deref()
+                .map(OperatorId::parse)
+                .transpose()
+                .map_err(|e| bad("operator_id", e.0))?,
+            starts_at: self
+                .starts_at
+                .parse()
+                .map_err(|e: jiff::Error| bad("starts_at", e.to_string()))?,
+            time_zone: self
+                .time_zone
+                .as_deref()
+                .map(TimeZoneName::parse)
+                .transpose()
+                .map_err(|e| bad("time_zone", e.0))?,
+            recurrence: Recurrence::parse(&self.recurrence).map_err(|e| bad("recurrence", e))?,
+            recurrence_text: self.recurrence.clone(),
+            template: self.template.clone(),
+        })
+    }
 }
 
 /// The keys among `lookup` that already exist; `sql` takes the list as `$1` and
@@ -430,6 +475,57 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(classify(rows.len(), &returned, &existing))
+    }
+
+    /// Inserts or updates tasks.
+    pub async fn upsert_tasks(&self, rows: &[Task]) -> Result<UpsertCounts, StoreError> {
+        let mut tx = self.write().await?;
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let existing = existing_keys(
+            &mut tx,
+            "SELECT json_group_array(id) FROM tasks WHERE id IN (SELECT value FROM json_each($1))",
+            &ids,
+        )
+        .await?;
+        let returned = upsert_rows(
+            &mut tx,
+            rows,
+            "INSERT INTO tasks (id, title, customer_id, operator_id, starts_at, time_zone, recurrence, template) VALUES ",
+            " ON CONFLICT (id) DO UPDATE SET title = excluded.title, customer_id = excluded.customer_id, \
+             operator_id = excluded.operator_id, starts_at = excluded.starts_at, time_zone = excluded.time_zone, \
+             recurrence = excluded.recurrence, template = excluded.template \
+             WHERE tasks.title IS DISTINCT FROM excluded.title OR tasks.customer_id IS DISTINCT FROM excluded.customer_id \
+             OR tasks.operator_id IS DISTINCT FROM excluded.operator_id OR tasks.starts_at IS DISTINCT FROM excluded.starts_at \
+             OR tasks.time_zone IS DISTINCT FROM excluded.time_zone OR tasks.recurrence IS DISTINCT FROM excluded.recurrence \
+             OR tasks.template IS DISTINCT FROM excluded.template \
+             RETURNING id",
+            8,
+            |q, t| {
+                q.bind(t.id.as_str().to_owned())
+                    .bind(t.title.clone())
+                    .bind(t.customer_id.as_str().to_owned())
+                    .bind(t.operator_id.as_ref().map(|o| o.as_str().to_owned()))
+                    .bind(t.starts_at.strftime("%Y-%m-%dT%H:%M:%S").to_string())
+                    .bind(t.time_zone.as_ref().map(|z| z.as_str().to_owned()))
+                    .bind(t.recurrence_text.clone())
+                    .bind(t.template.clone())
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(classify(rows.len(), &returned, &existing))
+    }
+
+    /// A customer's tasks, by id.
+    pub async fn tasks_of(&self, customer: &CustomerId) -> Result<Vec<Task>, StoreError> {
+        let rows: Vec<StoredTask> = sqlx::query_as(
+            "SELECT id, title, customer_id, operator_id, starts_at, time_zone, recurrence, template \
+             FROM tasks WHERE customer_id = $1 ORDER BY id",
+        )
+        .bind(customer.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(StoredTask::into_task).collect()
     }
 
     /// Adds relations; one already stored is unchanged (every column is its key).

@@ -72,7 +72,7 @@ pub enum Command {
     },
     /// Validate the config and render every template in every language against sample data.
     Check,
-    /// Import customers, contacts, operators, invoices, payments or relations from CSV or JSON.
+    /// Import customers, contacts, operators, invoices, payments, relations or tasks from CSV or JSON.
     ///
     /// Rows upsert by id. A file with any bad row is refused whole (exit code 2),
     /// every problem listed as FILE:LINE:COLUMN: reason, and nothing is written.
@@ -195,7 +195,7 @@ pub struct TimeArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// customers, contacts, operators, invoices, payments or relations.
+    /// customers, contacts, operators, invoices, payments, relations or tasks.
     pub kind: String,
     /// A .csv file with a header row, a .json array, or .jsonl (one object per line).
     pub file: PathBuf,
@@ -482,7 +482,7 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     // Up to a million customers, every id is cheaper to load than reading the
     // file an extra time to learn which ones it names.
     let all_customers = match kind {
-        RecordKind::Contacts | RecordKind::Invoices | RecordKind::Relations => {
+        RecordKind::Contacts | RecordKind::Invoices | RecordKind::Relations | RecordKind::Tasks => {
             store.all_customer_ids(1_000_000).await?
         }
         _ => None,
@@ -498,7 +498,7 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
             None => store.existing_customers(&customer_ids).await?,
         },
         invoices: Default::default(),
-        operators: if kind == RecordKind::Relations {
+        operators: if matches!(kind, RecordKind::Relations | RecordKind::Tasks) {
             store.all_operator_ids().await?
         } else {
             Default::default()
@@ -565,6 +565,7 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         Parsed::Invoices(v) => store.upsert_invoices(v).await?,
         Parsed::Payments(v) => store.upsert_payments(v).await?,
         Parsed::Relations(v) => store.upsert_relations(v).await?,
+        Parsed::Tasks(v) => store.upsert_tasks(v).await?,
     };
     tracing::debug!(elapsed = ?started.elapsed(), "import: written");
     println!(

@@ -80,6 +80,7 @@ pub enum RecordKind {
     Invoices,
     Payments,
     Relations,
+    Tasks,
 }
 
 /// One column of an import file.
@@ -141,15 +142,26 @@ const INVOICE_COLS: &[Column] = &[
 ];
 const PAYMENT_COLS: &[Column] = &[req("id"), req("invoice_id"), req("date"), req("amount")];
 const RELATION_COLS: &[Column] = &[req("customer_id"), req("operator_id"), req("relation")];
+const TASK_COLS: &[Column] = &[
+    req("id"),
+    req("title"),
+    req("customer_id"),
+    opt("operator_id"),
+    req("starts_at"),
+    opt("time_zone"),
+    opt("recurrence"),
+    opt("template"),
+];
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 7] = [
         RecordKind::Customers,
         RecordKind::Contacts,
         RecordKind::Operators,
         RecordKind::Invoices,
         RecordKind::Payments,
         RecordKind::Relations,
+        RecordKind::Tasks,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -160,6 +172,7 @@ impl RecordKind {
             RecordKind::Invoices => "invoices",
             RecordKind::Payments => "payments",
             RecordKind::Relations => "relations",
+            RecordKind::Tasks => "tasks",
         }
     }
 
@@ -172,6 +185,7 @@ impl RecordKind {
             RecordKind::Invoices => INVOICE_COLS,
             RecordKind::Payments => PAYMENT_COLS,
             RecordKind::Relations => RELATION_COLS,
+            RecordKind::Tasks => TASK_COLS,
         }
     }
 
@@ -208,7 +222,7 @@ impl FromStr for RecordKind {
     fn from_str(s: &str) -> Result<Self, String> {
         let t = s.trim().to_ascii_lowercase();
         RecordKind::ALL.into_iter().find(|k| k.as_str() == t).ok_or_else(|| {
-            format!("'{}' is not a record kind: use customers, contacts, operators, invoices, payments or relations", s.trim())
+            format!("'{}' is not a record kind: use customers, contacts, operators, invoices, payments, relations or tasks", s.trim())
         })
     }
 }
@@ -253,6 +267,7 @@ pub enum Parsed {
     Invoices(Vec<Invoice>),
     Payments(Vec<Payment>),
     Relations(Vec<Relation>),
+    Tasks(Vec<herald_core::tasks::Task>),
 }
 
 impl Parsed {
@@ -264,6 +279,7 @@ impl Parsed {
             RecordKind::Invoices => Parsed::Invoices(Vec::new()),
             RecordKind::Payments => Parsed::Payments(Vec::new()),
             RecordKind::Relations => Parsed::Relations(Vec::new()),
+            RecordKind::Tasks => Parsed::Tasks(Vec::new()),
         }
     }
     pub fn kind(&self) -> RecordKind {
@@ -274,6 +290,7 @@ impl Parsed {
             Parsed::Invoices(_) => RecordKind::Invoices,
             Parsed::Payments(_) => RecordKind::Payments,
             Parsed::Relations(_) => RecordKind::Relations,
+            Parsed::Tasks(_) => RecordKind::Tasks,
         }
     }
     pub fn len(&self) -> usize {
@@ -284,6 +301,7 @@ impl Parsed {
             Parsed::Invoices(v) => v.len(),
             Parsed::Payments(v) => v.len(),
             Parsed::Relations(v) => v.len(),
+            Parsed::Tasks(v) => v.len(),
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -422,8 +440,8 @@ fn read_rows(
 /// - contacts and invoices: their `customer_id`s;
 /// - operators: nothing;
 /// - payments: their `invoice_id`s;
-/// - relations: their `customer_id`s (and every operator, which the caller loads
-///   whole).
+/// - relations and tasks: their `customer_id`s (and every operator, which the
+///   caller loads whole).
 ///
 /// (A caller re-importing invoices may also put the file's own invoices, if already
 /// stored, into `Known::invoices`: then an invoice with payments cannot change its
@@ -436,8 +454,15 @@ pub fn referenced_ids(
 ) -> Result<(Vec<CustomerId>, Vec<InvoiceId>), ImportError> {
     let (col, invoice) = match kind {
         RecordKind::Customers | RecordKind::Operators => return Ok((Vec::new(), Vec::new())),
-        RecordKind::Contacts | RecordKind::Invoices | RecordKind::Relations => {
-            (if kind == RecordKind::Invoices { 2 } else { 0 }, false)
+        RecordKind::Contacts | RecordKind::Invoices | RecordKind::Relations | RecordKind::Tasks => {
+            (
+                if matches!(kind, RecordKind::Invoices | RecordKind::Tasks) {
+                    2
+                } else {
+                    0
+                },
+                false,
+            )
         }
         RecordKind::Payments => (1, true),
     };

@@ -45,6 +45,20 @@ CREATE TABLE operators (
     roles  TEXT NOT NULL DEFAULT '[]'
 );
 
+-- Tasks (seed 001): starts_at is local (civil, 'YYYY-MM-DDTHH:MM:SS') in
+-- time_zone, or the customer's zone when NULL; recurrence as imported.
+CREATE TABLE tasks (
+    id          TEXT PRIMARY KEY NOT NULL,
+    title       TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    operator_id TEXT,
+    starts_at   TEXT NOT NULL,
+    time_zone   TEXT,
+    recurrence  TEXT NOT NULL DEFAULT '',
+    template    TEXT
+);
+CREATE INDEX tasks_customer ON tasks (customer_id);
+
 -- Who stands in which relation to a customer (seed 002): rules reach "the
 -- customer's accounting manager" through it. Read per customer.
 CREATE TABLE relations (

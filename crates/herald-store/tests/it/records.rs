@@ -152,6 +152,32 @@ async fn reimporting_identical_rows_changes_nothing_and_a_changed_row_is_marked(
     );
     assert!(s.relations_of(&cid("C2")).await.unwrap().is_empty());
     assert_eq!(s.all_operator_ids().await.unwrap().len(), 1);
+    let task = herald_core::tasks::Task {
+        id: herald_core::TaskId::parse("T1").unwrap(),
+        title: "VAT return".into(),
+        customer_id: cid("C1"),
+        operator_id: Some(OperatorId::parse("O1").unwrap()),
+        starts_at: jiff::civil::date(2026, 11, 25).at(10, 0, 0, 0),
+        time_zone: Some(herald_core::records::TimeZoneName::parse("Europe/Warsaw").unwrap()),
+        recurrence: herald_core::tasks::Recurrence::parse("0 9 * * mon").unwrap(),
+        recurrence_text: "0 9 * * mon".into(),
+        template: Some("vat".into()),
+    };
+    assert_eq!(
+        s.upsert_tasks(std::slice::from_ref(&task))
+            .await
+            .unwrap()
+            .inserted,
+        1
+    );
+    assert_eq!(
+        s.upsert_tasks(std::slice::from_ref(&task))
+            .await
+            .unwrap()
+            .unchanged,
+        1
+    );
+    assert_eq!(s.tasks_of(&cid("C1")).await.unwrap(), vec![task]);
     let (cust, contacts) = s.customer(&cid("C1")).await.unwrap().unwrap();
     assert_eq!(cust.name, "Renamed");
     assert_eq!(contacts, vec![ct]);

@@ -751,6 +751,62 @@ fn relations_name_a_known_customer_and_operator_once_each() {
     assert_eq!(v[1].operator_id.as_str(), "O1");
 }
 
+#[test]
+fn tasks_start_at_a_local_time_and_repeat_as_written() {
+    let fx = Fixture::new();
+    let path = fx.file(
+        "tasks.csv",
+        "id,title,customer_id,operator_id,starts_at,time_zone,recurrence,template\n\
+         T1,VAT return,C1,O1,2026-11-25 10:00,,monthly,\n\
+         T2,Visit,C2,,2026-11-23T09:30:00,Europe/Prague,,visit-reminder\n\
+         T3,Payroll,C1,O7,2026-11-23 10:00,,,\n\
+         T4,Audit,C1,,23.11.2026 10:00,,,\n\
+         T5,Call,C1,,2026-11-23 10:00+01:00,,,\n\
+         T6,Report,C1,,2026-11-23 10:00,Mars/Olympus,fortnightly,\n\
+         T7,Zażółć,C1,,2026-11-2ą 10:00,,,\n",
+    );
+    let report = parse(RecordKind::Tasks, &path);
+    let errors = shown(&report.errors);
+    assert_eq!(errors.len(), 6, "{errors:?}");
+    assert!(
+        errors[5].starts_with("tasks.csv:8:starts_at:"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[0].starts_with("tasks.csv:4:operator_id: operator 'O7' does not exist"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1]
+            .starts_with("tasks.csv:5:starts_at: '23.11.2026 10:00' is not a local date and time"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[2].starts_with("tasks.csv:6:starts_at:"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[3].starts_with("tasks.csv:7:time_zone:"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[4].starts_with("tasks.csv:7:recurrence: 'fortnightly' is not a recurrence"),
+        "{errors:?}"
+    );
+    let Parsed::Tasks(v) = report.parsed else {
+        panic!()
+    };
+    assert_eq!(v.len(), 2);
+    assert_eq!(v[0].starts_at.to_string(), "2026-11-25T10:00:00");
+    assert_eq!(v[0].recurrence, herald_core::tasks::Recurrence::Monthly);
+    assert_eq!(
+        v[1].time_zone.as_ref().map(|z| z.as_str()),
+        Some("Europe/Prague")
+    );
+    assert_eq!(v[1].template.as_deref(), Some("visit-reminder"));
+    assert_eq!(v[1].operator_id, None);
+}
+
 // ---- JSON ----------------------------------------------------------------------------
 
 #[test]

@@ -66,6 +66,35 @@ pub(crate) fn parse_date(s: &str) -> Result<Date, ValueError> {
     Date::new(y, m, d).map_err(|e| ValueError(format!("'{s}' is not a date: {e}")))
 }
 
+/// A local date and time: `2026-11-23 10:00`, `2026-11-23T10:00` or with seconds.
+/// The zone is the task's own column, so an offset or zone here is refused rather
+/// than silently dropped.
+pub(crate) fn parse_local_datetime(s: &str) -> Result<jiff::civil::DateTime, ValueError> {
+    let s = s.trim();
+    let fail = || {
+        ValueError(format!(
+            "'{s}' is not a local date and time: write it as YYYY-MM-DD HH:MM, e.g. 2026-11-23 10:00 (the time zone goes in the time_zone column)"
+        ))
+    };
+    // Checked by byte, so a multi-byte character where the separator should be is
+    // an error, not a panic.
+    if s.len() < 16 || !matches!(s.as_bytes()[10], b' ' | b'T' | b't') {
+        return Err(fail());
+    }
+    let (Some(day), Some(time_text)) = (s.get(..10), s.get(11..)) else {
+        return Err(fail());
+    };
+    let date = parse_date(day).map_err(|_| fail())?;
+    if !time_text
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == ':' || c == '.')
+    {
+        return Err(fail());
+    }
+    let time: jiff::civil::Time = time_text.parse().map_err(|_| fail())?;
+    Ok(date.to_datetime(time))
+}
+
 /// Yes/no as people type it in the four languages herald speaks; empty is no.
 pub(crate) fn parse_bool(s: &str) -> Result<bool, ValueError> {
     match s.trim().to_lowercase().as_str() {
@@ -225,6 +254,15 @@ mod col {
         pub const DATE: usize = 2;
         pub const AMOUNT: usize = 3;
     }
+    pub mod task {
+        pub const TITLE: usize = 1;
+        pub const CUSTOMER_ID: usize = 2;
+        pub const OPERATOR_ID: usize = 3;
+        pub const STARTS_AT: usize = 4;
+        pub const TIME_ZONE: usize = 5;
+        pub const RECURRENCE: usize = 6;
+        pub const TEMPLATE: usize = 7;
+    }
     pub mod relation {
         pub const CUSTOMER_ID: usize = 0;
         pub const OPERATOR_ID: usize = 1;
@@ -298,6 +336,7 @@ impl<'k> Validator<'k> {
                 RecordKind::Invoices => self.invoice(line, cells),
                 RecordKind::Payments => self.payment(line, cells),
                 RecordKind::Relations => self.relation(line, cells),
+                RecordKind::Tasks => self.task(line, cells),
             },
         };
         if !ok && self.skip_invalid {
@@ -447,6 +486,96 @@ impl<'k> Validator<'k> {
                 phone,
                 email_opt_in,
                 sms_opt_in,
+            });
+        }
+        true
+    }
+
+    fn task(&mut self, line: u64, cells: &[Cell<'_>]) -> bool {
+        use col::task::*;
+        let mut row = Row {
+            file: &self.file,
+            line,
+            cells,
+            cols: self.kind.columns(),
+            errors: &mut self.errors,
+            bad: false,
+        };
+        let id = row.parse(col::ID, herald_core::TaskId::parse);
+        let title = row.name(TITLE);
+        let customer_id = row.parse(CUSTOMER_ID, CustomerId::parse);
+        let customer_id = Self::check_customer(self.known, &mut row, CUSTOMER_ID, customer_id);
+        let operator_id = row.optional(OPERATOR_ID, OperatorId::parse);
+        if let Some(Some(o)) = &operator_id
+            && !self.known.operators.contains(o)
+        {
+            row.fail(
+                OPERATOR_ID,
+                format!("operator '{o}' does not exist: import operators first"),
+            );
+        }
+        let starts_at = row.parse(STARTS_AT, parse_local_datetime);
+        let time_zone = row.optional(TIME_ZONE, TimeZoneName::parse);
+        let recurrence_text = row.text(RECURRENCE).map(str::to_owned);
+        let recurrence = match &recurrence_text {
+            Some(r) => match herald_core::tasks::Recurrence::parse(r) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    row.fail(RECURRENCE, e);
+                    None
+                }
+            },
+            None => None,
+        };
+        let template = row
+            .text(TEMPLATE)
+            .map(|t| (!t.is_empty()).then(|| t.to_owned()));
+        if let Some(id) = &id
+            && let Some(first) = Self::first_seen(&mut self.seen, id.as_str(), line)
+        {
+            row.fail(
+                col::ID,
+                format!("task '{id}' already appears on line {first}"),
+            );
+        }
+        if row.bad {
+            return false;
+        }
+        let (
+            Some(id),
+            Some(title),
+            Some(customer_id),
+            Some(operator_id),
+            Some(starts_at),
+            Some(time_zone),
+            Some(recurrence),
+            Some(recurrence_text),
+            Some(template),
+        ) = (
+            id,
+            title,
+            customer_id,
+            operator_id,
+            starts_at,
+            time_zone,
+            recurrence,
+            recurrence_text,
+            template,
+        )
+        else {
+            return false;
+        };
+        if let Parsed::Tasks(v) = &mut self.out {
+            v.push(herald_core::tasks::Task {
+                id,
+                title,
+                customer_id,
+                operator_id,
+                starts_at,
+                time_zone,
+                recurrence,
+                recurrence_text: recurrence_text.trim().to_lowercase(),
+                template,
             });
         }
         true

@@ -120,6 +120,26 @@ fn relations_link_operators_to_customers_and_a_second_import_changes_nothing() {
 }
 
 #[test]
+fn tasks_are_imported_and_a_second_import_changes_nothing() {
+    let ws = Workspace::new();
+    ws.import_basics();
+    ws.write(
+        "tasks.csv",
+        "id,title,customer_id,starts_at,recurrence\nT1,VAT return,C1,2026-11-25 10:00,monthly\nT2,Visit,C2,2026-11-23 09:30,\n",
+    );
+    let out = ws.ok(&["import", "tasks", "tasks.csv"]);
+    assert!(out.contains("imported 2 tasks: 2 new"), "{out}");
+    let out = ws.ok(&["import", "tasks", "tasks.csv"]);
+    assert!(out.contains("0 new, 0 updated, 2 unchanged"), "{out}");
+    ws.write(
+        "tasks.csv",
+        "id,title,customer_id,starts_at,recurrence\nT1,VAT return,C1,2026-11-25 11:00,monthly\n",
+    );
+    let out = ws.ok(&["import", "tasks", "tasks.csv"]);
+    assert!(out.contains("0 new, 1 updated"), "{out}");
+}
+
+#[test]
 fn unknown_columns_are_refused_unless_asked() {
     let ws = Workspace::new();
     ws.write(
