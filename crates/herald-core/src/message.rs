@@ -61,6 +61,20 @@ impl InvoiceLine {
     }
 }
 
+/// The task a reminder is about, at the occurrence reminded: its local date and
+/// time in the task's zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskInfo {
+    pub id: String,
+    pub title: String,
+    pub date: Date,
+    /// `10:00`: the local time, 24-hour, as every locale herald speaks writes it.
+    pub time: String,
+    pub time_zone: String,
+    /// Who does it (the operator's name), when the task names one.
+    pub operator: Option<String>,
+}
+
 /// Everything a template may use. Single-invoice notices fill `invoice`; dunning
 /// letters fill `invoices` and `totals` (one entry per currency, never converted).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,4 +91,7 @@ pub struct MessageContext {
     pub totals: Totals,
     /// The dunning level of the letter (1, 2, 3…), `None` for other notices.
     pub level: Option<u32>,
+    /// A task reminder's task; `None` for other notices.
+    #[serde(default)]
+    pub task: Option<TaskInfo>,
 }

@@ -80,6 +80,9 @@ pub enum NoticeKind {
     Invoice,
     /// A consolidated dunning letter about a customer's overdue invoices.
     Dunning,
+    /// A reminder of one occurrence of a task (`subject` is the task id,
+    /// `occurs_at` the occurrence's start).
+    Task,
 }
 
 /// One person on one channel.
@@ -117,6 +120,11 @@ pub struct PlannedNotification {
     pub level: Option<u32>,
     pub template: String,
     pub fire_at: Timestamp,
+    /// What the notice is about when it is not invoices: a task id, a declaration
+    /// number.
+    pub subject: Option<String>,
+    /// The start of the task occurrence a reminder is about.
+    pub occurs_at: Option<Timestamp>,
     pub verdict: Verdict,
     pub deliveries: Vec<PlannedDelivery>,
     pub covers: Vec<CoveredSteps>,
@@ -384,6 +392,8 @@ pub fn plan_customer(
                 level: None,
                 template: rule.template.clone(),
                 fire_at,
+                subject: None,
+                occurs_at: None,
                 verdict: verdict_for(rule.send, &deliveries, &rule.audience, late),
                 deliveries,
                 covers: Vec::new(),
@@ -469,6 +479,8 @@ fn plan_dunning(
         level: Some(level),
         template: lvl.template.clone(),
         fire_at,
+        subject: None,
+        occurs_at: None,
         verdict: verdict_for(lvl.send, &deliveries, &rule.audience, None),
         deliveries,
         covers,

@@ -188,11 +188,46 @@ impl DunningRule {
     }
 }
 
+/// One side of a task reminder (seed 001): the client's, or the operator's. Each
+/// has its own offset, channels and template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskAudience {
+    /// How long before the task starts the reminder goes: `before_days` calendar
+    /// days (the same local time, whatever daylight saving does) and then
+    /// `before` more.
+    pub before_days: i32,
+    pub before: jiff::SignedDuration,
+    /// Preference order (SMS by default).
+    pub channels: Vec<ChannelKind>,
+    /// One template for every channel: its `.sms` part is the SMS, its `.txt` and
+    /// `.html` the e-mail. A task's own template replaces it.
+    pub template: String,
+    /// For the client: the contact roles reminded (empty: every contact that can
+    /// be reached). Not used for the operator.
+    pub roles: Vec<String>,
+}
+
+/// Reminders of tasks, to the client, to the operator who does the task, or both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskRule {
+    pub id: RuleId,
+    pub enabled: bool,
+    /// Generate only: the reminders are recorded but never delivered.
+    pub send: bool,
+    /// A reminder found later than this after its time (the service was not
+    /// running) is NotApplicable "too late" instead of sent.
+    pub max_delay: jiff::SignedDuration,
+    pub client: Option<TaskAudience>,
+    pub operator: Option<TaskAudience>,
+    pub scope: Scope,
+}
+
 /// Every rule of a tenant, as configured.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rules {
     pub invoice: Vec<InvoiceRule>,
     pub dunning: Vec<DunningRule>,
+    pub task: Vec<TaskRule>,
 }
 
 impl Rules {

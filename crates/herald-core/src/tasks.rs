@@ -9,9 +9,14 @@
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
+
 use serde::{Deserialize, Serialize};
 
-use crate::records::TimeZoneName;
+use crate::planner::{
+    CustomerBook, NoticeKind, PlanSettings, PlannedDelivery, PlannedNotification, Verdict, Window,
+};
+use crate::records::{Operator, TimeZoneName};
+use crate::rules::{ChannelKind, TaskAudience, TaskRule};
 use crate::schedule::{Cron, Schedule};
 use crate::values::{CustomerId, OperatorId, TaskId};
 
@@ -171,4 +176,198 @@ impl Task {
         out.truncate(limit);
         out
     }
+}
+
+/// How far back a planning run looks for task reminders it has not seen: a first
+/// run, or one after a long stop, does not fill the history with years of "too
+/// late" reminders of a daily task.
+pub const LOOKBACK: jiff::SignedDuration = jiff::SignedDuration::from_hours(31 * 24);
+
+/// Who a reminder is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Client,
+    Operator,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Operator => "operator",
+        }
+    }
+}
+
+/// The reminders of `task` under `rule` whose time falls in the window, each
+/// occurrence and side once (dedupe key `RULE:task/ID/LOCAL-START/SIDE`). `book`
+/// is the task's customer; `doer` the operator the task names, if any. A reminder
+/// found later than the rule's `max_delay` is NotApplicable "too late".
+pub fn plan_task(
+    rule: &TaskRule,
+    task: &Task,
+    book: &CustomerBook,
+    doer: Option<&Operator>,
+    settings: &PlanSettings,
+    window: Window,
+) -> Vec<PlannedNotification> {
+    if !rule.enabled || !rule.scope.contains(&book.customer) {
+        return Vec::new();
+    }
+    let tz = task
+        .time_zone
+        .as_ref()
+        .or(book.customer.time_zone.as_ref())
+        .map_or_else(|| settings.time_zone.clone(), TimeZoneName::time_zone);
+    let oldest = window.until.checked_sub(LOOKBACK).unwrap_or(window.until);
+    let after = window.after.map_or(oldest, |a| a.max(oldest));
+    let mut out = Vec::new();
+    for (side, audience) in [
+        (Side::Client, rule.client.as_ref()),
+        (Side::Operator, rule.operator.as_ref()),
+    ] {
+        let Some(audience) = audience else { continue };
+        // Reminders in (after, until] are for occurrences about `before` later;
+        // two hours either side cover a day that daylight saving made 23 or 25
+        // hours long, and the fire time itself decides.
+        let lead = jiff::SignedDuration::from_hours(24 * i64::from(audience.before_days))
+            .checked_add(audience.before)
+            .unwrap_or(audience.before);
+        let slack = jiff::SignedDuration::from_hours(2);
+        let shift = |t: Timestamp, by: jiff::SignedDuration| {
+            t.checked_add(lead)
+                .and_then(|t| t.checked_add(by))
+                .unwrap_or(t)
+        };
+        for occ in task.occurrences(
+            &tz,
+            shift(after, -slack),
+            shift(window.until, slack),
+            10_000,
+        ) {
+            let fire_at = occ
+                .at
+                .to_zoned(tz.clone())
+                .checked_sub(i64::from(audience.before_days).days())
+                .map(|z| z.timestamp())
+                .unwrap_or(occ.at)
+                .checked_sub(audience.before)
+                .unwrap_or(occ.at);
+            if fire_at <= after || fire_at > window.until {
+                continue;
+            }
+            let deliveries = match side {
+                Side::Client => client_deliveries(audience, book, settings),
+                Side::Operator => doer
+                    .map(|o| operator_delivery(audience, o, settings))
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+            };
+            let late = window.until.duration_since(fire_at);
+            let verdict = if !rule.send {
+                Verdict::NotApplicable("generate only: the rule has send = false".into())
+            } else if late > rule.max_delay {
+                Verdict::NotApplicable(format!(
+                    "too late: the reminder was due at {} and is planned {} minutes later; the rule's max_delay is {} minutes",
+                    fire_at,
+                    late.as_secs() / 60,
+                    rule.max_delay.as_secs() / 60
+                ))
+            } else if deliveries.is_empty() {
+                Verdict::NotApplicable(match side {
+                    Side::Client => "no recipient: no contact of the client has an address and an opt-in for the rule's channels".into(),
+                    Side::Operator if doer.is_none() => "no recipient: the task names no operator, or one herald does not know (import operators)".into(),
+                    Side::Operator => "no recipient: the operator has no phone or e-mail for the rule's channels".into(),
+                })
+            } else {
+                Verdict::Deliver
+            };
+            out.push(PlannedNotification {
+                dedupe_key: format!(
+                    "{}:task/{}/{}/{}",
+                    rule.id,
+                    task.id,
+                    occ.key(),
+                    side.as_str()
+                ),
+                rule_id: rule.id.clone(),
+                kind: NoticeKind::Task,
+                customer_id: book.customer.id.clone(),
+                invoice_ids: Vec::new(),
+                level: None,
+                template: task
+                    .template
+                    .clone()
+                    .unwrap_or_else(|| audience.template.clone()),
+                fire_at,
+                subject: Some(task.id.to_string()),
+                occurs_at: Some(occ.at),
+                verdict,
+                deliveries,
+                covers: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
+fn client_deliveries(
+    audience: &TaskAudience,
+    book: &CustomerBook,
+    settings: &PlanSettings,
+) -> Vec<PlannedDelivery> {
+    let locale = book.customer.locale.unwrap_or(settings.default_locale);
+    let mut out: Vec<PlannedDelivery> = Vec::new();
+    for c in book.contacts.iter().filter(|c| {
+        audience.roles.is_empty()
+            || audience
+                .roles
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(&c.role))
+    }) {
+        let reach = audience.channels.iter().find_map(|ch| {
+            let address = match ch {
+                ChannelKind::Email if c.email_opt_in => c.email.as_ref().map(|e| e.to_string()),
+                ChannelKind::Sms if c.sms_opt_in => c.phone.as_ref().map(|p| p.to_string()),
+                _ => None,
+            }?;
+            Some((*ch, address))
+        });
+        if let Some((channel, address)) = reach
+            && !out
+                .iter()
+                .any(|d| d.channel == channel && d.address.eq_ignore_ascii_case(&address))
+        {
+            out.push(PlannedDelivery {
+                channel,
+                name: c.name.clone(),
+                address,
+                locale,
+            });
+        }
+    }
+    out
+}
+
+/// The operator is an employee, not a customer: reminded on whatever the business
+/// system gave for them, in the rule's order, without an opt-in.
+fn operator_delivery(
+    audience: &TaskAudience,
+    o: &Operator,
+    settings: &PlanSettings,
+) -> Option<PlannedDelivery> {
+    audience.channels.iter().find_map(|ch| {
+        let address = match ch {
+            ChannelKind::Email => o.email.as_ref().map(|e| e.to_string()),
+            ChannelKind::Sms => o.phone.as_ref().map(|p| p.to_string()),
+            ChannelKind::Webhook => None,
+        }?;
+        Some(PlannedDelivery {
+            channel: *ch,
+            name: o.name.clone(),
+            address,
+            locale: o.locale.unwrap_or(settings.default_locale),
+        })
+    })
 }

@@ -22,4 +22,6 @@ pub(crate) const FILES: &[BuiltinFile] = embed! {
     "dunning-1" => ["subject", "txt", "html"];
     "dunning-2" => ["subject", "txt", "html"];
     "dunning-3" => ["subject", "txt", "html"];
+    "task-reminder" => ["subject", "txt", "html", "sms"];
+    "task-reminder-operator" => ["subject", "txt", "html", "sms"];
 };

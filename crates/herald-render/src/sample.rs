@@ -19,6 +19,8 @@ struct People {
     address: &'static str,
     home: &'static str,
     foreign: &'static str,
+    task: &'static str,
+    operator: &'static str,
 }
 
 fn people(locale: Locale) -> People {
@@ -33,6 +35,8 @@ fn people(locale: Locale) -> People {
             address: "jane.smith@fabrikam.example",
             home: "EUR",
             foreign: "GBP",
+            task: "Quarterly VAT return review",
+            operator: "Anna Nowak",
         },
         Locale::Pl => People {
             tenant: "Biuro Rachunkowe Przykład sp. z o.o.",
@@ -44,6 +48,8 @@ fn people(locale: Locale) -> People {
             address: "jan.kowalski@kowalski.example",
             home: "PLN",
             foreign: "EUR",
+            task: "Przegląd deklaracji VAT za kwartał",
+            operator: "Ewa Wiśniewska",
         },
         Locale::Cs => People {
             tenant: "Účetní kancelář Příklad s.r.o.",
@@ -55,6 +61,8 @@ fn people(locale: Locale) -> People {
             address: "jana.novakova@novak.example",
             home: "CZK",
             foreign: "EUR",
+            task: "Kontrola čtvrtletního přiznání k DPH",
+            operator: "Petra Dvořáková",
         },
         Locale::Ro => People {
             tenant: "Cabinet Contabil Exemplu S.R.L.",
@@ -66,6 +74,8 @@ fn people(locale: Locale) -> People {
             address: "andrei.popescu@popescu.example",
             home: "RON",
             foreign: "EUR",
+            task: "Verificarea decontului de TVA trimestrial",
+            operator: "Ioana Popa",
         },
     }
 }
@@ -136,7 +146,19 @@ pub fn sample_context(template: &str, locale: Locale) -> MessageContext {
         invoices: Vec::new(),
         totals: Totals::default(),
         level: None,
+        task: None,
     };
+    if template.starts_with("task") {
+        ctx.task = Some(herald_core::message::TaskInfo {
+            id: "T-77".to_owned(),
+            title: p.task.to_owned(),
+            date: days(1),
+            time: "10:00".to_owned(),
+            time_zone: "Europe/Warsaw".to_owned(),
+            operator: Some(p.operator.to_owned()),
+        });
+        return ctx;
+    }
     if template.starts_with("dunning") {
         ctx.level = Some(
             template

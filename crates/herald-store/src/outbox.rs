@@ -45,7 +45,7 @@ pub(crate) fn delivery_row(row: &SqliteRow) -> Result<DeliveryRow, StoreError> {
     })
 }
 
-pub(crate) const NOTIFICATION_COLS: &str = "id, dedupe_key, rule_id, kind, customer_id, level, template, fire_at, planned_at, run_id, verdict, reason";
+pub(crate) const NOTIFICATION_COLS: &str = "id, dedupe_key, rule_id, kind, customer_id, level, template, fire_at, planned_at, run_id, verdict, reason, subject, occurs_at";
 
 fn notification_row(row: &SqliteRow) -> Result<NotificationRow, StoreError> {
     let level: Option<i64> = row.try_get(5)?;
@@ -62,6 +62,8 @@ fn notification_row(row: &SqliteRow) -> Result<NotificationRow, StoreError> {
         run_id: row.try_get(9)?,
         verdict: sql::verdict(row.try_get(10)?)?,
         reason: row.try_get(11)?,
+        subject: row.try_get(12)?,
+        occurs_at: sql::opt_ts(row.try_get(13)?)?,
         invoice_ids: Vec::new(),
     })
 }

@@ -44,6 +44,16 @@ async fn upsert_rows<T>(
     Ok(returned)
 }
 
+/// An operator row as stored: id, name, email, phone, locale, roles (JSON).
+type StoredOperator = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
 /// A task row as stored.
 #[derive(sqlx::FromRow)]
 struct StoredTask {
@@ -960,6 +970,77 @@ impl Store {
     ) -> Result<Option<(Customer, Vec<Contact>)>, StoreError> {
         let mut books = self.books(std::slice::from_ref(id), None).await?;
         Ok(books.pop().map(|b| (b.customer, b.contacts)))
+    }
+
+    /// Customers with their contacts (no invoices), by id: what task reminders are
+    /// planned against.
+    pub async fn contact_books(
+        &self,
+        ids: &[CustomerId],
+    ) -> Result<HashMap<CustomerId, CustomerBook>, StoreError> {
+        Ok(self
+            .books(ids, None)
+            .await?
+            .into_iter()
+            .map(|b| (b.customer.id.clone(), b))
+            .collect())
+    }
+
+    /// Every operator, by id.
+    pub async fn operators(&self) -> Result<HashMap<OperatorId, Operator>, StoreError> {
+        let rows: Vec<StoredOperator> =
+            sqlx::query_as("SELECT id, name, email, phone, locale, roles FROM operators")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(id, name, email, phone, locale, roles)| {
+                let bad = |what: &str, e: String| {
+                    StoreError::Corrupt(format!("operator {id}: {what}: {e}"))
+                };
+                let o = Operator {
+                    id: OperatorId::parse(&id).map_err(|e| bad("id", e.0))?,
+                    name,
+                    email: email
+                        .as_deref()
+                        .map(EmailAddress::parse)
+                        .transpose()
+                        .map_err(|e| bad("email", e.0))?,
+                    phone: phone
+                        .as_deref()
+                        .map(PhoneNumber::parse)
+                        .transpose()
+                        .map_err(|e| bad("phone", e.0))?,
+                    locale: locale.as_deref().map(sql::locale).transpose()?,
+                    roles: serde_json::from_str(&roles).map_err(|e| bad("roles", e.to_string()))?,
+                };
+                Ok((o.id.clone(), o))
+            })
+            .collect()
+    }
+
+    /// Every task, by id.
+    pub async fn all_tasks(&self) -> Result<Vec<Task>, StoreError> {
+        let rows: Vec<StoredTask> = sqlx::query_as(
+            "SELECT id, title, customer_id, operator_id, starts_at, time_zone, recurrence, template \
+             FROM tasks ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(StoredTask::into_task).collect()
+    }
+
+    /// Tasks by id; missing ones are left out.
+    pub async fn tasks(&self, ids: &[TaskId]) -> Result<HashMap<TaskId, Task>, StoreError> {
+        let rows: Vec<StoredTask> = sqlx::query_as(
+            "SELECT id, title, customer_id, operator_id, starts_at, time_zone, recurrence, template \
+             FROM tasks WHERE id IN (SELECT value FROM json_each($1))",
+        )
+        .bind(json_list(ids))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| r.into_task().map(|t| (t.id.clone(), t)))
+            .collect()
     }
 
     /// Several customers at once, by id (the dispatcher reads a chunk's at a time).

@@ -141,13 +141,19 @@ pub(crate) fn kind_str(k: NoticeKind) -> &'static str {
     match k {
         NoticeKind::Invoice => "invoice",
         NoticeKind::Dunning => "dunning",
+        NoticeKind::Task => "task",
     }
 }
 pub(crate) fn kind(s: &str) -> Result<NoticeKind, StoreError> {
     match s {
         "invoice" => Ok(NoticeKind::Invoice),
         "dunning" => Ok(NoticeKind::Dunning),
-        _ => Err(corrupt("notification kind", s, "not invoice or dunning")),
+        "task" => Ok(NoticeKind::Task),
+        _ => Err(corrupt(
+            "notification kind",
+            s,
+            "not invoice, dunning or task",
+        )),
     }
 }
 pub(crate) fn verdict(s: &str) -> Result<VerdictKind, StoreError> {

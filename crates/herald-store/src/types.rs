@@ -144,6 +144,11 @@ pub struct NotificationRow {
     pub run_id: Option<i64>,
     pub verdict: VerdictKind,
     pub reason: Option<String>,
+    /// A task id, a declaration number: what the notice is about when it is not
+    /// invoices.
+    pub subject: Option<String>,
+    /// A task reminder's occurrence start.
+    pub occurs_at: Option<Timestamp>,
     /// Sorted.
     pub invoice_ids: Vec<InvoiceId>,
 }

@@ -74,6 +74,18 @@ pub struct RawConfig {
     pub calendar: Option<RawCalendar>,
 }
 
+/// One side of a task reminder: `client = { before = "1d", channels = ["sms"],
+/// template = "task-reminder" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTaskSide {
+    pub before: String,
+    pub channels: Option<Vec<String>>,
+    pub template: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
 /// `[calendar]`: `countries = ["PL"]`, `weekend = ["sat", "sun"]`,
 /// `holidays = ["2026-12-31"]`, `window = "08:00-18:00"`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -400,9 +412,13 @@ pub struct RawRule {
     /// none: the account of the operator it goes out in the name of, else
     /// [channels.email].
     pub account: Option<String>,
-    /// The operator (id) in whose name the rule's notices go out: their own account
-    /// ([[accounts]] operators) sends them.
-    pub operator: Option<String>,
+    /// The operator (id) in whose name the rule's notices go out (seed 001): their
+    /// own account ([[accounts]] operators) sends them.
+    pub in_name_of: Option<String>,
+    /// Task reminders (`on = "task.starts_at"`): the client's side and the
+    /// operator's, each with its own offset, channels and template.
+    pub client: Option<RawTaskSide>,
+    pub operator: Option<RawTaskSide>,
     /// A contact whose delivery failed for good gets the notice on their next
     /// channel of `channels`.
     #[serde(default)]
@@ -1255,9 +1271,9 @@ impl Config {
                 }
                 rule_accounts.insert(r.id.clone(), a.clone());
             }
-            if let Some(o) = &r.operator {
-                let o =
-                    OperatorId::parse(o).map_err(|e| bad(&format!("rules[{i}].operator"), e.0))?;
+            if let Some(o) = &r.in_name_of {
+                let o = OperatorId::parse(o)
+                    .map_err(|e| bad(&format!("rules[{i}].in_name_of"), e.0))?;
                 rule_operators.insert(r.id.clone(), o);
             }
         }
@@ -1383,13 +1399,28 @@ impl Config {
                     ));
                 }
             };
+            if matches!(&r.on, RawTrigger::Named(n) if n == "task.starts_at") {
+                rules.task.push(task_rule(&r, &audience, &key, &bad)?);
+                continue;
+            }
+            if r.client.is_some() || r.operator.is_some() {
+                return Err(bad(
+                    &key(if r.client.is_some() {
+                        "client"
+                    } else {
+                        "operator"
+                    }),
+                    "only a task reminder (on = \"task.starts_at\") has client and operator sides"
+                        .into(),
+                ));
+            }
             let trigger = match &r.on {
                 RawTrigger::Named(n) if n == "invoice.issued" => Some(InvoiceTrigger::Issued),
                 RawTrigger::Named(n) => {
                     return Err(bad(
                         &key("on"),
                         format!(
-                            "'{n}' is not a trigger: use \"invoice.issued\", {{ before|after = \"invoice.due_date\", offset = \"3d\" }} or {{ dunning = \"invoice.due_date\" }}"
+                            "'{n}' is not a trigger: use \"invoice.issued\", \"task.starts_at\", {{ before|after = \"invoice.due_date\", offset = \"3d\" }} or {{ dunning = \"invoice.due_date\" }}"
                         ),
                     ));
                 }
@@ -1572,6 +1603,104 @@ impl Config {
 
 /// A name other settings refer to (a rule id, a webhook, an account): letters,
 /// digits, '-' and '_', so it reads the same in keys, dedupe keys and messages.
+/// A task-reminder rule: at least one side, each with an offset before the start
+/// (SMS by default, as seed 001 has it).
+fn task_rule(
+    r: &RawRule,
+    audience: &Audience,
+    key: &dyn Fn(&str) -> String,
+    bad: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<herald_core::rules::TaskRule, ConfigError> {
+    use herald_core::rules::{TaskAudience, TaskRule};
+    let duration = |text: &str, k: &str| -> Result<jiff::SignedDuration, ConfigError> {
+        parse_duration(text)
+            .and_then(|d| jiff::SignedDuration::try_from(d).map_err(|e| e.to_string()))
+            .map_err(|e| bad(&key(k), e))
+    };
+    let side = |raw: &Option<RawTaskSide>, name: &str, default_template: String| {
+        raw.as_ref()
+            .map(|s| -> Result<TaskAudience, ConfigError> {
+                let channels = match &s.channels {
+                    None => vec![ChannelKind::Sms],
+                    Some(list) => list
+                        .iter()
+                        .map(|c| match c.as_str() {
+                            "email" => Ok(ChannelKind::Email),
+                            "sms" => Ok(ChannelKind::Sms),
+                            other => Err(bad(
+                                &key(&format!("{name}.channels")),
+                                format!("'{other}' is not a channel: use \"sms\" or \"email\""),
+                            )),
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                };
+                if channels.is_empty() {
+                    return Err(bad(
+                        &key(&format!("{name}.channels")),
+                        "name at least one channel".into(),
+                    ));
+                }
+                let (before_days, before) = days_and_duration(&s.before)
+                    .map_err(|e| bad(&key(&format!("{name}.before")), e))?;
+                Ok(TaskAudience {
+                    before_days,
+                    before,
+                    channels,
+                    template: s.template.clone().unwrap_or(default_template),
+                    roles: s.roles.iter().map(|r| r.to_lowercase()).collect(),
+                })
+            })
+            .transpose()
+    };
+    let client = side(
+        &r.client,
+        "client",
+        r.template.clone().unwrap_or_else(|| r.id.clone()),
+    )?;
+    let operator = side(&r.operator, "operator", format!("{}-operator", r.id))?;
+    if client.is_none() && operator.is_none() {
+        return Err(bad(
+            &key("client"),
+            "a task reminder goes to the client, the operator or both: add client = { before = \"1d\" } and/or operator = { before = \"15m\" }".into(),
+        ));
+    }
+    Ok(TaskRule {
+        id: r.id.clone(),
+        enabled: r.enabled,
+        send: r.send,
+        max_delay: match &r.max_delay {
+            Some(d) => duration(d, "max_delay")?,
+            None => jiff::SignedDuration::from_hours(1),
+        },
+        client,
+        operator,
+        scope: audience.scope.clone(),
+    })
+}
+
+/// `"1d"`, `"15m"`, `"1d 2h"`: whole calendar days (and weeks) apart from the
+/// rest, so "a day before" keeps the local time across daylight saving.
+fn days_and_duration(s: &str) -> Result<(i32, jiff::SignedDuration), String> {
+    let span: jiff::Span = s
+        .trim()
+        .parse()
+        .map_err(|e| format!("'{s}' is not a duration like \"1d\" or \"15m\": {e}"))?;
+    if span.get_years() != 0 || span.get_months() != 0 {
+        return Err(format!(
+            "'{s}': use days, hours or minutes, not months or years"
+        ));
+    }
+    if span.is_negative() {
+        return Err(format!(
+            "'{s}' is negative: write how long before the start, e.g. \"1d\""
+        ));
+    }
+    let days = span.get_days() + 7 * span.get_weeks();
+    let rest = span.days(0).weeks(0);
+    let rest = jiff::SignedDuration::try_from(rest).map_err(|e| format!("'{s}': {e}"))?;
+    Ok((days, rest))
+}
+
 fn parse_calendar(
     c: &RawCalendar,
     bad: &dyn Fn(&str, String) -> ConfigError,

@@ -8,7 +8,9 @@ use anyhow::Context as _;
 use herald_channels::{
     Attachment, EmailMessage, Mailbox, Outcome, SmsMessage, load_attachment, message_id_for,
 };
-use herald_core::message::{CustomerInfo, InvoiceLine, MessageContext, RecipientInfo, TenantInfo};
+use herald_core::message::{
+    CustomerInfo, InvoiceLine, MessageContext, RecipientInfo, TaskInfo, TenantInfo,
+};
 use herald_core::planner::{
     self, CustomerBook, InvoiceView, NoticeKind, PlanSettings, PlannedDelivery,
     PlannedNotification, Verdict, Window, local_date,
@@ -178,6 +180,10 @@ pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Resu
                 break; // recording failed; its error is the one reported
             }
         }
+        let reminders = task_reminders(app, &settings, window, opts).await?;
+        if !reminders.is_empty() {
+            let _ = batches.send(reminders).await;
+        }
         drop(batches);
         anyhow::Ok(())
     };
@@ -235,6 +241,47 @@ pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Resu
             .await?;
     }
     Ok(report)
+}
+
+/// The task reminders due in the window (seed 001). Every task is looked at: tasks
+/// are few next to invoices, and a task's occurrences come from its recurrence,
+/// not from a change in the store.
+async fn task_reminders(
+    app: &App,
+    settings: &PlanSettings,
+    window: Window,
+    opts: &PlanOptions,
+) -> anyhow::Result<Vec<PlannedNotification>> {
+    let rules: Vec<&herald_core::rules::TaskRule> =
+        app.config.rules.task.iter().filter(|r| r.enabled).collect();
+    if rules.is_empty() || window.after.is_some_and(|a| a >= window.until) {
+        return Ok(Vec::new());
+    }
+    let mut tasks = app.store.all_tasks().await?;
+    if let Some(only) = &opts.only_customer {
+        tasks.retain(|t| &t.customer_id == only);
+    }
+    if tasks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut customers: Vec<CustomerId> = tasks.iter().map(|t| t.customer_id.clone()).collect();
+    customers.sort();
+    customers.dedup();
+    let books = app.store.contact_books(&customers).await?;
+    let operators = app.store.operators().await?;
+    let mut out = Vec::new();
+    for task in &tasks {
+        let Some(book) = books.get(&task.customer_id) else {
+            continue;
+        };
+        let doer = task.operator_id.as_ref().and_then(|o| operators.get(o));
+        for rule in &rules {
+            out.extend(herald_core::tasks::plan_task(
+                rule, task, book, doer, settings, window,
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// How a delivery held by pilot mode is marked; also how the hold is found again.
@@ -567,9 +614,25 @@ async fn feed(
         customer_ids.sort();
         customer_ids.dedup();
         let customers = app.store.customers(&customer_ids).await?;
+        let task_ids: Vec<herald_core::TaskId> = leased
+            .iter()
+            .filter(|d| d.notification.kind == NoticeKind::Task)
+            .filter_map(|d| d.notification.subject.as_deref())
+            .filter_map(|s| herald_core::TaskId::parse(s).ok())
+            .collect();
+        let (tasks, operators) = if task_ids.is_empty() {
+            (HashMap::new(), HashMap::new())
+        } else {
+            (
+                app.store.tasks(&task_ids).await?,
+                app.store.operators().await?,
+            )
+        };
         let fresh = Arc::new(Fresh {
             invoices,
             customers,
+            tasks,
+            operators,
             budgets: Arc::clone(&budgets),
         });
         for delivery in leased {
@@ -669,6 +732,10 @@ async fn write_outbox(
 struct Fresh {
     invoices: HashMap<InvoiceId, InvoiceView>,
     customers: HashMap<CustomerId, herald_core::records::Customer>,
+    /// The tasks the chunk's reminders are about, and every operator (for the
+    /// task's operator's name); empty when the chunk has no task reminder.
+    tasks: HashMap<herald_core::TaskId, herald_core::tasks::Task>,
+    operators: HashMap<herald_core::OperatorId, herald_core::records::Operator>,
     budgets: Arc<DailyBudgets>,
 }
 
@@ -729,6 +796,7 @@ impl DailyBudgets {
 fn condition_of(app: &App, rule_id: &str, kind: NoticeKind) -> Condition {
     match kind {
         NoticeKind::Dunning => Condition::Unpaid,
+        NoticeKind::Task => Condition::Always,
         NoticeKind::Invoice => app
             .config
             .rules
@@ -775,6 +843,7 @@ pub fn context_for(
         .collect();
     let (invoice, invoices) = match notice.kind {
         NoticeKind::Invoice => (lines.into_iter().next(), Vec::new()),
+        NoticeKind::Task => (None, Vec::new()),
         NoticeKind::Dunning => {
             let mut open: Vec<InvoiceLine> = lines
                 .into_iter()
@@ -803,7 +872,54 @@ pub fn context_for(
         invoices,
         totals,
         level: notice.level,
+        task: None,
     }
+}
+
+/// The task a reminder is about, as it is now, at the occurrence reminded; or why
+/// the reminder is cancelled (the task was removed, or moved so that this
+/// occurrence no longer exists: the moved one has reminders of its own).
+fn task_now(
+    app: &App,
+    n: &herald_store::NotificationRow,
+    customer: &herald_core::records::Customer,
+    fresh: &Fresh,
+) -> Result<TaskInfo, String> {
+    let id = n.subject.as_deref().unwrap_or_default();
+    let task = herald_core::TaskId::parse(id)
+        .ok()
+        .and_then(|id| fresh.tasks.get(&id))
+        .ok_or_else(|| format!("the task {id} is no longer in the store"))?;
+    let tz = task
+        .time_zone
+        .as_ref()
+        .or(customer.time_zone.as_ref())
+        .unwrap_or(&app.config.tenant.time_zone)
+        .time_zone();
+    let at = n
+        .occurs_at
+        .ok_or_else(|| format!("the reminder of task {id} has no occurrence"))?;
+    let before = at
+        .checked_sub(jiff::SignedDuration::from_nanos(1))
+        .unwrap_or(at);
+    let Some(occ) = task.occurrences(&tz, before, at, 1).pop() else {
+        return Err(format!(
+            "the task {id} was moved: it no longer starts at {}",
+            at.to_zoned(tz).strftime("%Y-%m-%d %H:%M")
+        ));
+    };
+    Ok(TaskInfo {
+        id: task.id.to_string(),
+        title: task.title.clone(),
+        date: occ.local.date(),
+        time: occ.local.strftime("%H:%M").to_string(),
+        time_zone: tz.iana_name().unwrap_or("UTC").to_owned(),
+        operator: task
+            .operator_id
+            .as_ref()
+            .and_then(|o| fresh.operators.get(o))
+            .map(|o| o.name.clone()),
+    })
 }
 
 async fn deliver(app: &App, d: &LeasedDelivery, fresh: &Fresh, now: Timestamp) -> AttemptOutcome {
@@ -946,6 +1062,13 @@ async fn try_deliver(
         .customers
         .get(&customer_id)
         .with_context(|| format!("customer {customer_id} is no longer in the store"))?;
+    let task = match kind {
+        NoticeKind::Task => match task_now(app, n, customer, fresh) {
+            Ok(t) => Some(t),
+            Err(reason) => return Ok(AttemptOutcome::Cancelled { reason }),
+        },
+        _ => None,
+    };
     if let Some(at) = calendar_holds(app, d, customer, now) {
         let tz = customer_zone(app, customer);
         return Ok(AttemptOutcome::Postponed {
@@ -973,7 +1096,8 @@ async fn try_deliver(
         kind,
         level: n.level,
     };
-    let ctx = context_for(app, &notice, customer, recipient, locale, &invoices, now);
+    let mut ctx = context_for(app, &notice, customer, recipient, locale, &invoices, now);
+    ctx.task = task;
     let parts = match d.delivery.channel {
         ChannelKind::Email => herald_render::Parts::Email,
         ChannelKind::Sms => herald_render::Parts::Sms,

@@ -84,6 +84,7 @@ pub fn default_rules() -> Rules {
             levels: vec![lvl(1, 7, 0, 0), lvl(2, 21, 0, 0), lvl(3, 35, 2, 14)],
             audience: audience(),
         }],
+        task: Vec::new(),
     }
 }
 

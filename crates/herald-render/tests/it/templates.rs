@@ -3,13 +3,15 @@ use herald_render::{RenderError, TemplateSet, sample_context};
 
 use crate::template_dir;
 
-const NAMES: [&str; 6] = [
+const NAMES: [&str; 8] = [
     "dunning-1",
     "dunning-2",
     "dunning-3",
     "due-soon",
     "grace-end",
     "new-invoice",
+    "task-reminder",
+    "task-reminder-operator",
 ];
 
 #[test]

@@ -151,9 +151,14 @@ CREATE TABLE notifications (
     planned_at  INTEGER NOT NULL,
     run_id      INTEGER,
     verdict     TEXT NOT NULL CHECK (verdict IN ('deliver', 'not_applicable')),
-    reason      TEXT
+    reason      TEXT,
+    -- What the notice is about when it is not invoices: a task id, a declaration
+    -- number; and for a task reminder, the start of its occurrence (ms).
+    subject     TEXT,
+    occurs_at   INTEGER
 );
 CREATE INDEX notifications_customer ON notifications (customer_id, fire_at);
+CREATE INDEX notifications_subject ON notifications (subject) WHERE subject IS NOT NULL;
 
 CREATE TABLE notification_invoices (
     notification_id INTEGER NOT NULL REFERENCES notifications (id),

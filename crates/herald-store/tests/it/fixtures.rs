@@ -105,6 +105,8 @@ pub fn notice(key: &str, customer: &str, invoice: &str, fire_at: &str) -> Planne
         level: None,
         template: "due-soon".into(),
         fire_at: t(fire_at),
+        subject: None,
+        occurs_at: None,
         verdict: Verdict::Deliver,
         deliveries: vec![delivery(&format!("billing@{customer}.example.com"))],
         covers: Vec::new(),
@@ -129,6 +131,8 @@ pub fn letter(
         level: steps.iter().map(|s| s.1).max(),
         template: "dunning-1".into(),
         fire_at: t(&format!("{day}T08:00:00Z")),
+        subject: None,
+        occurs_at: None,
         verdict: Verdict::Deliver,
         deliveries: vec![delivery(&format!("billing@{customer}.example.com"))],
         covers: steps

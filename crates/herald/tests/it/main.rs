@@ -9,4 +9,5 @@ mod end_to_end;
 mod import;
 mod sms_gateway;
 mod smtp;
+mod tasks;
 mod webhook;

@@ -550,7 +550,7 @@ fn an_operators_own_account_sends_in_their_name_and_a_full_account_passes_to_its
     use_smtp(&ws, shared.port, "");
     ws.set_config(
         "template = \"due-soon\"",
-        "template = \"due-soon\"\noperator = \"op-ewa\"",
+        "template = \"due-soon\"\nin_name_of = \"op-ewa\"",
     );
     let text = std::fs::read_to_string(ws.path().join("herald.toml")).unwrap();
     std::fs::write(
@@ -611,8 +611,8 @@ fn an_operators_own_account_sends_in_their_name_and_a_full_account_passes_to_its
 
     // A rule's own account wins over the operator's.
     ws.set_config(
-        "operator = \"op-ewa\"",
-        "operator = \"op-ewa\"\naccount = \"office\"",
+        "in_name_of = \"op-ewa\"",
+        "in_name_of = \"op-ewa\"\naccount = \"office\"",
     );
     let out = ws.herald(&["check"]);
     assert_ok(&out, "check with both account and operator");

@@ -63,6 +63,17 @@ impl Workspace {
         out
     }
 
+    /// The SMS written to the outbox (JSON files), sorted by path.
+    pub fn sms(&self) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        walk(&self.path().join("outbox/sms"), &mut out);
+        out.retain(|p| p.extension().is_some_and(|e| e == "json"));
+        out.sort();
+        out.iter()
+            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+            .collect()
+    }
+
     pub fn set_config(&self, from: &str, to: &str) {
         let p = self.path().join("herald.toml");
         let text = std::fs::read_to_string(&p).unwrap();
