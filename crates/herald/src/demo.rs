@@ -76,12 +76,14 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
     app.store.upsert_customers(&data.customers).await?;
     app.store.upsert_contacts(&data.contacts).await?;
     app.store.upsert_operators(&data.operators).await?;
+    app.store.upsert_tasks(&data.tasks).await?;
     println!(
-        "herald demo: {} customers, {} contacts, {} invoices, {} payments; simulating {days} days of daily runs from {start}",
+        "herald demo: {} customers, {} contacts, {} invoices, {} payments, {} tasks; simulating {days} days from {start}: a run every hour from 07:00 to 19:00 (task reminders) and one at the end of each day",
         data.customers.len(),
         data.contacts.len(),
         data.invoices.len(),
-        data.payments.len()
+        data.payments.len(),
+        data.tasks.len()
     );
 
     let mut totals = jobs::SendReport::default();
@@ -100,12 +102,20 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
             app.store.upsert_payments(&pay).await?;
         }
         yesterday = Some(today);
-        let now = parse_now(&today.to_string(), &tz).map_err(anyhow::Error::msg)?;
-        let (_, s) = daily_run(&app, now).await?;
-        totals.sent += s.sent;
-        totals.cancelled += s.cancelled;
-        totals.failed += s.failed;
-        runs += 1;
+        // The service runs through the working day (task reminders go out at the
+        // hour they are due, within their max_delay), and once at the end of it.
+        let mut times: Vec<jiff::Timestamp> = (7..=19)
+            .filter_map(|h| today.at(h, 0, 0, 0).to_zoned(tz.clone()).ok())
+            .map(|z| z.timestamp())
+            .collect();
+        times.push(parse_now(&today.to_string(), &tz).map_err(anyhow::Error::msg)?);
+        for now in times {
+            let (_, s) = daily_run(&app, now).await?;
+            totals.sent += s.sent;
+            totals.cancelled += s.cancelled;
+            totals.failed += s.failed;
+            runs += 1;
+        }
     }
     // A second pass over the last day: a re-run must change nothing.
     let last = start.saturating_add(i64::from(days.saturating_sub(1)).days());
@@ -148,7 +158,7 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
     );
     println!();
     println!(
-        "{runs} daily runs; {} messages delivered, {} cancelled at send time because the invoice was paid meanwhile, {} failed.",
+        "{runs} runs; {} messages delivered, {} cancelled at send time (an invoice paid, a task moved meanwhile), {} failed.",
         totals.sent, totals.cancelled, totals.failed
     );
     println!(
@@ -159,6 +169,10 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
     println!(
         "E-mails (.eml, open them in any mail client): {}",
         app.config.outbox_dir.join("email").display()
+    );
+    println!(
+        "SMS (one JSON file each, as a gateway would get them): {}",
+        app.config.sms_dir.display()
     );
     // The binary that runs now, so the hint works after `cargo run` too.
     let exe =

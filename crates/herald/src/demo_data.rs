@@ -62,6 +62,7 @@ pub struct DemoDataset {
     pub operators: Vec<Operator>,
     pub invoices: Vec<Invoice>,
     pub payments: Vec<Payment>,
+    pub tasks: Vec<herald_core::tasks::Task>,
 }
 
 struct Country {
@@ -583,13 +584,96 @@ pub fn demo_dataset(seed: u64, start: Date, days: u32) -> DemoDataset {
         })
         .collect();
 
+    let tasks = demo_tasks(&customers, &meta, start);
     DemoDataset {
         customers,
         contacts,
         operators: operators(),
         invoices,
         payments,
+        tasks,
     }
+}
+
+/// Seed 001's office tasks: for the first two customers of each country a monthly
+/// VAT review on the 20th at 10:00 with the country's operator; for the first of
+/// each a weekly call on Mondays at 09:00; for the third a one-off visit in the
+/// second week at 11:00. Local times in the customer's zone.
+fn demo_tasks(
+    customers: &[Customer],
+    meta: &[DemoCustomer],
+    start: Date,
+) -> Vec<herald_core::tasks::Task> {
+    use herald_core::tasks::{Recurrence, Task};
+    const TITLES: [(&str, &str, &str); 4] = [
+        (
+            "Przegląd deklaracji VAT",
+            "Cotygodniowe spotkanie",
+            "Wizyta w biurze",
+        ),
+        (
+            "Kontrola přiznání k DPH",
+            "Týdenní schůzka",
+            "Návštěva v kanceláři",
+        ),
+        (
+            "Verificarea decontului de TVA",
+            "Ședința săptămânală",
+            "Vizită la birou",
+        ),
+        ("VAT return review", "Weekly call", "Office visit"),
+    ];
+    const OPERATORS: [&str; 4] = ["op-anna", "op-petr", "op-ioana", "op-emily"];
+    let mut tasks = Vec::new();
+    let mut seen = [0usize; 4];
+    for (c, m) in customers.iter().zip(meta) {
+        let n = seen[m.country];
+        seen[m.country] += 1;
+        let (vat, call, visit) = TITLES[m.country];
+        let task = |id: String, title: &str, starts: jiff::civil::DateTime, rec: &str| Task {
+            id: herald_core::TaskId::parse(&id).unwrap_or_else(|e| panic!("{e}")),
+            title: title.to_owned(),
+            customer_id: c.id.clone(),
+            operator_id: Some(
+                OperatorId::parse(OPERATORS[m.country]).unwrap_or_else(|e| panic!("{e}")),
+            ),
+            starts_at: starts,
+            time_zone: None,
+            recurrence: Recurrence::parse(rec).unwrap_or_else(|e| panic!("{e}")),
+            recurrence_text: rec.to_owned(),
+            template: None,
+        };
+        let twentieth = jiff::civil::date(start.year(), start.month(), 20);
+        if n < 2 {
+            tasks.push(task(
+                format!("task-vat-{}", c.id),
+                vat,
+                twentieth.at(10, 0, 0, 0),
+                "monthly",
+            ));
+        }
+        if n == 0 {
+            let monday = (0..7)
+                .map(|k| add_days(start, k))
+                .find(|d| d.weekday() == jiff::civil::Weekday::Monday)
+                .unwrap_or(start);
+            tasks.push(task(
+                format!("task-call-{}", c.id),
+                call,
+                monday.at(9, 0, 0, 0),
+                "weekly",
+            ));
+        }
+        if n == 2 {
+            tasks.push(task(
+                format!("task-visit-{}", c.id),
+                visit,
+                add_days(start, 9).at(11, 0, 0, 0),
+                "",
+            ));
+        }
+    }
+    tasks
 }
 
 /// 1–3 contacts for the `j`-th customer of a country. A few customers are set up to

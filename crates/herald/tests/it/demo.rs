@@ -40,7 +40,13 @@ fn the_demo_does_the_whole_job_and_is_deterministic() {
         files2.keys().collect::<Vec<_>>()
     );
     assert!(files1 == files2, "two demo runs wrote different messages");
-    for rule in ["new-invoice", "due-soon", "grace-end", "dunning"] {
+    for rule in [
+        "new-invoice",
+        "due-soon",
+        "grace-end",
+        "dunning",
+        "task-reminder",
+    ] {
         assert!(out1.contains(rule), "summary lacks {rule}:\n{out1}");
     }
     assert!(
@@ -75,6 +81,21 @@ fn the_demo_does_the_whole_job_and_is_deterministic() {
         multi_currency |= currencies >= 2;
     }
     assert_eq!(langs.len(), 4, "languages seen: {langs:?}");
+    // Task reminders went out, to clients and to the operators, by SMS too.
+    let sms: Vec<String> = files1
+        .iter()
+        .filter(|(k, _)| k.contains("outbox/sms"))
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    assert!(
+        sms.iter().any(|s| s.contains("Przegląd deklaracji VAT")),
+        "no VAT review reminder by SMS among {} SMS",
+        sms.len()
+    );
+    assert!(
+        sms.iter().any(|s| s.contains("+48601200300")),
+        "Anna Kowalczyk (operator) got no reminder by SMS"
+    );
     assert!(multi_currency, "no letter with totals in two currencies");
     // Re-running in the same dir replaces the old demo.
     let (out3, _) = demo(&tmp.path().join("a"), "60");
