@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::records::{Contact, Customer, Invoice};
 use crate::rules::{
-    Audience, ChannelKind, Condition, InvoiceTrigger, RecipientSpec, RuleId, Rules,
+    Audience, ChannelKind, Condition, InvoiceRule, InvoiceTrigger, RecipientSpec, RuleId, Rules,
 };
 use crate::values::{CustomerId, InvoiceId, Locale};
 
@@ -343,11 +343,9 @@ pub fn plan_customer(
     let today = local_date(window.until, tz);
     let mut out = Vec::new();
 
-    for rule in rules
-        .invoice
-        .iter()
-        .filter(|r| r.enabled && r.audience.scope.contains(&book.customer))
-    {
+    for rule in rules.invoice.iter().filter(|r| {
+        r.enabled && r.trigger != InvoiceTrigger::Batch && r.audience.scope.contains(&book.customer)
+    }) {
         for view in &book.invoices {
             let inv = &view.invoice;
             let date = rule.trigger_date(inv);
@@ -363,7 +361,9 @@ pub fn plan_customer(
                 continue; // paid: nothing to say
             }
             let dedupe_key = match rule.trigger {
-                InvoiceTrigger::Issued => format!("{}:invoice/{}", rule.id, inv.id),
+                InvoiceTrigger::Issued | InvoiceTrigger::Batch => {
+                    format!("{}:invoice/{}", rule.id, inv.id)
+                }
                 InvoiceTrigger::DueDate { .. } => format!("{}:invoice/{}:{date}", rule.id, inv.id),
             };
             let late_days = days_between(date, today);
@@ -485,6 +485,45 @@ fn plan_dunning(
         deliveries,
         covers,
     })
+}
+
+/// Seed 004's batch sending: one notice by `rule` for every invoice of `book`
+/// issued in `[from, to]`, due at `now`, paid or not (it is the invoice itself that
+/// goes out). The dedupe key is the invoice's, so a second batch over the same
+/// period, or an overlapping one, sends nothing twice.
+pub fn plan_batch(
+    rule: &InvoiceRule,
+    book: &CustomerBook,
+    settings: &PlanSettings,
+    from: Date,
+    to: Date,
+    now: Timestamp,
+) -> Vec<PlannedNotification> {
+    if !rule.enabled || !rule.audience.scope.contains(&book.customer) {
+        return Vec::new();
+    }
+    book.invoices
+        .iter()
+        .filter(|v| v.invoice.issue_date >= from && v.invoice.issue_date <= to)
+        .map(|v| {
+            let deliveries = recipients(&rule.audience, book, settings);
+            PlannedNotification {
+                dedupe_key: format!("{}:invoice/{}", rule.id, v.invoice.id),
+                rule_id: rule.id.clone(),
+                kind: NoticeKind::Invoice,
+                customer_id: book.customer.id.clone(),
+                invoice_ids: vec![v.invoice.id.clone()],
+                level: None,
+                template: rule.template.clone(),
+                fire_at: now,
+                subject: None,
+                occurs_at: None,
+                verdict: verdict_for(rule.send, &deliveries, &rule.audience, None),
+                deliveries,
+                covers: Vec::new(),
+            }
+        })
+        .collect()
 }
 
 /// Checked again just before sending (invariant 3): is the notice still wanted?

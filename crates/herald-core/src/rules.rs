@@ -71,6 +71,9 @@ pub enum InvoiceTrigger {
     /// `offset_days` after the due date; negative is before (`due-soon` is -3,
     /// `grace-end` is +10).
     DueDate { offset_days: i32 },
+    /// Never by the planner: `herald send-invoices --period` sends every invoice
+    /// of a month at once (seed 004's batch sending).
+    Batch,
 }
 
 /// When a notice about an invoice is still wanted.
@@ -116,7 +119,7 @@ impl InvoiceRule {
     /// The civil date (tenant time zone) on which this rule fires for an invoice.
     pub fn trigger_date(&self, inv: &Invoice) -> Date {
         match self.trigger {
-            InvoiceTrigger::Issued => inv.issue_date,
+            InvoiceTrigger::Issued | InvoiceTrigger::Batch => inv.issue_date,
             InvoiceTrigger::DueDate { offset_days } => inv
                 .due_date
                 .checked_add(jiff::ToSpan::days(i64::from(offset_days)))

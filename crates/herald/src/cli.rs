@@ -102,6 +102,19 @@ pub enum Command {
         #[command(flatten)]
         time: TimeArgs,
     },
+    /// Queue every invoice of a month for sending (seed 004's batch sending), and
+    /// return at once: `herald send` or the service delivers them, `herald status`
+    /// shows how far it got. An invoice already sent by the rule is not sent again.
+    SendInvoices {
+        /// The month whose invoices (by issue date) go out: YYYY-MM.
+        #[arg(long)]
+        period: String,
+        /// The batch rule (on = "invoice.batch"); needed only when there are several.
+        #[arg(long)]
+        rule: Option<String>,
+        #[command(flatten)]
+        time: TimeArgs,
+    },
     /// Counts per state and per rule, the last run and the watermark.
     Status {
         /// Machine-readable output (documented in docs/json.md).
@@ -303,6 +316,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = open(&cli).await?;
             let now = now_for(&app, time)?;
             print_send(&jobs::send(&app, now).await?, &app);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SendInvoices { period, rule, time } => {
+            let app = open(&cli).await?;
+            let now = now_for(&app, time)?;
+            let (from, to) = parse_period(period)?;
+            let rule = batch_rule(&app, rule.as_deref())?;
+            let q = jobs::queue_invoices(&app, &rule, from, to, now).await?;
+            println!(
+                "queued {} invoice notice(s) of {period} by rule {} ({} deliveries); {} already queued or sent by it, {} with nobody to send to. They go out with the next `herald send` (or the service); `herald status` shows how far it got.",
+                q.queued, rule.id, q.deliveries, q.existing, q.nobody
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { json } => status(&cli, *json).await,
@@ -586,6 +611,75 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `2026-11` → the first and last day of November 2026.
+fn parse_period(s: &str) -> anyhow::Result<(jiff::civil::Date, jiff::civil::Date)> {
+    let bad = || {
+        InputError(format!(
+            "--period '{s}' is not a month: write it as YYYY-MM, e.g. 2026-11"
+        ))
+    };
+    let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
+    let (Ok(y), Ok(m)) = (y.parse::<i16>(), m.parse::<i8>()) else {
+        return Err(bad().into());
+    };
+    let first = jiff::civil::Date::new(y, m, 1).map_err(|_| bad())?;
+    Ok((first, first.last_of_month()))
+}
+
+/// The rule `send-invoices` queues under: the one named, or the only batch rule.
+fn batch_rule(app: &App, name: Option<&str>) -> anyhow::Result<herald_core::rules::InvoiceRule> {
+    let batch: Vec<&herald_core::rules::InvoiceRule> = app
+        .config
+        .rules
+        .invoice
+        .iter()
+        .filter(|r| r.trigger == herald_core::rules::InvoiceTrigger::Batch)
+        .collect();
+    let names = || {
+        batch
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let found = match name {
+        Some(n) => batch.iter().find(|r| r.id == n).copied().ok_or_else(|| {
+            InputError(format!(
+                "there is no batch rule '{n}' (on = \"invoice.batch\"); the batch rules are: {}",
+                if batch.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    names()
+                }
+            ))
+        })?,
+        None => match batch.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(InputError(
+                    "no rule sends invoices in batches: add one to herald.toml, e.g.\n[[rules]]\nid = \"invoice-batch\"\non = \"invoice.batch\"\ntemplate = \"new-invoice\"\nchannels = [\"email\", \"sms\"]".into(),
+                )
+                .into());
+            }
+            _ => {
+                return Err(InputError(format!(
+                    "several batch rules ({}): name one with --rule",
+                    names()
+                ))
+                .into());
+            }
+        },
+    };
+    if !found.enabled {
+        return Err(InputError(format!(
+            "rule {} is disabled (enabled = false); enable it to send invoices with it",
+            found.id
+        ))
+        .into());
+    }
+    Ok(found.clone())
 }
 
 fn join_lines(lines: &[u64]) -> String {

@@ -1416,11 +1416,12 @@ impl Config {
             }
             let trigger = match &r.on {
                 RawTrigger::Named(n) if n == "invoice.issued" => Some(InvoiceTrigger::Issued),
+                RawTrigger::Named(n) if n == "invoice.batch" => Some(InvoiceTrigger::Batch),
                 RawTrigger::Named(n) => {
                     return Err(bad(
                         &key("on"),
                         format!(
-                            "'{n}' is not a trigger: use \"invoice.issued\", \"task.starts_at\", {{ before|after = \"invoice.due_date\", offset = \"3d\" }} or {{ dunning = \"invoice.due_date\" }}"
+                            "'{n}' is not a trigger: use \"invoice.issued\", \"invoice.batch\", \"task.starts_at\", {{ before|after = \"invoice.due_date\", offset = \"3d\" }} or {{ dunning = \"invoice.due_date\" }}"
                         ),
                     ));
                 }
@@ -1468,7 +1469,7 @@ impl Config {
                         return Err(bad(&key("levels"), "only a dunning rule has levels".into()));
                     }
                     let default_delay = match trigger {
-                        InvoiceTrigger::Issued => 7,
+                        InvoiceTrigger::Issued | InvoiceTrigger::Batch => 7,
                         InvoiceTrigger::DueDate { .. } => 3,
                     };
                     rules.invoice.push(InvoiceRule {
@@ -1476,7 +1477,7 @@ impl Config {
                         enabled: r.enabled,
                         trigger,
                         condition: condition.unwrap_or(match trigger {
-                            InvoiceTrigger::Issued => Condition::Always,
+                            InvoiceTrigger::Issued | InvoiceTrigger::Batch => Condition::Always,
                             InvoiceTrigger::DueDate { .. } => Condition::Unpaid,
                         }),
                         send: r.send,

@@ -84,6 +84,7 @@ fn candidate_query(app: &App, window: Window, since_seq: i64) -> CandidateQuery 
     {
         match r.trigger {
             herald_core::rules::InvoiceTrigger::Issued => q.issue_dates = Some((from, to)),
+            herald_core::rules::InvoiceTrigger::Batch => {}
             herald_core::rules::InvoiceTrigger::DueDate { offset_days } => {
                 let shift = i64::from(-offset_days).days();
                 q.due_dates.push(herald_store::DueDates {
@@ -281,6 +282,91 @@ async fn task_reminders(
             ));
         }
     }
+    Ok(out)
+}
+
+/// What `send-invoices` queued.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct QueuedInvoices {
+    pub queued: u64,
+    pub deliveries: u64,
+    /// Already queued or sent by this rule (a re-run, an overlapping period).
+    pub existing: u64,
+    /// Recorded as NotApplicable: no billing contact with an opt-in.
+    pub nobody: u64,
+}
+
+/// Seed 004's batch sending: one notice by `rule` for every invoice issued in
+/// `[from, to]`, recorded as a planning run of its own and due at once. Sending
+/// is left to `send` (or the service), so this returns as soon as the work is
+/// queued.
+pub async fn queue_invoices(
+    app: &App,
+    rule: &herald_core::rules::InvoiceRule,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+    now: Timestamp,
+) -> anyhow::Result<QueuedInvoices> {
+    let settings = settings(app);
+    let q = CandidateQuery {
+        since_seq: i64::MAX,
+        issue_dates: Some((from, to)),
+        due_dates: Vec::new(),
+        dunning_due_on_or_before: None,
+        dunning_first_from: None,
+        today: to,
+    };
+    let customers = app.store.candidate_customers(&q).await?;
+    let state = app.store.planner_state().await?;
+    let run = app
+        .store
+        .begin_run(
+            now,
+            Window {
+                after: None,
+                until: now,
+            },
+            state.last_seq,
+            state.last_seq,
+        )
+        .await?;
+    let mut out = QueuedInvoices::default();
+    let mut planned = 0u64;
+    for chunk in customers.chunks(1000) {
+        let books = app.store.load_books(chunk, &q).await?;
+        let notes: Vec<PlannedNotification> = books
+            .iter()
+            .flat_map(|b| planner::plan_batch(rule, b, &settings, from, to, now))
+            .collect();
+        planned += notes.len() as u64;
+        let keys: Vec<String> = notes.iter().map(|n| n.dedupe_key.clone()).collect();
+        let before = app.store.existing_keys(&keys).await?;
+        for n in notes.iter().filter(|n| !before.contains(&n.dedupe_key)) {
+            match n.verdict {
+                Verdict::Deliver => {
+                    out.queued += 1;
+                    out.deliveries += n.deliveries.len() as u64;
+                }
+                Verdict::NotApplicable(_) => out.nobody += 1,
+            }
+        }
+        let stats = app.store.record_plan(run, now, &notes).await?;
+        out.existing += stats.existing;
+    }
+    app.store
+        .finish_run(
+            run,
+            now,
+            RunStats {
+                books: customers.len() as u64,
+                planned,
+                inserted: out.queued + out.nobody,
+                existing: out.existing,
+            },
+            None,
+            state.last_seq,
+        )
+        .await?;
     Ok(out)
 }
 

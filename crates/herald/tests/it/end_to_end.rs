@@ -463,3 +463,78 @@ fn a_calendar_that_cannot_work_is_refused_with_the_key() {
         assert!(stderr(&out).contains(key), "{calendar}: {}", stderr(&out));
     }
 }
+
+/// Seed 004's batch sending: every invoice of a month queued at once, sent by the
+/// next `send`, never twice.
+#[test]
+fn send_invoices_queues_a_month_once_and_send_delivers_it() {
+    let ws = Workspace::new();
+    let out = ws.herald(&["send-invoices", "--period", "2026-11"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("on = \"invoice.batch\""),
+        "says how to add a batch rule: {}",
+        stderr(&out)
+    );
+    let text = std::fs::read_to_string(ws.path().join("herald.toml")).unwrap();
+    std::fs::write(
+        ws.path().join("herald.toml"),
+        format!(
+            "{text}\n[[rules]]\nid = \"invoice-batch\"\non = \"invoice.batch\"\ntemplate = \"new-invoice\"\nchannels = [\"email\", \"sms\"]\n"
+        ),
+    )
+    .unwrap();
+    ws.import_basics();
+    let out = ws.ok(&[
+        "send-invoices",
+        "--period",
+        "2026-11",
+        "--now",
+        "2026-11-20T10:00:00Z",
+    ]);
+    assert!(
+        out.contains(
+            "queued 4 invoice notice(s) of 2026-11 by rule invoice-batch (4 deliveries); 0 already"
+        ),
+        "{out}"
+    );
+    assert!(ws.emails().is_empty(), "queued, not sent");
+    let status: serde_json::Value = serde_json::from_str(&ws.ok(&["status", "--json"])).unwrap();
+    assert_eq!(status["by_rule"]["invoice-batch"]["pending"], 4, "{status}");
+    // Again, or an overlapping run: nothing more.
+    let out = ws.ok(&[
+        "send-invoices",
+        "--period",
+        "2026-11",
+        "--now",
+        "2026-11-20T10:01:00Z",
+    ]);
+    assert!(
+        out.contains("queued 0") && out.contains("4 already"),
+        "{out}"
+    );
+    // October has no invoices.
+    let out = ws.ok(&[
+        "send-invoices",
+        "--period",
+        "2026-10",
+        "--now",
+        "2026-11-20T10:01:00Z",
+    ]);
+    assert!(out.contains("queued 0"), "{out}");
+    let out = ws.ok(&["send", "--now", "2026-11-20T10:02:00Z"]);
+    assert!(out.contains("sent 4,"), "{out}");
+    let subjects: Vec<String> = ws
+        .emails()
+        .iter()
+        .map(|p| parse_eml(p).subject().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        subjects.iter().any(|s| s.contains("FV/2026/11/001")),
+        "{subjects:?}"
+    );
+
+    let out = ws.herald(&["send-invoices", "--period", "11/2026"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("YYYY-MM"), "{}", stderr(&out));
+}
