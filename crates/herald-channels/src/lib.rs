@@ -22,6 +22,7 @@
 
 pub mod email;
 pub mod file;
+mod rfc5322;
 pub mod sms;
 pub mod sms_http;
 pub mod smtp;
