@@ -371,6 +371,15 @@ impl<'k> Validator<'k> {
         }
     }
 
+    fn check_operator(known: &Known, row: &mut Row<'_, '_>, col: usize, id: &OperatorId) {
+        if !known.operators.contains(id) {
+            row.fail(
+                col,
+                format!("operator '{id}' does not exist: import operators first"),
+            );
+        }
+    }
+
     fn customer(&mut self, line: u64, cells: &[Cell<'_>]) -> bool {
         use col::customer::*;
         let mut row = Row {
@@ -506,13 +515,8 @@ impl<'k> Validator<'k> {
         let customer_id = row.parse(CUSTOMER_ID, CustomerId::parse);
         let customer_id = Self::check_customer(self.known, &mut row, CUSTOMER_ID, customer_id);
         let operator_id = row.optional(OPERATOR_ID, OperatorId::parse);
-        if let Some(Some(o)) = &operator_id
-            && !self.known.operators.contains(o)
-        {
-            row.fail(
-                OPERATOR_ID,
-                format!("operator '{o}' does not exist: import operators first"),
-            );
+        if let Some(Some(o)) = &operator_id {
+            Self::check_operator(self.known, &mut row, OPERATOR_ID, o);
         }
         let starts_at = row.parse(STARTS_AT, parse_local_datetime);
         let time_zone = row.optional(TIME_ZONE, TimeZoneName::parse);
@@ -594,13 +598,8 @@ impl<'k> Validator<'k> {
         let customer_id = row.parse(CUSTOMER_ID, CustomerId::parse);
         let customer_id = Self::check_customer(self.known, &mut row, CUSTOMER_ID, customer_id);
         let operator_id = row.parse(OPERATOR_ID, OperatorId::parse);
-        if let Some(o) = &operator_id
-            && !self.known.operators.contains(o)
-        {
-            row.fail(
-                OPERATOR_ID,
-                format!("operator '{o}' does not exist: import operators first"),
-            );
+        if let Some(o) = &operator_id {
+            Self::check_operator(self.known, &mut row, OPERATOR_ID, o);
         }
         let relation = row.name(RELATION).map(|r| r.to_lowercase());
         if let Some(r) = &relation
