@@ -15,7 +15,7 @@ use jiff::{Timestamp, ToSpan, Unit};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::records::{Contact, Customer, Invoice};
+use crate::records::{Contact, Customer, Invoice, Operator};
 use crate::rules::{
     Audience, ChannelKind, Condition, InvoiceRule, InvoiceTrigger, RecipientSpec, RuleId, Rules,
 };
@@ -34,6 +34,15 @@ pub struct Window {
 pub struct PlanSettings {
     pub time_zone: TimeZone,
     pub default_locale: Locale,
+    /// Every operator, for recipients by operator role (`operator:ROLE`).
+    pub staff: Vec<Operator>,
+}
+
+/// An operator in a relation to a customer (`accounting_manager`…).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelatedOperator {
+    pub relation: String,
+    pub operator: Operator,
 }
 
 /// An invoice with what the store knows about it.
@@ -63,6 +72,8 @@ pub struct CustomerBook {
     pub customer: Customer,
     pub contacts: Vec<Contact>,
     pub invoices: Vec<InvoiceView>,
+    /// The operators in a relation to the customer.
+    pub related: Vec<RelatedOperator>,
 }
 
 /// Whether a planned notification is to be delivered.
@@ -225,9 +236,31 @@ pub fn recipients(
                     locale,
                 },
             ),
+            RecipientSpec::Relation(relation) => {
+                for r in book
+                    .related
+                    .iter()
+                    .filter(|r| r.relation.eq_ignore_ascii_case(relation))
+                {
+                    if let Some(d) = operator_delivery(&audience.channels, &r.operator, settings) {
+                        push(&mut out, d);
+                    }
+                }
+            }
+            RecipientSpec::OperatorRole(role) => {
+                for o in settings
+                    .staff
+                    .iter()
+                    .filter(|o| o.roles.iter().any(|r| r.eq_ignore_ascii_case(role)))
+                {
+                    if let Some(d) = operator_delivery(&audience.channels, o, settings) {
+                        push(&mut out, d);
+                    }
+                }
+            }
         }
     }
-    if any_role && !out.iter().any(|d| !is_fixed(audience, d)) {
+    if any_role && !out.iter().any(|d| !is_fixed(audience, book, settings, d)) {
         // Nobody in the named roles can be reached: any reachable contact of the
         // customer is better than silence.
         for c in &book.contacts {
@@ -283,12 +316,50 @@ pub fn channel_fallback(
         })
 }
 
-/// A recipient the rule names itself (an address, a webhook) rather than a contact.
-fn is_fixed(audience: &Audience, d: &PlannedDelivery) -> bool {
+/// An operator is reached on whatever the business system gave for them, in the
+/// rule's order: an employee, not a customer, so no opt-in is asked for.
+pub fn operator_delivery(
+    channels: &[ChannelKind],
+    o: &Operator,
+    settings: &PlanSettings,
+) -> Option<PlannedDelivery> {
+    channels.iter().find_map(|ch| {
+        let address = match ch {
+            ChannelKind::Email => o.email.as_ref().map(|e| e.to_string()),
+            ChannelKind::Sms => o.phone.as_ref().map(|p| p.to_string()),
+            ChannelKind::Webhook => None,
+        }?;
+        Some(PlannedDelivery {
+            channel: *ch,
+            name: o.name.clone(),
+            address,
+            locale: o.locale.unwrap_or(settings.default_locale),
+        })
+    })
+}
+
+/// A recipient that is not one of the customer's contacts: an address or webhook
+/// the rule names, or an operator.
+fn is_fixed(
+    audience: &Audience,
+    book: &CustomerBook,
+    settings: &PlanSettings,
+    d: &PlannedDelivery,
+) -> bool {
+    let is_operator = |o: &Operator| match d.channel {
+        ChannelKind::Email => o
+            .email
+            .as_ref()
+            .is_some_and(|e| e.as_str().eq_ignore_ascii_case(&d.address)),
+        ChannelKind::Sms => o.phone.as_ref().is_some_and(|p| p.as_str() == d.address),
+        ChannelKind::Webhook => false,
+    };
     audience.to.iter().any(|s| match s {
         RecipientSpec::Address(a) => a.as_str().eq_ignore_ascii_case(&d.address),
         RecipientSpec::Webhook(name) => d.channel == ChannelKind::Webhook && *name == d.address,
         RecipientSpec::CustomerRole(_) => false,
+        RecipientSpec::Relation(_) => book.related.iter().any(|r| is_operator(&r.operator)),
+        RecipientSpec::OperatorRole(_) => settings.staff.iter().any(is_operator),
     })
 }
 
@@ -298,7 +369,10 @@ fn nobody_reason(audience: &Audience) -> String {
         .iter()
         .filter_map(|s| match s {
             RecipientSpec::CustomerRole(r) => Some(r.as_str()),
-            RecipientSpec::Address(_) | RecipientSpec::Webhook(_) => None,
+            RecipientSpec::Address(_)
+            | RecipientSpec::Webhook(_)
+            | RecipientSpec::Relation(_)
+            | RecipientSpec::OperatorRole(_) => None,
         })
         .collect();
     let channels: Vec<&str> = audience.channels.iter().map(|c| c.as_str()).collect();

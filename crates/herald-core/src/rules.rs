@@ -43,6 +43,11 @@ pub enum RecipientSpec {
     /// A configured webhook by name (`webhook:erp`): another system that wants every
     /// notice of the rule, whatever the rule's channels.
     Webhook(String),
+    /// The operators in this relation to the customer (`relation:accounting_manager`,
+    /// seed 002), from the imported relations.
+    Relation(String),
+    /// Every operator with this role (`operator:dunning`).
+    OperatorRole(String),
 }
 
 /// Which customers a rule applies to. Both lists empty: every customer.

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::planner::{
     CustomerBook, NoticeKind, PlanSettings, PlannedDelivery, PlannedNotification, Verdict, Window,
+    operator_delivery,
 };
 use crate::records::{Operator, TimeZoneName};
 use crate::rules::{ChannelKind, TaskAudience, TaskRule};
@@ -259,9 +260,8 @@ pub fn plan_task(
             let deliveries = match side {
                 Side::Client => client_deliveries(audience, book, settings),
                 Side::Operator => doer
-                    .map(|o| operator_delivery(audience, o, settings))
+                    .and_then(|o| operator_delivery(&audience.channels, o, settings))
                     .into_iter()
-                    .flatten()
                     .collect(),
             };
             let late = window.until.duration_since(fire_at);
@@ -348,26 +348,4 @@ fn client_deliveries(
         }
     }
     out
-}
-
-/// The operator is an employee, not a customer: reminded on whatever the business
-/// system gave for them, in the rule's order, without an opt-in.
-fn operator_delivery(
-    audience: &TaskAudience,
-    o: &Operator,
-    settings: &PlanSettings,
-) -> Option<PlannedDelivery> {
-    audience.channels.iter().find_map(|ch| {
-        let address = match ch {
-            ChannelKind::Email => o.email.as_ref().map(|e| e.to_string()),
-            ChannelKind::Sms => o.phone.as_ref().map(|p| p.to_string()),
-            ChannelKind::Webhook => None,
-        }?;
-        Some(PlannedDelivery {
-            channel: *ch,
-            name: o.name.clone(),
-            address,
-            locale: o.locale.unwrap_or(settings.default_locale),
-        })
-    })
 }

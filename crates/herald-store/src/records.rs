@@ -44,6 +44,18 @@ async fn upsert_rows<T>(
     Ok(returned)
 }
 
+/// A relation with its operator: customer id, relation, then the operator's row.
+type RelatedRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
 /// An operator row as stored: id, name, email, phone, locale, roles (JSON).
 type StoredOperator = (
     String,
@@ -53,6 +65,28 @@ type StoredOperator = (
     Option<String>,
     String,
 );
+
+fn operator_from_row(
+    (id, name, email, phone, locale, roles): StoredOperator,
+) -> Result<Operator, StoreError> {
+    let bad = |what: &str, e: String| StoreError::Corrupt(format!("operator {id}: {what}: {e}"));
+    Ok(Operator {
+        id: OperatorId::parse(&id).map_err(|e| bad("id", e.0))?,
+        email: email
+            .as_deref()
+            .map(EmailAddress::parse)
+            .transpose()
+            .map_err(|e| bad("email", e.0))?,
+        phone: phone
+            .as_deref()
+            .map(PhoneNumber::parse)
+            .transpose()
+            .map_err(|e| bad("phone", e.0))?,
+        locale: locale.as_deref().map(sql::locale).transpose()?,
+        roles: serde_json::from_str(&roles).map_err(|e| bad("roles", e.to_string()))?,
+        name,
+    })
+}
 
 /// A task row as stored.
 #[derive(sqlx::FromRow)]
@@ -993,26 +1027,8 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
         rows.into_iter()
-            .map(|(id, name, email, phone, locale, roles)| {
-                let bad = |what: &str, e: String| {
-                    StoreError::Corrupt(format!("operator {id}: {what}: {e}"))
-                };
-                let o = Operator {
-                    id: OperatorId::parse(&id).map_err(|e| bad("id", e.0))?,
-                    name,
-                    email: email
-                        .as_deref()
-                        .map(EmailAddress::parse)
-                        .transpose()
-                        .map_err(|e| bad("email", e.0))?,
-                    phone: phone
-                        .as_deref()
-                        .map(PhoneNumber::parse)
-                        .transpose()
-                        .map_err(|e| bad("phone", e.0))?,
-                    locale: locale.as_deref().map(sql::locale).transpose()?,
-                    roles: serde_json::from_str(&roles).map_err(|e| bad("roles", e.to_string()))?,
-                };
+            .map(|row| {
+                let o = operator_from_row(row)?;
                 Ok((o.id.clone(), o))
             })
             .collect()
@@ -1134,6 +1150,7 @@ impl Store {
                 customer,
                 contacts: Vec::new(),
                 invoices: Vec::new(),
+                related: Vec::new(),
             });
         }
         drop(rows);
@@ -1151,6 +1168,24 @@ impl Store {
             }
         }
         drop(rows);
+        let related: Vec<RelatedRow> =
+            sqlx::query_as(
+                "SELECT r.customer_id, r.relation, o.id, o.name, o.email, o.phone, o.locale, o.roles \
+                 FROM relations r JOIN operators o ON o.id = r.operator_id \
+                 WHERE r.customer_id IN (SELECT value FROM json_each($1)) ORDER BY r.customer_id, r.relation, o.id",
+            )
+            .bind(&list)
+            .fetch_all(&mut *tx)
+            .await?;
+        for (customer, relation, id, name, email, phone, locale, roles) in related {
+            let Some(&i) = index.get(&sql::customer_id(&customer)?) else {
+                continue;
+            };
+            let operator = operator_from_row((id, name, email, phone, locale, roles))?;
+            books[i]
+                .related
+                .push(herald_core::planner::RelatedOperator { relation, operator });
+        }
         if let Some(filter) = invoices {
             // One row per customer with its invoices as JSON: sqlx copies every
             // column of every row it hands over, which made a row per invoice the

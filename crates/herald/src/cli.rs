@@ -978,7 +978,7 @@ async fn preview(
         ))
         .into());
     };
-    let settings = jobs::settings(&app);
+    let settings = jobs::settings(&app).await?;
     let (kind, template, level, audience, invoices) = if let Some(r) =
         app.config.rules.invoice.iter().find(|r| r.id == rule)
     {

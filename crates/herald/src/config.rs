@@ -1808,8 +1808,12 @@ fn parse_recipient(s: &str, webhooks: &[WebhookSettings]) -> Result<RecipientSpe
         Some(("webhook", name)) => Err(format!(
             "there is no webhook '{name}': add [[webhooks]] name = \"{name}\" with its url and secret_env"
         )),
+        Some(("relation", r)) if !r.is_empty() => Ok(RecipientSpec::Relation(r.to_lowercase())),
+        Some(("operator", role)) if !role.is_empty() => {
+            Ok(RecipientSpec::OperatorRole(role.to_owned()))
+        }
         _ => Err(format!(
-            "'{s}' is not a recipient: use \"customer:ROLE\" (e.g. customer:billing), \"address:EMAIL\" or \"webhook:NAME\""
+            "'{s}' is not a recipient: use \"customer:ROLE\" (e.g. customer:billing), \"relation:NAME\" (e.g. relation:accounting_manager), \"operator:ROLE\", \"address:EMAIL\" or \"webhook:NAME\""
         )),
     }
 }

@@ -45,11 +45,16 @@ pub struct PlanOptions {
     pub only_customer: Option<CustomerId>,
 }
 
-pub fn settings(app: &App) -> PlanSettings {
-    PlanSettings {
+/// The tenant's settings, with every operator (recipients by operator role).
+pub async fn settings(app: &App) -> anyhow::Result<PlanSettings> {
+    let mut staff: Vec<herald_core::records::Operator> =
+        app.store.operators().await?.into_values().collect();
+    staff.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(PlanSettings {
         time_zone: app.config.tenant.time_zone.time_zone(),
         default_locale: app.config.tenant.locale,
-    }
+        staff,
+    })
 }
 
 /// What the store must look at for the window: triggers whose date falls in it
@@ -124,7 +129,7 @@ pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Resu
         until: now,
     };
     let q = candidate_query(app, window, state.last_seq);
-    let settings = settings(app);
+    let settings = settings(app).await?;
     let started = std::time::Instant::now();
     let mut customers = app.store.candidate_customers(&q).await?;
     tracing::debug!(elapsed = ?started.elapsed(), customers = customers.len(), "plan: candidates");
@@ -307,7 +312,7 @@ pub async fn queue_invoices(
     to: jiff::civil::Date,
     now: Timestamp,
 ) -> anyhow::Result<QueuedInvoices> {
-    let settings = settings(app);
+    let settings = settings(app).await?;
     let q = CandidateQuery {
         since_seq: i64::MAX,
         issue_dates: Some((from, to)),

@@ -266,6 +266,7 @@ fn a_failed_delivery_falls_back_to_the_contacts_next_channel_only_when_asked_and
         customer: customer("C1"),
         contacts,
         invoices: Vec::new(),
+        related: Vec::new(),
     };
     let mut audience = audience();
     audience.channels = vec![ChannelKind::Sms, ChannelKind::Email];
@@ -317,4 +318,74 @@ fn a_failed_delivery_falls_back_to_the_contacts_next_channel_only_when_asked_and
     let next = channel_fallback(&audience, &book(vec![anna]), &failed_email).unwrap();
     assert_eq!(next.channel, ChannelKind::Sms);
     assert_eq!(next.address, "+48601234567");
+}
+
+#[test]
+fn operators_are_reached_by_relation_and_by_role_without_an_opt_in() {
+    use herald_core::planner::{CustomerBook, RelatedOperator, recipients};
+    use herald_core::records::Operator;
+    use herald_core::rules::{ChannelKind, RecipientSpec};
+    use herald_core::values::{EmailAddress, OperatorId, PhoneNumber};
+
+    let op = |id: &str, mail: Option<&str>, tel: Option<&str>, roles: &[&str]| Operator {
+        id: OperatorId::parse(id).unwrap(),
+        name: id.to_uppercase(),
+        email: mail.map(|m| EmailAddress::parse(m).unwrap()),
+        phone: tel.map(|t| PhoneNumber::parse(t).unwrap()),
+        locale: None,
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+    };
+    let ewa = op(
+        "ewa",
+        Some("ewa@biuro.pl"),
+        Some("+48600100200"),
+        &["accounting"],
+    );
+    let jan = op("jan", None, Some("+48600300400"), &["hr", "dunning"]);
+    let book = CustomerBook {
+        customer: customer("C1"),
+        contacts: vec![billing("C1")],
+        invoices: Vec::new(),
+        related: vec![
+            RelatedOperator {
+                relation: "accounting_manager".into(),
+                operator: ewa.clone(),
+            },
+            RelatedOperator {
+                relation: "hr_manager".into(),
+                operator: jan.clone(),
+            },
+        ],
+    };
+    let mut s = settings();
+    s.staff = vec![ewa, jan];
+    let mut a = audience();
+    a.to = vec![
+        RecipientSpec::Relation("accounting_manager".into()),
+        RecipientSpec::OperatorRole("dunning".into()),
+    ];
+    a.channels = vec![ChannelKind::Email, ChannelKind::Sms];
+    let got: Vec<(ChannelKind, String)> = recipients(&a, &book, &s)
+        .into_iter()
+        .map(|d| (d.channel, d.address))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (ChannelKind::Email, "ewa@biuro.pl".to_owned()),
+            (ChannelKind::Sms, "+48600300400".to_owned()),
+        ],
+        "Ewa by e-mail (first channel), Jan by SMS (he has no e-mail)"
+    );
+    // Operators are not contacts: naming them does not stop the fallback to any
+    // contact when no billing contact can be reached.
+    a.to = vec![
+        RecipientSpec::CustomerRole("nobody".into()),
+        RecipientSpec::Relation("hr_manager".into()),
+    ];
+    let got: Vec<String> = recipients(&a, &book, &s)
+        .into_iter()
+        .map(|d| d.address)
+        .collect();
+    assert_eq!(got, ["+48600300400", "anna@example.pl"]);
 }

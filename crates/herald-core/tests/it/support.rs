@@ -24,6 +24,7 @@ pub fn settings() -> PlanSettings {
     PlanSettings {
         time_zone: tz(),
         default_locale: Locale::Pl,
+        staff: Vec::new(),
     }
 }
 
@@ -208,6 +209,7 @@ impl Sim {
             customer: self.customer.clone(),
             contacts: self.contacts.clone(),
             invoices: views,
+            related: Vec::new(),
         };
         let notes = plan_customer(&self.rules, &settings(), window, &book);
         let mut created = Vec::new();

@@ -167,6 +167,7 @@ mod reminders {
             customer: customer("C1"),
             contacts: vec![billing("C1")],
             invoices: Vec::new(),
+            related: Vec::new(),
         }
     }
 

@@ -538,3 +538,46 @@ fn send_invoices_queues_a_month_once_and_send_delivers_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("YYYY-MM"), "{}", stderr(&out));
 }
+
+/// Seed 002's routing: a rule reaches the customer's accounting manager (a
+/// relation) and every operator with a role, besides the customer's contacts.
+#[test]
+fn a_rule_reaches_operators_by_relation_and_by_role() {
+    let ws = Workspace::new();
+    ws.set_config(
+        "to = [\"customer:billing\"]          # contacts with role billing",
+        "to = [\"customer:billing\", \"relation:accounting_manager\", \"operator:dunning\"] #",
+    );
+    ws.import_basics();
+    ws.write(
+        "operators.csv",
+        "id,name,email,roles\nop-ewa,Ewa Nowak,ewa@biuro.example.pl,accounting\nop-jan,Jan Wiśniewski,jan@biuro.example.pl,dunning\n",
+    );
+    ws.ok(&["import", "operators", "operators.csv"]);
+    ws.write(
+        "relations.csv",
+        "customer_id,operator_id,relation\nC1,op-ewa,accounting_manager\n",
+    );
+    ws.ok(&["import", "relations", "relations.csv"]);
+    ws.ok(&["run", "--now", "2026-11-02"]);
+    let to = |who: &str| {
+        ws.emails()
+            .iter()
+            .filter(|p| p.to_string_lossy().contains(who))
+            .count()
+    };
+    assert_eq!(to("ewa_at_biuro"), 1, "Ewa manages C1's accounts only");
+    assert_eq!(
+        to("jan_at_biuro"),
+        4,
+        "Jan has the dunning role: every notice"
+    );
+    assert_eq!(to("anna_at_kowalski"), 1);
+
+    let out = ws.herald(&["check"]);
+    assert_ok(&out, "check");
+    ws.set_config("\"operator:dunning\"", "\"staff:dunning\"");
+    let out = ws.herald(&["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("relation:NAME"), "{}", stderr(&out));
+}
