@@ -13,10 +13,12 @@
 //! - [`status`]: delivery states and the aggregate status of a document
 //! - [`message`]: what a template sees
 //! - [`calendar`]: working days, public holidays (PL, CZ, RO) and the send window
+//! - [`events`]: events from the business system and the notices they trigger
 //! - [`clock`]: the one source of "now"
 
 pub mod calendar;
 pub mod clock;
+pub mod events;
 pub mod message;
 pub mod planner;
 pub mod records;
@@ -28,6 +30,6 @@ pub mod values;
 
 pub use clock::{Clock, FixedClock};
 pub use values::{
-    Currency, CustomerId, EmailAddress, InvoiceId, Locale, Money, OperatorId, PaymentId,
+    Currency, CustomerId, EmailAddress, EventId, InvoiceId, Locale, Money, OperatorId, PaymentId,
     PhoneNumber, TaskId,
 };

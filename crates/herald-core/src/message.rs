@@ -75,6 +75,19 @@ pub struct TaskInfo {
     pub operator: Option<String>,
 }
 
+/// The event a notice answers, as its template sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventInfo {
+    pub id: String,
+    /// `customs.IE529`…
+    pub kind: String,
+    pub subject: Option<String>,
+    /// When it happened, in the tenant's zone.
+    pub date: Date,
+    pub time: String,
+    pub payload: serde_json::Map<String, serde_json::Value>,
+}
+
 /// Everything a template may use. Single-invoice notices fill `invoice`; dunning
 /// letters fill `invoices` and `totals` (one entry per currency, never converted).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,4 +107,7 @@ pub struct MessageContext {
     /// A task reminder's task; `None` for other notices.
     #[serde(default)]
     pub task: Option<TaskInfo>,
+    /// The event a notice answers; `None` for other notices.
+    #[serde(default)]
+    pub event: Option<EventInfo>,
 }

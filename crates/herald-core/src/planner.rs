@@ -94,6 +94,9 @@ pub enum NoticeKind {
     /// A reminder of one occurrence of a task (`subject` is the task id,
     /// `occurs_at` the occurrence's start).
     Task,
+    /// A notice on an event (`subject` is what the event is about, e.g. the
+    /// customs declaration; `event_id` the event).
+    Event,
 }
 
 /// One person on one channel.
@@ -136,6 +139,8 @@ pub struct PlannedNotification {
     pub subject: Option<String>,
     /// The start of the task occurrence a reminder is about.
     pub occurs_at: Option<Timestamp>,
+    /// The event a notice answers.
+    pub event_id: Option<crate::values::EventId>,
     pub verdict: Verdict,
     pub deliveries: Vec<PlannedDelivery>,
     pub covers: Vec<CoveredSteps>,
@@ -387,7 +392,7 @@ fn nobody_reason(audience: &Audience) -> String {
     )
 }
 
-fn verdict_for(
+pub(crate) fn verdict_for(
     send: bool,
     deliveries: &[PlannedDelivery],
     audience: &Audience,
@@ -468,6 +473,7 @@ pub fn plan_customer(
                 fire_at,
                 subject: None,
                 occurs_at: None,
+                event_id: None,
                 verdict: verdict_for(rule.send, &deliveries, &rule.audience, late),
                 deliveries,
                 covers: Vec::new(),
@@ -555,6 +561,7 @@ fn plan_dunning(
         fire_at,
         subject: None,
         occurs_at: None,
+        event_id: None,
         verdict: verdict_for(lvl.send, &deliveries, &rule.audience, None),
         deliveries,
         covers,
@@ -592,6 +599,7 @@ pub fn plan_batch(
                 fire_at: now,
                 subject: None,
                 occurs_at: None,
+                event_id: None,
                 verdict: verdict_for(rule.send, &deliveries, &rule.audience, None),
                 deliveries,
                 covers: Vec::new(),

@@ -230,12 +230,37 @@ pub struct TaskRule {
     pub scope: Scope,
 }
 
+/// A notice on an event (seeds 000, 002, 004): a customs message, an audit
+/// finished, a reading period started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRule {
+    pub id: RuleId,
+    pub enabled: bool,
+    /// The event type it answers, e.g. `customs.IE529`.
+    pub event_type: String,
+    /// Payload fields that must have one of these values (`area = ["hr"]`); all
+    /// must hold. Empty: every event of the type.
+    pub payload: Vec<(String, Vec<String>)>,
+    /// How long after the event the notice goes.
+    pub delay: jiff::SignedDuration,
+    /// "Send automatically" (seed 000): off records the notice and sends nothing.
+    pub send: bool,
+    /// An event that reaches herald later than this after it is due is recorded
+    /// as NotApplicable "too late".
+    pub max_delay: jiff::SignedDuration,
+    pub template: String,
+    /// Send the event's file (a customs message) with the e-mail.
+    pub attach: bool,
+    pub audience: Audience,
+}
+
 /// Every rule of a tenant, as configured.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rules {
     pub invoice: Vec<InvoiceRule>,
     pub dunning: Vec<DunningRule>,
     pub task: Vec<TaskRule>,
+    pub event: Vec<EventRule>,
 }
 
 impl Rules {
@@ -247,6 +272,12 @@ impl Rules {
             .map(|r| &r.audience)
             .or_else(|| {
                 self.dunning
+                    .iter()
+                    .find(|r| r.id == rule_id)
+                    .map(|r| &r.audience)
+            })
+            .or_else(|| {
+                self.event
                     .iter()
                     .find(|r| r.id == rule_id)
                     .map(|r| &r.audience)

@@ -303,6 +303,7 @@ pub fn plan_task(
                 fire_at,
                 subject: Some(task.id.to_string()),
                 occurs_at: Some(occ.at),
+                event_id: None,
                 verdict,
                 deliveries,
                 covers: Vec::new(),

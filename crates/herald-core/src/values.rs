@@ -79,6 +79,10 @@ id_type!(
     /// The business system's id of a task (a deadline, a meeting, a visit).
     TaskId
 );
+id_type!(
+    /// The business system's id of an event (a customs message, an audit finished).
+    EventId
+);
 
 /// An e-mail address checked against RFC 5322's addr-spec (via `email_address`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -24,4 +24,7 @@ pub(crate) const FILES: &[BuiltinFile] = embed! {
     "dunning-3" => ["subject", "txt", "html"];
     "task-reminder" => ["subject", "txt", "html", "sms"];
     "task-reminder-operator" => ["subject", "txt", "html", "sms"];
+    "customs-ie529" => ["subject", "txt", "html"];
+    "customs-ie599" => ["subject", "txt", "html"];
+    "customs-ie509" => ["subject", "txt", "html"];
 };

@@ -147,7 +147,24 @@ pub fn sample_context(template: &str, locale: Locale) -> MessageContext {
         totals: Totals::default(),
         level: None,
         task: None,
+        event: None,
     };
+    if template.starts_with("customs") {
+        let code = template
+            .rsplit('-')
+            .next()
+            .unwrap_or("ie529")
+            .to_uppercase();
+        ctx.event = Some(herald_core::message::EventInfo {
+            id: "EV-1001".to_owned(),
+            kind: format!("customs.{code}"),
+            subject: Some("26PL44302000012345".to_owned()),
+            date: TODAY,
+            time: "09:42".to_owned(),
+            payload: serde_json::Map::new(),
+        });
+        return ctx;
+    }
     if template.starts_with("task") {
         ctx.task = Some(herald_core::message::TaskInfo {
             id: "T-77".to_owned(),

@@ -45,7 +45,7 @@ pub(crate) fn delivery_row(row: &SqliteRow) -> Result<DeliveryRow, StoreError> {
     })
 }
 
-pub(crate) const NOTIFICATION_COLS: &str = "id, dedupe_key, rule_id, kind, customer_id, level, template, fire_at, planned_at, run_id, verdict, reason, subject, occurs_at";
+pub(crate) const NOTIFICATION_COLS: &str = "id, dedupe_key, rule_id, kind, customer_id, level, template, fire_at, planned_at, run_id, verdict, reason, subject, occurs_at, event_id";
 
 fn notification_row(row: &SqliteRow) -> Result<NotificationRow, StoreError> {
     let level: Option<i64> = row.try_get(5)?;
@@ -64,6 +64,7 @@ fn notification_row(row: &SqliteRow) -> Result<NotificationRow, StoreError> {
         reason: row.try_get(11)?,
         subject: row.try_get(12)?,
         occurs_at: sql::opt_ts(row.try_get(13)?)?,
+        event_id: row.try_get(14)?,
         invoice_ids: Vec::new(),
     })
 }

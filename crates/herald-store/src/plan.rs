@@ -380,14 +380,15 @@ impl Store {
                         reason,
                         n.subject.as_deref(),
                         n.occurs_at.map(ms),
+                        n.event_id.as_ref().map(|e| e.as_str()),
                     )
                 })
                 .collect();
             sqlx::query(
                 "INSERT INTO notifications (id, dedupe_key, rule_id, kind, customer_id, level, template, fire_at, \
-                 planned_at, run_id, verdict, reason, subject, occurs_at) \
+                 planned_at, run_id, verdict, reason, subject, occurs_at, event_id) \
                  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
-                 value ->> 7, $2, $3, value ->> 8, value ->> 9, value ->> 10, value ->> 11 FROM json_each($1)",
+                 value ->> 7, $2, $3, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12 FROM json_each($1)",
             )
             .bind(json_list(&rows))
             .bind(ms(planned_at))

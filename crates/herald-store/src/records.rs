@@ -7,17 +7,21 @@
 
 use std::collections::{HashMap, HashSet};
 
+use herald_core::events::Event;
 use herald_core::planner::{CustomerBook, InvoiceView};
 use herald_core::records::{Contact, Customer, Invoice, Operator, Payment, Relation, TimeZoneName};
 use herald_core::tasks::{Recurrence, Task};
-use herald_core::{CustomerId, EmailAddress, InvoiceId, Money, OperatorId, PhoneNumber, TaskId};
+use herald_core::{
+    CustomerId, EmailAddress, EventId, InvoiceId, Money, OperatorId, PhoneNumber, TaskId,
+};
+use jiff::Timestamp;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 
 use crate::Store;
 use crate::error::StoreError;
 use crate::sql::{
-    self, Param, Query, bind_all, date_text, dynamic, json_list, rows_per_statement, values,
+    self, Param, Query, bind_all, date_text, dynamic, json_list, ms, rows_per_statement, values,
 };
 use crate::types::{InvoiceBalance, RecordCounts, UpsertCounts};
 
@@ -86,6 +90,47 @@ fn operator_from_row(
         roles: serde_json::from_str(&roles).map_err(|e| bad("roles", e.to_string()))?,
         name,
     })
+}
+
+/// An event row as stored, and whether it is new since a planning run's last_seq.
+#[derive(sqlx::FromRow)]
+struct StoredEvent {
+    id: String,
+    kind: String,
+    customer_id: String,
+    operator_id: Option<String>,
+    subject: Option<String>,
+    occurred_at: i64,
+    payload: String,
+    attachment: Option<String>,
+    new: bool,
+}
+
+impl StoredEvent {
+    fn into_event(self) -> Result<Event, StoreError> {
+        let bad =
+            |what: &str, e: String| StoreError::Corrupt(format!("event {}: {what}: {e}", self.id));
+        let payload = match serde_json::from_str::<serde_json::Value>(&self.payload) {
+            Ok(serde_json::Value::Object(m)) => m,
+            Ok(_) => return Err(bad("payload", "not a JSON object".into())),
+            Err(e) => return Err(bad("payload", e.to_string())),
+        };
+        Ok(Event {
+            id: EventId::parse(&self.id).map_err(|e| bad("id", e.0))?,
+            kind: self.kind.clone(),
+            customer_id: sql::customer_id(&self.customer_id)?,
+            operator_id: self
+                .operator_id
+                .as_deref()
+                .map(OperatorId::parse)
+                .transpose()
+                .map_err(|e| bad("operator_id", e.0))?,
+            subject: self.subject.clone(),
+            occurred_at: sql::ts(self.occurred_at)?,
+            payload,
+            attachment: self.attachment.clone(),
+        })
+    }
 }
 
 /// A task row as stored.
@@ -519,6 +564,89 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(classify(rows.len(), &returned, &existing))
+    }
+
+    /// Inserts or updates events; a new or changed one gets this batch's `seq`, so
+    /// the next planning run looks at it whenever it happened.
+    pub async fn upsert_events(&self, rows: &[Event]) -> Result<UpsertCounts, StoreError> {
+        let mut tx = self.write().await?;
+        let seq = next_seq(&mut tx).await?;
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let existing = existing_keys(
+            &mut tx,
+            "SELECT json_group_array(id) FROM events WHERE id IN (SELECT value FROM json_each($1))",
+            &ids,
+        )
+        .await?;
+        let returned = upsert_rows(
+            &mut tx,
+            rows,
+            "INSERT INTO events (id, type, customer_id, operator_id, subject, occurred_at, payload, attachment, seq) VALUES ",
+            " ON CONFLICT (id) DO UPDATE SET type = excluded.type, customer_id = excluded.customer_id, \
+             operator_id = excluded.operator_id, subject = excluded.subject, occurred_at = excluded.occurred_at, \
+             payload = excluded.payload, attachment = excluded.attachment, seq = excluded.seq \
+             WHERE events.type IS DISTINCT FROM excluded.type OR events.customer_id IS DISTINCT FROM excluded.customer_id \
+             OR events.operator_id IS DISTINCT FROM excluded.operator_id OR events.subject IS DISTINCT FROM excluded.subject \
+             OR events.occurred_at IS DISTINCT FROM excluded.occurred_at OR events.payload IS DISTINCT FROM excluded.payload \
+             OR events.attachment IS DISTINCT FROM excluded.attachment \
+             RETURNING id",
+            9,
+            |q, e| {
+                q.bind(e.id.as_str().to_owned())
+                    .bind(e.kind.clone())
+                    .bind(e.customer_id.as_str().to_owned())
+                    .bind(e.operator_id.as_ref().map(|o| o.as_str().to_owned()))
+                    .bind(e.subject.clone())
+                    .bind(ms(e.occurred_at))
+                    .bind(serde_json::Value::Object(e.payload.clone()).to_string())
+                    .bind(e.attachment.clone())
+                    .bind(seq)
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(classify(rows.len(), &returned, &existing))
+    }
+
+    /// What a planning run looks at: every event changed since `since_seq` (new:
+    /// `true`), and every event that happened in `(after, until]`.
+    pub async fn events_to_plan(
+        &self,
+        since_seq: i64,
+        after: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(Event, bool)>, StoreError> {
+        let rows: Vec<StoredEvent> = sqlx::query_as(
+            "SELECT id, type AS kind, customer_id, operator_id, subject, occurred_at, payload, attachment, \
+             (seq > $1) AS new FROM events WHERE seq > $1 \
+             UNION SELECT id, type AS kind, customer_id, operator_id, subject, occurred_at, payload, attachment, \
+             (seq > $1) AS new FROM events WHERE occurred_at > $2 AND occurred_at <= $3 ORDER BY 6, 1",
+        )
+        .bind(since_seq)
+        .bind(ms(after))
+        .bind(ms(until))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let new = r.new;
+                r.into_event().map(|e| (e, new))
+            })
+            .collect()
+    }
+
+    /// Events by id; missing ones are left out.
+    pub async fn events(&self, ids: &[EventId]) -> Result<HashMap<EventId, Event>, StoreError> {
+        let rows: Vec<StoredEvent> = sqlx::query_as(
+            "SELECT id, type AS kind, customer_id, operator_id, subject, occurred_at, payload, attachment, \
+             false AS new FROM events WHERE id IN (SELECT value FROM json_each($1))",
+        )
+        .bind(json_list(ids))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| r.into_event().map(|e| (e.id.clone(), e)))
+            .collect()
     }
 
     /// Inserts or updates tasks.

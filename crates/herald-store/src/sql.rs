@@ -142,6 +142,7 @@ pub(crate) fn kind_str(k: NoticeKind) -> &'static str {
         NoticeKind::Invoice => "invoice",
         NoticeKind::Dunning => "dunning",
         NoticeKind::Task => "task",
+        NoticeKind::Event => "event",
     }
 }
 pub(crate) fn kind(s: &str) -> Result<NoticeKind, StoreError> {
@@ -149,10 +150,11 @@ pub(crate) fn kind(s: &str) -> Result<NoticeKind, StoreError> {
         "invoice" => Ok(NoticeKind::Invoice),
         "dunning" => Ok(NoticeKind::Dunning),
         "task" => Ok(NoticeKind::Task),
+        "event" => Ok(NoticeKind::Event),
         _ => Err(corrupt(
             "notification kind",
             s,
-            "not invoice, dunning or task",
+            "not invoice, dunning, task or event",
         )),
     }
 }

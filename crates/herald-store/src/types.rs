@@ -147,8 +147,10 @@ pub struct NotificationRow {
     /// A task id, a declaration number: what the notice is about when it is not
     /// invoices.
     pub subject: Option<String>,
-    /// A task reminder's occurrence start.
+    /// A task reminder's occurrence start; an event's time.
     pub occurs_at: Option<Timestamp>,
+    /// The event a notice answers.
+    pub event_id: Option<String>,
     /// Sorted.
     pub invoice_ids: Vec<InvoiceId>,
 }

@@ -72,7 +72,7 @@ pub enum Command {
     },
     /// Validate the config and render every template in every language against sample data.
     Check,
-    /// Import customers, contacts, operators, invoices, payments, relations or tasks from CSV or JSON.
+    /// Import customers, contacts, operators, invoices, payments, relations, tasks or events from CSV or JSON.
     ///
     /// Rows upsert by id. A file with any bad row is refused whole (exit code 2),
     /// every problem listed as FILE:LINE:COLUMN: reason, and nothing is written.
@@ -208,7 +208,7 @@ pub struct TimeArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// customers, contacts, operators, invoices, payments, relations or tasks.
+    /// customers, contacts, operators, invoices, payments, relations, tasks or events.
     pub kind: String,
     /// A .csv file with a header row, a .json array, or .jsonl (one object per line).
     pub file: PathBuf,
@@ -507,9 +507,11 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     // Up to a million customers, every id is cheaper to load than reading the
     // file an extra time to learn which ones it names.
     let all_customers = match kind {
-        RecordKind::Contacts | RecordKind::Invoices | RecordKind::Relations | RecordKind::Tasks => {
-            store.all_customer_ids(1_000_000).await?
-        }
+        RecordKind::Contacts
+        | RecordKind::Invoices
+        | RecordKind::Relations
+        | RecordKind::Tasks
+        | RecordKind::Events => store.all_customer_ids(1_000_000).await?,
         _ => None,
     };
     let (customer_ids, invoice_ids) = match all_customers {
@@ -523,7 +525,10 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
             None => store.existing_customers(&customer_ids).await?,
         },
         invoices: Default::default(),
-        operators: if matches!(kind, RecordKind::Relations | RecordKind::Tasks) {
+        operators: if matches!(
+            kind,
+            RecordKind::Relations | RecordKind::Tasks | RecordKind::Events
+        ) {
             store.all_operator_ids().await?
         } else {
             Default::default()
@@ -591,6 +596,7 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         Parsed::Payments(v) => store.upsert_payments(v).await?,
         Parsed::Relations(v) => store.upsert_relations(v).await?,
         Parsed::Tasks(v) => store.upsert_tasks(v).await?,
+        Parsed::Events(v) => store.upsert_events(v).await?,
     };
     tracing::debug!(elapsed = ?started.elapsed(), "import: written");
     println!(

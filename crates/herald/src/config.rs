@@ -419,6 +419,14 @@ pub struct RawRule {
     /// operator's, each with its own offset, channels and template.
     pub client: Option<RawTaskSide>,
     pub operator: Option<RawTaskSide>,
+    /// Event rules: payload fields that must match (`payload = { area = "hr" }`).
+    #[serde(default)]
+    pub payload: BTreeMap<String, RawOneOrMany>,
+    /// Event rules: how long after the event the notice goes (`"0m"`).
+    pub delay: Option<String>,
+    /// Event rules: send the event's file with the e-mail.
+    #[serde(default)]
+    pub attach: bool,
     /// A contact whose delivery failed for good gets the notice on their next
     /// channel of `channels`.
     #[serde(default)]
@@ -457,6 +465,16 @@ pub struct RawTriggerTable {
     pub after: Option<String>,
     pub dunning: Option<String>,
     pub offset: Option<String>,
+    /// `on = { event = "customs.IE529" }`.
+    pub event: Option<String>,
+}
+
+/// A payload condition's value: one, or any of several.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawOneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -1399,6 +1417,29 @@ impl Config {
                     ));
                 }
             };
+            if let RawTrigger::Table(RawTriggerTable {
+                event: Some(event_type),
+                ..
+            }) = &r.on
+            {
+                rules
+                    .event
+                    .push(event_rule(&r, event_type, &audience, &key, &bad)?);
+                continue;
+            }
+            if !r.payload.is_empty() || r.delay.is_some() || r.attach {
+                return Err(bad(
+                    &key(if !r.payload.is_empty() {
+                        "payload"
+                    } else if r.delay.is_some() {
+                        "delay"
+                    } else {
+                        "attach"
+                    }),
+                    "only an event rule (on = { event = \"TYPE\" }) has payload, delay and attach"
+                        .into(),
+                ));
+            }
             if matches!(&r.on, RawTrigger::Named(n) if n == "task.starts_at") {
                 rules.task.push(task_rule(&r, &audience, &key, &bad)?);
                 continue;
@@ -1604,6 +1645,56 @@ impl Config {
 
 /// A name other settings refer to (a rule id, a webhook, an account): letters,
 /// digits, '-' and '_', so it reads the same in keys, dedupe keys and messages.
+/// An event rule: the type it answers, payload conditions, a delay (none by
+/// default), and whether the event's file goes with the e-mail.
+fn event_rule(
+    r: &RawRule,
+    event_type: &str,
+    audience: &Audience,
+    key: &dyn Fn(&str) -> String,
+    bad: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<herald_core::rules::EventRule, ConfigError> {
+    if event_type.trim().is_empty() {
+        return Err(bad(
+            &key("on.event"),
+            "name the event type, e.g. on = { event = \"customs.IE529\" }".into(),
+        ));
+    }
+    let duration = |text: &str, k: &str| -> Result<jiff::SignedDuration, ConfigError> {
+        parse_duration(text)
+            .and_then(|d| jiff::SignedDuration::try_from(d).map_err(|e| e.to_string()))
+            .map_err(|e| bad(&key(k), e))
+    };
+    Ok(herald_core::rules::EventRule {
+        id: r.id.clone(),
+        enabled: r.enabled,
+        event_type: event_type.trim().to_owned(),
+        payload: r
+            .payload
+            .iter()
+            .map(|(k, v)| {
+                let values = match v {
+                    RawOneOrMany::One(s) => vec![s.clone()],
+                    RawOneOrMany::Many(list) => list.clone(),
+                };
+                (k.clone(), values)
+            })
+            .collect(),
+        delay: match &r.delay {
+            Some(d) => duration(d, "delay")?,
+            None => jiff::SignedDuration::ZERO,
+        },
+        send: r.send,
+        max_delay: match &r.max_delay {
+            Some(d) => duration(d, "max_delay")?,
+            None => jiff::SignedDuration::from_hours(24),
+        },
+        template: r.template.clone().unwrap_or_else(|| r.id.clone()),
+        attach: r.attach,
+        audience: audience.clone(),
+    })
+}
+
 /// A task-reminder rule: at least one side, each with an offset before the start
 /// (SMS by default, as seed 001 has it).
 fn task_rule(

@@ -81,6 +81,7 @@ pub enum RecordKind {
     Payments,
     Relations,
     Tasks,
+    Events,
 }
 
 /// One column of an import file.
@@ -142,6 +143,16 @@ const INVOICE_COLS: &[Column] = &[
 ];
 const PAYMENT_COLS: &[Column] = &[req("id"), req("invoice_id"), req("date"), req("amount")];
 const RELATION_COLS: &[Column] = &[req("customer_id"), req("operator_id"), req("relation")];
+const EVENT_COLS: &[Column] = &[
+    req("id"),
+    req("type"),
+    req("customer_id"),
+    opt("operator_id"),
+    opt("subject"),
+    req("occurred_at"),
+    opt("payload"),
+    opt("attachment"),
+];
 const TASK_COLS: &[Column] = &[
     req("id"),
     req("title"),
@@ -154,7 +165,7 @@ const TASK_COLS: &[Column] = &[
 ];
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 7] = [
+    pub const ALL: [RecordKind; 8] = [
         RecordKind::Customers,
         RecordKind::Contacts,
         RecordKind::Operators,
@@ -162,6 +173,7 @@ impl RecordKind {
         RecordKind::Payments,
         RecordKind::Relations,
         RecordKind::Tasks,
+        RecordKind::Events,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -173,6 +185,7 @@ impl RecordKind {
             RecordKind::Payments => "payments",
             RecordKind::Relations => "relations",
             RecordKind::Tasks => "tasks",
+            RecordKind::Events => "events",
         }
     }
 
@@ -186,6 +199,7 @@ impl RecordKind {
             RecordKind::Payments => PAYMENT_COLS,
             RecordKind::Relations => RELATION_COLS,
             RecordKind::Tasks => TASK_COLS,
+            RecordKind::Events => EVENT_COLS,
         }
     }
 
@@ -222,7 +236,7 @@ impl FromStr for RecordKind {
     fn from_str(s: &str) -> Result<Self, String> {
         let t = s.trim().to_ascii_lowercase();
         RecordKind::ALL.into_iter().find(|k| k.as_str() == t).ok_or_else(|| {
-            format!("'{}' is not a record kind: use customers, contacts, operators, invoices, payments, relations or tasks", s.trim())
+            format!("'{}' is not a record kind: use customers, contacts, operators, invoices, payments, relations, tasks or events", s.trim())
         })
     }
 }
@@ -268,6 +282,7 @@ pub enum Parsed {
     Payments(Vec<Payment>),
     Relations(Vec<Relation>),
     Tasks(Vec<herald_core::tasks::Task>),
+    Events(Vec<herald_core::events::Event>),
 }
 
 impl Parsed {
@@ -280,6 +295,7 @@ impl Parsed {
             RecordKind::Payments => Parsed::Payments(Vec::new()),
             RecordKind::Relations => Parsed::Relations(Vec::new()),
             RecordKind::Tasks => Parsed::Tasks(Vec::new()),
+            RecordKind::Events => Parsed::Events(Vec::new()),
         }
     }
     pub fn kind(&self) -> RecordKind {
@@ -291,6 +307,7 @@ impl Parsed {
             Parsed::Payments(_) => RecordKind::Payments,
             Parsed::Relations(_) => RecordKind::Relations,
             Parsed::Tasks(_) => RecordKind::Tasks,
+            Parsed::Events(_) => RecordKind::Events,
         }
     }
     pub fn len(&self) -> usize {
@@ -302,6 +319,7 @@ impl Parsed {
             Parsed::Payments(v) => v.len(),
             Parsed::Relations(v) => v.len(),
             Parsed::Tasks(v) => v.len(),
+            Parsed::Events(v) => v.len(),
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -454,16 +472,21 @@ pub fn referenced_ids(
 ) -> Result<(Vec<CustomerId>, Vec<InvoiceId>), ImportError> {
     let (col, invoice) = match kind {
         RecordKind::Customers | RecordKind::Operators => return Ok((Vec::new(), Vec::new())),
-        RecordKind::Contacts | RecordKind::Invoices | RecordKind::Relations | RecordKind::Tasks => {
-            (
-                if matches!(kind, RecordKind::Invoices | RecordKind::Tasks) {
-                    2
-                } else {
-                    0
-                },
-                false,
-            )
-        }
+        RecordKind::Contacts
+        | RecordKind::Invoices
+        | RecordKind::Relations
+        | RecordKind::Tasks
+        | RecordKind::Events => (
+            if matches!(
+                kind,
+                RecordKind::Invoices | RecordKind::Tasks | RecordKind::Events
+            ) {
+                2
+            } else {
+                0
+            },
+            false,
+        ),
         RecordKind::Payments => (1, true),
     };
     let mut seen: FastSet<String> = FastSet::default();

@@ -186,9 +186,10 @@ pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Resu
                 break; // recording failed; its error is the one reported
             }
         }
-        let reminders = task_reminders(app, &settings, window, opts).await?;
-        if !reminders.is_empty() {
-            let _ = batches.send(reminders).await;
+        let mut more = task_reminders(app, &settings, window, opts).await?;
+        more.extend(event_notices(app, &settings, window, state.last_seq, opts).await?);
+        if !more.is_empty() {
+            let _ = batches.send(more).await;
         }
         drop(batches);
         anyhow::Ok(())
@@ -247,6 +248,60 @@ pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Resu
             .await?;
     }
     Ok(report)
+}
+
+/// The notices rules send on events (seeds 000, 002, 004): every event that
+/// reached herald since the last run, whenever it happened, and every one whose
+/// notice falls in the window (a rule with a delay), over at most 31 days back.
+async fn event_notices(
+    app: &App,
+    settings: &PlanSettings,
+    window: Window,
+    since_seq: i64,
+    opts: &PlanOptions,
+) -> anyhow::Result<Vec<PlannedNotification>> {
+    let rules: Vec<&herald_core::rules::EventRule> = app
+        .config
+        .rules
+        .event
+        .iter()
+        .filter(|r| r.enabled)
+        .collect();
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let oldest = window
+        .until
+        .checked_sub(herald_core::tasks::LOOKBACK)
+        .unwrap_or(window.until);
+    let after = window.after.map_or(oldest, |a| a.max(oldest));
+    let mut events = app
+        .store
+        .events_to_plan(since_seq, after, window.until)
+        .await?;
+    if let Some(only) = &opts.only_customer {
+        events.retain(|(e, _)| &e.customer_id == only);
+    }
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut customers: Vec<CustomerId> =
+        events.iter().map(|(e, _)| e.customer_id.clone()).collect();
+    customers.sort();
+    customers.dedup();
+    let books = app.store.contact_books(&customers).await?;
+    let mut out = Vec::new();
+    for (event, new) in &events {
+        let Some(book) = books.get(&event.customer_id) else {
+            continue;
+        };
+        for rule in &rules {
+            out.extend(herald_core::events::plan_event(
+                rule, event, *new, book, settings, window,
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// The task reminders due in the window (seed 001). Every task is looked at: tasks
@@ -719,11 +774,22 @@ async fn feed(
                 app.store.operators().await?,
             )
         };
+        let event_ids: Vec<herald_core::EventId> = leased
+            .iter()
+            .filter_map(|d| d.notification.event_id.as_deref())
+            .filter_map(|s| herald_core::EventId::parse(s).ok())
+            .collect();
+        let events = if event_ids.is_empty() {
+            HashMap::new()
+        } else {
+            app.store.events(&event_ids).await?
+        };
         let fresh = Arc::new(Fresh {
             invoices,
             customers,
             tasks,
             operators,
+            events,
             budgets: Arc::clone(&budgets),
         });
         for delivery in leased {
@@ -827,6 +893,8 @@ struct Fresh {
     /// task's operator's name); empty when the chunk has no task reminder.
     tasks: HashMap<herald_core::TaskId, herald_core::tasks::Task>,
     operators: HashMap<herald_core::OperatorId, herald_core::records::Operator>,
+    /// The events the chunk's notices answer.
+    events: HashMap<herald_core::EventId, herald_core::events::Event>,
     budgets: Arc<DailyBudgets>,
 }
 
@@ -887,7 +955,7 @@ impl DailyBudgets {
 fn condition_of(app: &App, rule_id: &str, kind: NoticeKind) -> Condition {
     match kind {
         NoticeKind::Dunning => Condition::Unpaid,
-        NoticeKind::Task => Condition::Always,
+        NoticeKind::Task | NoticeKind::Event => Condition::Always,
         NoticeKind::Invoice => app
             .config
             .rules
@@ -934,7 +1002,7 @@ pub fn context_for(
         .collect();
     let (invoice, invoices) = match notice.kind {
         NoticeKind::Invoice => (lines.into_iter().next(), Vec::new()),
-        NoticeKind::Task => (None, Vec::new()),
+        NoticeKind::Task | NoticeKind::Event => (None, Vec::new()),
         NoticeKind::Dunning => {
             let mut open: Vec<InvoiceLine> = lines
                 .into_iter()
@@ -964,6 +1032,7 @@ pub fn context_for(
         totals,
         level: notice.level,
         task: None,
+        event: None,
     }
 }
 
@@ -1160,6 +1229,23 @@ async fn try_deliver(
         },
         _ => None,
     };
+    let event = match kind {
+        NoticeKind::Event => {
+            let id = n.event_id.as_deref().unwrap_or_default();
+            match herald_core::EventId::parse(id)
+                .ok()
+                .and_then(|id| fresh.events.get(&id))
+            {
+                Some(e) => Some(e),
+                None => {
+                    return Ok(AttemptOutcome::Cancelled {
+                        reason: format!("the event {id} is no longer in the store"),
+                    });
+                }
+            }
+        }
+        _ => None,
+    };
     if let Some(at) = calendar_holds(app, d, customer, now) {
         let tz = customer_zone(app, customer);
         return Ok(AttemptOutcome::Postponed {
@@ -1189,6 +1275,19 @@ async fn try_deliver(
     };
     let mut ctx = context_for(app, &notice, customer, recipient, locale, &invoices, now);
     ctx.task = task;
+    ctx.event = event.map(|e| {
+        let local = e
+            .occurred_at
+            .to_zoned(app.config.tenant.time_zone.time_zone());
+        herald_core::message::EventInfo {
+            id: e.id.to_string(),
+            kind: e.kind.clone(),
+            subject: e.subject.clone(),
+            date: local.date(),
+            time: local.strftime("%H:%M").to_string(),
+            payload: e.payload.clone(),
+        }
+    });
     let parts = match d.delivery.channel {
         ChannelKind::Email => herald_render::Parts::Email,
         ChannelKind::Sms => herald_render::Parts::Sms,
@@ -1271,6 +1370,20 @@ async fn try_deliver(
                 }
             };
             let mut attachments: Vec<Attachment> = Vec::new();
+            let attach_event = app
+                .config
+                .rules
+                .event
+                .iter()
+                .any(|r| r.id == n.rule_id && r.attach);
+            if let Some(path) = event.and_then(|e| e.attachment.as_ref())
+                && attach_event
+            {
+                match load_attachment(std::path::Path::new(path)) {
+                    Ok(a) => attachments.push(a),
+                    Err(e) => return Ok(retry_or_fail(app, d, now, format!("attachment: {e}"))),
+                }
+            }
             if kind == NoticeKind::Invoice {
                 for v in &invoices {
                     if let Some(path) = &v.invoice.attachment {

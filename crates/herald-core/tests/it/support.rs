@@ -86,6 +86,7 @@ pub fn default_rules() -> Rules {
             audience: audience(),
         }],
         task: Vec::new(),
+        event: Vec::new(),
     }
 }
 

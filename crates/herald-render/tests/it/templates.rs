@@ -3,7 +3,7 @@ use herald_render::{RenderError, TemplateSet, sample_context};
 
 use crate::template_dir;
 
-const NAMES: [&str; 8] = [
+const NAMES: [&str; 11] = [
     "dunning-1",
     "dunning-2",
     "dunning-3",
@@ -12,6 +12,9 @@ const NAMES: [&str; 8] = [
     "new-invoice",
     "task-reminder",
     "task-reminder-operator",
+    "customs-ie529",
+    "customs-ie599",
+    "customs-ie509",
 ];
 
 #[test]

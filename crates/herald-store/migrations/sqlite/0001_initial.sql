@@ -59,6 +59,23 @@ CREATE TABLE tasks (
 );
 CREATE INDEX tasks_customer ON tasks (customer_id);
 
+-- Events from the business system (seeds 000, 002, 004): occurred_at in ms; seq is
+-- the batch that last changed it, so a planning run sees every event new since its
+-- last_seq, however long ago it happened.
+CREATE TABLE events (
+    id          TEXT PRIMARY KEY NOT NULL,
+    type        TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    operator_id TEXT,
+    subject     TEXT,
+    occurred_at INTEGER NOT NULL,
+    payload     TEXT NOT NULL DEFAULT '{}',
+    attachment  TEXT,
+    seq         INTEGER NOT NULL
+);
+CREATE INDEX events_seq ON events (seq);
+CREATE INDEX events_occurred ON events (occurred_at);
+
 -- Who stands in which relation to a customer (seed 002): rules reach "the
 -- customer's accounting manager" through it. Read per customer.
 CREATE TABLE relations (
@@ -155,7 +172,8 @@ CREATE TABLE notifications (
     -- What the notice is about when it is not invoices: a task id, a declaration
     -- number; and for a task reminder, the start of its occurrence (ms).
     subject     TEXT,
-    occurs_at   INTEGER
+    occurs_at   INTEGER,
+    event_id    TEXT
 );
 CREATE INDEX notifications_customer ON notifications (customer_id, fire_at);
 CREATE INDEX notifications_subject ON notifications (subject) WHERE subject IS NOT NULL;

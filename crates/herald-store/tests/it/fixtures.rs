@@ -107,6 +107,7 @@ pub fn notice(key: &str, customer: &str, invoice: &str, fire_at: &str) -> Planne
         fire_at: t(fire_at),
         subject: None,
         occurs_at: None,
+        event_id: None,
         verdict: Verdict::Deliver,
         deliveries: vec![delivery(&format!("billing@{customer}.example.com"))],
         covers: Vec::new(),
@@ -133,6 +134,7 @@ pub fn letter(
         fire_at: t(&format!("{day}T08:00:00Z")),
         subject: None,
         occurs_at: None,
+        event_id: None,
         verdict: Verdict::Deliver,
         deliveries: vec![delivery(&format!("billing@{customer}.example.com"))],
         covers: steps

@@ -315,7 +315,13 @@ pub(super) fn read_json(
                 unknown.entry(key.clone()).or_insert(line);
                 continue;
             };
-            cells[c] = json_cell(value, cols[c].name == "roles");
+            cells[c] = match value {
+                // An event's payload may be given as the object itself.
+                Value::Object(_) if cols[c].name == "payload" => {
+                    Cell::Text(Cow::Owned(value.to_string()))
+                }
+                _ => json_cell(value, cols[c].name == "roles"),
+            };
         }
         on_row(line, &cells[..cols.len()], None);
 

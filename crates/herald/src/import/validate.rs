@@ -263,6 +263,15 @@ mod col {
         pub const RECURRENCE: usize = 6;
         pub const TEMPLATE: usize = 7;
     }
+    pub mod event {
+        pub const TYPE: usize = 1;
+        pub const CUSTOMER_ID: usize = 2;
+        pub const OPERATOR_ID: usize = 3;
+        pub const SUBJECT: usize = 4;
+        pub const OCCURRED_AT: usize = 5;
+        pub const PAYLOAD: usize = 6;
+        pub const ATTACHMENT: usize = 7;
+    }
     pub mod relation {
         pub const CUSTOMER_ID: usize = 0;
         pub const OPERATOR_ID: usize = 1;
@@ -337,6 +346,7 @@ impl<'k> Validator<'k> {
                 RecordKind::Payments => self.payment(line, cells),
                 RecordKind::Relations => self.relation(line, cells),
                 RecordKind::Tasks => self.task(line, cells),
+                RecordKind::Events => self.event(line, cells),
             },
         };
         if !ok && self.skip_invalid {
@@ -495,6 +505,111 @@ impl<'k> Validator<'k> {
                 phone,
                 email_opt_in,
                 sms_opt_in,
+            });
+        }
+        true
+    }
+
+    fn event(&mut self, line: u64, cells: &[Cell<'_>]) -> bool {
+        use col::event::*;
+        let mut row = Row {
+            file: &self.file,
+            line,
+            cells,
+            cols: self.kind.columns(),
+            errors: &mut self.errors,
+            bad: false,
+        };
+        let id = row.parse(col::ID, herald_core::EventId::parse);
+        let kind = row.name(TYPE);
+        if let Some(k) = &kind
+            && !k
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            row.fail(
+                TYPE,
+                format!("'{k}' is not an event type: use letters, digits, '.', '_' and '-', e.g. customs.IE529"),
+            );
+        }
+        let customer_id = row.parse(CUSTOMER_ID, CustomerId::parse);
+        let customer_id = Self::check_customer(self.known, &mut row, CUSTOMER_ID, customer_id);
+        let operator_id = row.optional(OPERATOR_ID, OperatorId::parse);
+        if let Some(Some(o)) = &operator_id {
+            Self::check_operator(self.known, &mut row, OPERATOR_ID, o);
+        }
+        let subject = row
+            .text(SUBJECT)
+            .map(|s| (!s.is_empty()).then(|| s.to_owned()));
+        let occurred_at = row.parse(OCCURRED_AT, |s| {
+            s.parse::<jiff::Timestamp>().map_err(|_| {
+                ValueError(format!(
+                    "'{s}' is not an instant: write it with its offset, e.g. 2026-11-23T10:15:00+01:00 or 2026-11-23T09:15:00Z"
+                ))
+            })
+        });
+        let payload = row.text(PAYLOAD).and_then(|p| {
+            if p.is_empty() {
+                return Some(serde_json::Map::new());
+            }
+            match serde_json::from_str::<serde_json::Value>(p) {
+                Ok(serde_json::Value::Object(m)) => Some(m),
+                Ok(_) => {
+                    row.fail(PAYLOAD, "must be a JSON object, e.g. {\"area\": \"hr\"}");
+                    None
+                }
+                Err(e) => {
+                    row.fail(PAYLOAD, format!("is not JSON: {e}"));
+                    None
+                }
+            }
+        });
+        let attachment = row
+            .text(ATTACHMENT)
+            .map(|a| (!a.is_empty()).then(|| a.to_owned()));
+        if let Some(id) = &id
+            && let Some(first) = Self::first_seen(&mut self.seen, id.as_str(), line)
+        {
+            row.fail(
+                col::ID,
+                format!("event '{id}' already appears on line {first}"),
+            );
+        }
+        if row.bad {
+            return false;
+        }
+        let (
+            Some(id),
+            Some(kind),
+            Some(customer_id),
+            Some(operator_id),
+            Some(subject),
+            Some(occurred_at),
+            Some(payload),
+            Some(attachment),
+        ) = (
+            id,
+            kind,
+            customer_id,
+            operator_id,
+            subject,
+            occurred_at,
+            payload,
+            attachment,
+        )
+        else {
+            return false;
+        };
+        if let Parsed::Events(v) = &mut self.out {
+            v.push(herald_core::events::Event {
+                id,
+                kind,
+                customer_id,
+                operator_id,
+                subject,
+                occurred_at,
+                payload,
+                attachment,
             });
         }
         true

@@ -6,6 +6,7 @@ mod support;
 mod config;
 mod demo;
 mod end_to_end;
+mod events;
 mod import;
 mod sms_gateway;
 mod smtp;

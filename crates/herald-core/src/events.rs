@@ -1,0 +1,111 @@
+//! Events the business system reports (seeds 000, 002, 004) and the notices rules
+//! send on them: a customs message forwarded to the client, an audit finished told
+//! to the account manager, a reading period announced to every customer.
+//!
+//! Events arrive after they happen, often minutes later. A planning run therefore
+//! looks at every event that reached herald since the last run, whenever it
+//! happened, as well as at the events whose notice (after the rule's delay) falls
+//! in its window; each event's notice is planned once (`RULE:event/ID`).
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::planner::{
+    CustomerBook, NoticeKind, PlanSettings, PlannedNotification, Window, recipients, verdict_for,
+};
+use crate::rules::EventRule;
+use crate::values::{CustomerId, EventId, OperatorId};
+
+/// One event as the business system reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: EventId,
+    /// `customs.IE529`, `audit.finished`, `reading.period_started`…
+    pub kind: String,
+    pub customer_id: CustomerId,
+    pub operator_id: Option<OperatorId>,
+    /// What it is about: a declaration number, a document.
+    pub subject: Option<String>,
+    pub occurred_at: Timestamp,
+    /// The event's details, a JSON object.
+    pub payload: serde_json::Map<String, serde_json::Value>,
+    /// A file that belongs to it (the customs message).
+    pub attachment: Option<String>,
+}
+
+impl Event {
+    /// A payload field as text: strings as they are, numbers and booleans written
+    /// out; `None` for a missing field, null, an array or an object.
+    pub fn field(&self, name: &str) -> Option<String> {
+        match self.payload.get(name)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            serde_json::Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `rule` answers `event`: its type, and every payload condition.
+pub fn matches(rule: &EventRule, event: &Event) -> bool {
+    rule.enabled
+        && rule.event_type == event.kind
+        && rule.payload.iter().all(|(field, values)| {
+            event
+                .field(field)
+                .is_some_and(|v| values.iter().any(|w| w.eq_ignore_ascii_case(&v)))
+        })
+}
+
+/// The notice `rule` sends on `event`, if it is for this run: the event is new
+/// since the last run (`new`), or its notice time falls in the window. A notice
+/// later than the rule's `max_delay` is NotApplicable "too late".
+pub fn plan_event(
+    rule: &EventRule,
+    event: &Event,
+    new: bool,
+    book: &CustomerBook,
+    settings: &PlanSettings,
+    window: Window,
+) -> Option<PlannedNotification> {
+    if !matches(rule, event) || !rule.audience.scope.contains(&book.customer) {
+        return None;
+    }
+    let fire_at = event
+        .occurred_at
+        .checked_add(rule.delay)
+        .unwrap_or(event.occurred_at);
+    if fire_at > window.until {
+        return None; // a later run sends it
+    }
+    let in_window = window.after.is_none_or(|a| fire_at > a);
+    if !in_window && !new {
+        return None; // an earlier run decided it
+    }
+    let late = window.until.duration_since(fire_at);
+    let too_late = (late > rule.max_delay).then(|| {
+        format!(
+            "too late: the notice was due at {fire_at} and herald learned of it {} minutes later; the rule's max_delay is {} minutes",
+            late.as_secs() / 60,
+            rule.max_delay.as_secs() / 60
+        )
+    });
+    let deliveries = recipients(&rule.audience, book, settings);
+    let verdict = verdict_for(rule.send, &deliveries, &rule.audience, too_late);
+    Some(PlannedNotification {
+        dedupe_key: format!("{}:event/{}", rule.id, event.id),
+        rule_id: rule.id.clone(),
+        kind: NoticeKind::Event,
+        customer_id: book.customer.id.clone(),
+        invoice_ids: Vec::new(),
+        level: None,
+        template: rule.template.clone(),
+        fire_at,
+        subject: event.subject.clone(),
+        occurs_at: Some(event.occurred_at),
+        event_id: Some(event.id.clone()),
+        deliveries,
+        verdict,
+        covers: Vec::new(),
+    })
+}
