@@ -79,6 +79,9 @@ impl Store {
         if filter.customer.is_some() {
             conds.push("n.customer_id = $3");
         }
+        if filter.subject.is_some() {
+            conds.push("n.subject = $4");
+        }
         if !conds.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&conds.join(" AND "));
@@ -93,6 +96,7 @@ impl Store {
             .bind(limit)
             .bind(filter.invoice.as_ref().map(|i| i.as_str().to_owned()))
             .bind(filter.customer.as_ref().map(|c| c.as_str().to_owned()))
+            .bind(filter.subject.clone())
             .fetch_all(&mut *tx)
             .await?;
         let mut notes = notifications_by_id(&mut tx, &ids).await?;

@@ -286,6 +286,8 @@ pub struct StatusReport {
 pub struct HistoryFilter {
     pub customer: Option<CustomerId>,
     pub invoice: Option<InvoiceId>,
+    /// What the notices are about: a declaration number, a task id.
+    pub subject: Option<String>,
     /// The most recent `limit` notifications (by fire time) are returned, oldest first.
     pub limit: u32,
 }

@@ -127,6 +127,10 @@ pub enum Command {
         customer: Option<String>,
         #[arg(long)]
         invoice: Option<String>,
+        /// What the notices are about: a customs declaration number (its status per
+        /// message type: IE529, IE509, IE599), a task id.
+        #[arg(long, conflicts_with = "invoice")]
+        subject: Option<String>,
         #[arg(long, default_value_t = 200)]
         limit: u32,
         #[arg(long)]
@@ -334,9 +338,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::History {
             customer,
             invoice,
+            subject,
             limit,
             json,
-        } => history(&cli, customer, invoice, *limit, *json).await,
+        } => history(&cli, customer, invoice, subject, *limit, *json).await,
         Command::Preview {
             rule,
             customer,
@@ -849,6 +854,7 @@ async fn history(
     cli: &Cli,
     customer: &Option<String>,
     invoice: &Option<String>,
+    subject: &Option<String>,
     limit: u32,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
@@ -859,12 +865,16 @@ async fn history(
             .as_deref()
             .map(|s| InvoiceId::parse(s).map_err(|e| InputError(format!("invoice id {e}"))))
             .transpose()?,
+        subject: subject.clone(),
         limit,
     };
     let entries = app.store.history(&filter).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&entries)?);
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(s) = subject {
+        print_subject_statuses(&app, s, &entries);
     }
     if entries.is_empty() && filter.invoice.is_none() {
         println!("no notifications yet for this selection");
@@ -921,6 +931,74 @@ async fn history(
         print_rules_without_notice(&app, id, &entries).await?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Seed 000's "show send statuses": one column per event type the subject's notices
+/// answer (for a customs declaration always IE529, IE509 and IE599, in that order),
+/// each the status of all its deliveries: a type with no notice is NotApplicable,
+/// and PartiallySent when some recipients got it and others did not.
+fn print_subject_statuses(app: &App, subject: &str, entries: &[herald_store::HistoryEntry]) {
+    use herald_core::status::{AggregateStatus, DeliveryState};
+    let type_of = |rule: &str| {
+        app.config
+            .rules
+            .event
+            .iter()
+            .find(|r| r.id == rule)
+            .map(|r| r.event_type.clone())
+    };
+    let mut columns: Vec<String> = Vec::new();
+    if entries
+        .iter()
+        .any(|e| type_of(&e.notification.rule_id).is_some_and(|t| t.starts_with("customs.")))
+    {
+        columns.extend(["customs.IE529", "customs.IE509", "customs.IE599"].map(String::from));
+    }
+    for e in entries {
+        if let Some(t) = type_of(&e.notification.rule_id)
+            && !columns.contains(&t)
+        {
+            columns.push(t);
+        }
+    }
+    if columns.is_empty() {
+        return;
+    }
+    let status = |t: &str| {
+        let states: Vec<DeliveryState> = entries
+            .iter()
+            .filter(|e| type_of(&e.notification.rule_id).as_deref() == Some(t))
+            .flat_map(|e| e.deliveries.iter().map(|d| d.delivery.state))
+            .collect();
+        let status = AggregateStatus::of(states);
+        match status {
+            AggregateStatus::NotApplicable => "NotApplicable",
+            AggregateStatus::Pending => "Pending",
+            AggregateStatus::Sent => "Sent",
+            AggregateStatus::PartiallySent => "PartiallySent",
+            AggregateStatus::Failed => "Failed",
+            AggregateStatus::Cancelled => "Cancelled",
+        }
+    };
+    let label = |t: &str| t.rsplit('.').next().unwrap_or(t).to_owned();
+    println!("{subject}");
+    println!(
+        "{}",
+        columns
+            .iter()
+            .map(|c| format!("{:<15}", label(c)))
+            .collect::<String>()
+            .trim_end()
+    );
+    println!(
+        "{}",
+        columns
+            .iter()
+            .map(|c| format!("{:<15}", status(c)))
+            .collect::<String>()
+            .trim_end()
+    );
+    println!();
 }
 
 /// For each invoice rule that has no notification about this invoice, why not.

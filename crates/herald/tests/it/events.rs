@@ -111,3 +111,74 @@ fn an_event_that_arrives_too_late_is_recorded_and_a_bad_event_file_is_refused() 
         "{err}"
     );
 }
+
+/// Seed 000's status columns: per declaration and message type, PartiallySent when
+/// one of the two recipients got the message and the other did not; NotApplicable
+/// for a message that never came.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_by_declaration_shows_each_message_types_status() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let gateway = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "error": 13, "message": "No correct phone numbers"
+        })))
+        .mount(&gateway)
+        .await;
+    let ws = Workspace::new();
+    ws.set_config(
+        "kind = \"file\"                      # writes each SMS as a JSON file",
+        &format!(
+            "kind = \"http\"\npreset = \"smsapi\"\ntoken_env = \"TEST_SMSAPI_TOKEN\"\nbase_url = \"{}\"\ntimeout = \"2s\"",
+            gateway.uri()
+        ),
+    );
+    ws.set_config(
+        "on = { event = \"customs.IE529\" }",
+        "on = { event = \"customs.IE529\" }\nchannels = [\"sms\", \"email\"]",
+    );
+    ws.import_basics();
+    ws.write(
+        "customs.csv",
+        "customer_id,role,name,email,phone,email_opt_in,sms_opt_in\n\
+         C1,customs,Dział celny,clo@kowalski.example.pl,,true,false\n\
+         C1,customs,Piotr Zieliński,,+48601999888,false,true\n",
+    );
+    ws.ok(&["import", "contacts", "customs.csv"]);
+    ws.write(
+        "events.csv",
+        "id,type,customer_id,subject,occurred_at\n\
+         ev-1,customs.IE529,C1,26PL44302000012345,2026-11-23T08:42:00Z\n\
+         ev-2,customs.IE599,C1,26PL44302000012345,2026-11-24T13:05:00Z\n",
+    );
+    ws.ok(&["import", "events", "events.csv"]);
+    let run = |now: &str| {
+        let out = ws.herald_with_secret(&["run", "--now", now], "TEST_SMSAPI_TOKEN", Some("tok"));
+        assert_ok(&out, "run");
+    };
+    run("2026-11-23T08:45:00Z");
+    let out = ws.ok(&["history", "--subject", "26PL44302000012345"]);
+    let lines: Vec<&str> = out.lines().take(3).collect();
+    assert_eq!(lines[0], "26PL44302000012345", "{out}");
+    assert_eq!(
+        lines[1].split_whitespace().collect::<Vec<_>>(),
+        ["IE529", "IE509", "IE599"],
+        "{out}"
+    );
+    assert_eq!(
+        lines[2].split_whitespace().collect::<Vec<_>>(),
+        ["PartiallySent", "NotApplicable", "NotApplicable"],
+        "the exit (IE599) has not happened yet: {out}"
+    );
+    run("2026-11-24T13:10:00Z");
+    let out = ws.ok(&["history", "--subject", "26PL44302000012345"]);
+    let statuses: Vec<&str> = out.lines().nth(2).unwrap().split_whitespace().collect();
+    // IE599 goes by e-mail only (its rule's channels), to the one contact with an
+    // address for it: Sent.
+    assert_eq!(
+        statuses,
+        ["PartiallySent", "NotApplicable", "Sent"],
+        "{out}"
+    );
+}
