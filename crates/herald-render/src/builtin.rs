@@ -27,4 +27,7 @@ pub(crate) const FILES: &[BuiltinFile] = embed! {
     "customs-ie529" => ["subject", "txt", "html"];
     "customs-ie599" => ["subject", "txt", "html"];
     "customs-ie509" => ["subject", "txt", "html"];
+    "audit-finished" => ["subject", "txt", "html"];
+    "documents-delivered" => ["subject", "txt", "html"];
+    "client-activity" => ["subject", "txt", "html"];
 };

@@ -165,6 +165,23 @@ pub fn sample_context(template: &str, locale: Locale) -> MessageContext {
         });
         return ctx;
     }
+    if matches!(
+        template,
+        "audit-finished" | "documents-delivered" | "client-activity"
+    ) {
+        let mut payload = serde_json::Map::new();
+        payload.insert("area".to_owned(), "hr".into());
+        ctx.recipient.name = p.operator.to_owned();
+        ctx.event = Some(herald_core::message::EventInfo {
+            id: "EV-2002".to_owned(),
+            kind: template.replace('-', "."),
+            subject: Some("2026/11/0042".to_owned()),
+            date: TODAY,
+            time: "14:20".to_owned(),
+            payload,
+        });
+        return ctx;
+    }
     if template.starts_with("task") {
         ctx.task = Some(herald_core::message::TaskInfo {
             id: "T-77".to_owned(),

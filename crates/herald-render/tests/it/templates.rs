@@ -3,7 +3,7 @@ use herald_render::{RenderError, TemplateSet, sample_context};
 
 use crate::template_dir;
 
-const NAMES: [&str; 11] = [
+const NAMES: [&str; 14] = [
     "dunning-1",
     "dunning-2",
     "dunning-3",
@@ -15,6 +15,9 @@ const NAMES: [&str; 11] = [
     "customs-ie529",
     "customs-ie599",
     "customs-ie509",
+    "audit-finished",
+    "documents-delivered",
+    "client-activity",
 ];
 
 #[test]

@@ -182,3 +182,80 @@ async fn history_by_declaration_shows_each_message_types_status() {
         "{out}"
     );
 }
+
+/// Seed 002: office activity reaches the operator in charge of the client, by
+/// relation, in the operator's language; HR activity the HR manager only.
+#[test]
+fn office_activity_reaches_the_operator_in_charge_of_the_client() {
+    let ws = Workspace::new();
+    ws.import_basics();
+    ws.write(
+        "operators.csv",
+        "id,name,email,locale\n\
+         op-ewa,Ewa Nowak,ewa@biuro.example.pl,pl\n\
+         op-jan,Jan Wiśniewski,jan@biuro.example.pl,pl\n\
+         op-mary,Mary Byrne,mary@biuro.example.ie,en\n",
+    );
+    ws.ok(&["import", "operators", "operators.csv"]);
+    ws.write(
+        "relations.csv",
+        "customer_id,operator_id,relation\n\
+         C1,op-ewa,accounting_manager\n\
+         C1,op-jan,hr_manager\n\
+         C1,op-mary,account_manager\n",
+    );
+    ws.ok(&["import", "relations", "relations.csv"]);
+    ws.write(
+        "events.csv",
+        "id,type,customer_id,subject,occurred_at,payload\n\
+         ev-1,audit.finished,C1,Audyt 2026,2026-11-23T09:00:00Z,\n\
+         ev-2,documents.delivered,C1,Wyciągi 10/2026,2026-11-23T09:10:00Z,\n\
+         ev-3,client.activity,C1,,2026-11-23T09:20:00Z,\"{\"\"area\"\": \"\"hr\"\"}\"\n",
+    );
+    ws.ok(&["import", "events", "events.csv"]);
+    ws.ok(&["run", "--now", "2026-11-23T09:30:00Z"]);
+    let got: Vec<(String, String)> = ws
+        .emails()
+        .iter()
+        .map(|p| {
+            let m = parse_eml(p);
+            (
+                m.to()
+                    .unwrap()
+                    .first()
+                    .unwrap()
+                    .address()
+                    .unwrap()
+                    .to_owned(),
+                m.subject().unwrap_or_default().to_owned(),
+            )
+        })
+        .filter(|(to, _)| to.contains("biuro"))
+        .collect();
+    assert!(
+        got.contains(&(
+            "mary@biuro.example.ie".into(),
+            "Audit finished: Kowalski i Wspólnicy sp. z o.o.".into()
+        )),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&(
+            "ewa@biuro.example.pl".into(),
+            "Dokumenty dostarczone: Kowalski i Wspólnicy sp. z o.o.".into()
+        )),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&(
+            "jan@biuro.example.pl".into(),
+            "Aktywność klienta: Kowalski i Wspólnicy sp. z o.o.".into()
+        )),
+        "{got:?}"
+    );
+    assert_eq!(
+        got.len(),
+        3,
+        "HR activity goes to the HR manager only: {got:?}"
+    );
+}
