@@ -22,7 +22,9 @@ pub struct Event {
     pub id: EventId,
     /// `customs.IE529`, `audit.finished`, `reading.period_started`…
     pub kind: String,
-    pub customer_id: CustomerId,
+    /// The customer it concerns; `None`: every customer (a reading period
+    /// started, seed 004), each planned a notice of its own.
+    pub customer_id: Option<CustomerId>,
     pub operator_id: Option<OperatorId>,
     /// What it is about: a declaration number, a document.
     pub subject: Option<String>,
@@ -57,9 +59,10 @@ pub fn matches(rule: &EventRule, event: &Event) -> bool {
         })
 }
 
-/// The notice `rule` sends on `event`, if it is for this run: the event is new
-/// since the last run (`new`), or its notice time falls in the window. A notice
-/// later than the rule's `max_delay` is NotApplicable "too late".
+/// The notice `rule` sends on `event` to the customer of `book`, if it is for this
+/// run: the event is new since the last run (`new`), or its notice time falls in
+/// the window. A notice later than the rule's `max_delay` is NotApplicable "too
+/// late". An event for every customer is planned once per customer.
 pub fn plan_event(
     rule: &EventRule,
     event: &Event,
@@ -93,7 +96,13 @@ pub fn plan_event(
     let deliveries = recipients(&rule.audience, book, settings);
     let verdict = verdict_for(rule.send, &deliveries, &rule.audience, too_late);
     Some(PlannedNotification {
-        dedupe_key: format!("{}:event/{}", rule.id, event.id),
+        dedupe_key: match event.customer_id {
+            Some(_) => format!("{}:event/{}", rule.id, event.id),
+            None => format!(
+                "{}:event/{}/customer/{}",
+                rule.id, event.id, book.customer.id
+            ),
+        },
         rule_id: rule.id.clone(),
         kind: NoticeKind::Event,
         customer_id: book.customer.id.clone(),

@@ -241,6 +241,13 @@ pub fn recipients(
                     locale,
                 },
             ),
+            RecipientSpec::AnyContact => {
+                for c in &book.contacts {
+                    if let Some(d) = reach(c) {
+                        push(&mut out, d);
+                    }
+                }
+            }
             RecipientSpec::Relation(relation) => {
                 for r in book
                     .related
@@ -362,7 +369,7 @@ fn is_fixed(
     audience.to.iter().any(|s| match s {
         RecipientSpec::Address(a) => a.as_str().eq_ignore_ascii_case(&d.address),
         RecipientSpec::Webhook(name) => d.channel == ChannelKind::Webhook && *name == d.address,
-        RecipientSpec::CustomerRole(_) => false,
+        RecipientSpec::CustomerRole(_) | RecipientSpec::AnyContact => false,
         RecipientSpec::Relation(_) => book.related.iter().any(|r| is_operator(&r.operator)),
         RecipientSpec::OperatorRole(_) => settings.staff.iter().any(is_operator),
     })
@@ -374,6 +381,7 @@ fn nobody_reason(audience: &Audience) -> String {
         .iter()
         .filter_map(|s| match s {
             RecipientSpec::CustomerRole(r) => Some(r.as_str()),
+            RecipientSpec::AnyContact => Some("any"),
             RecipientSpec::Address(_)
             | RecipientSpec::Webhook(_)
             | RecipientSpec::Relation(_)

@@ -48,6 +48,9 @@ pub enum RecipientSpec {
     Relation(String),
     /// Every operator with this role (`operator:dunning`).
     OperatorRole(String),
+    /// Every contact of the customer that can be reached (`customer:*`), e.g. a
+    /// utility's announcement to all who opted in.
+    AnyContact,
 }
 
 /// Which customers a rule applies to. Both lists empty: every customer.

@@ -30,4 +30,5 @@ pub(crate) const FILES: &[BuiltinFile] = embed! {
     "audit-finished" => ["subject", "txt", "html"];
     "documents-delivered" => ["subject", "txt", "html"];
     "client-activity" => ["subject", "txt", "html"];
+    "reading-period-started" => ["subject", "txt", "html", "sms"];
 };

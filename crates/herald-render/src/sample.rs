@@ -165,6 +165,19 @@ pub fn sample_context(template: &str, locale: Locale) -> MessageContext {
         });
         return ctx;
     }
+    if template == "reading-period-started" {
+        let mut payload = serde_json::Map::new();
+        payload.insert("until".to_owned(), "2026-11-30".into());
+        ctx.event = Some(herald_core::message::EventInfo {
+            id: "EV-3003".to_owned(),
+            kind: "reading.period_started".to_owned(),
+            subject: None,
+            date: TODAY,
+            time: "06:00".to_owned(),
+            payload,
+        });
+        return ctx;
+    }
     if matches!(
         template,
         "audit-finished" | "documents-delivered" | "client-activity"

@@ -97,7 +97,7 @@ fn operator_from_row(
 struct StoredEvent {
     id: String,
     kind: String,
-    customer_id: String,
+    customer_id: Option<String>,
     operator_id: Option<String>,
     subject: Option<String>,
     occurred_at: i64,
@@ -118,7 +118,11 @@ impl StoredEvent {
         Ok(Event {
             id: EventId::parse(&self.id).map_err(|e| bad("id", e.0))?,
             kind: self.kind.clone(),
-            customer_id: sql::customer_id(&self.customer_id)?,
+            customer_id: self
+                .customer_id
+                .as_deref()
+                .map(sql::customer_id)
+                .transpose()?,
             operator_id: self
                 .operator_id
                 .as_deref()
@@ -594,7 +598,7 @@ impl Store {
             |q, e| {
                 q.bind(e.id.as_str().to_owned())
                     .bind(e.kind.clone())
-                    .bind(e.customer_id.as_str().to_owned())
+                    .bind(e.customer_id.as_ref().map(|c| c.as_str().to_owned()))
                     .bind(e.operator_id.as_ref().map(|o| o.as_str().to_owned()))
                     .bind(e.subject.clone())
                     .bind(ms(e.occurred_at))

@@ -1887,6 +1887,7 @@ fn is_name(s: &str) -> bool {
 
 fn parse_recipient(s: &str, webhooks: &[WebhookSettings]) -> Result<RecipientSpec, String> {
     match s.split_once(':') {
+        Some(("customer", "*")) => Ok(RecipientSpec::AnyContact),
         Some(("customer", role)) if !role.is_empty() => {
             Ok(RecipientSpec::CustomerRole(role.to_owned()))
         }

@@ -146,7 +146,7 @@ const RELATION_COLS: &[Column] = &[req("customer_id"), req("operator_id"), req("
 const EVENT_COLS: &[Column] = &[
     req("id"),
     req("type"),
-    req("customer_id"),
+    opt("customer_id"),
     opt("operator_id"),
     opt("subject"),
     req("occurred_at"),

@@ -280,25 +280,47 @@ async fn event_notices(
         .events_to_plan(since_seq, after, window.until)
         .await?;
     if let Some(only) = &opts.only_customer {
-        events.retain(|(e, _)| &e.customer_id == only);
+        events.retain(|(e, _)| e.customer_id.as_ref().is_none_or(|c| c == only));
     }
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let mut customers: Vec<CustomerId> =
-        events.iter().map(|(e, _)| e.customer_id.clone()).collect();
+    let broadcast = events.iter().any(|(e, _)| e.customer_id.is_none());
+    let mut customers: Vec<CustomerId> = if broadcast {
+        match &opts.only_customer {
+            Some(only) => vec![only.clone()],
+            None => app
+                .store
+                .all_customer_ids(u64::MAX)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+        }
+    } else {
+        events
+            .iter()
+            .filter_map(|(e, _)| e.customer_id.clone())
+            .collect()
+    };
     customers.sort();
     customers.dedup();
-    let books = app.store.contact_books(&customers).await?;
     let mut out = Vec::new();
-    for (event, new) in &events {
-        let Some(book) = books.get(&event.customer_id) else {
-            continue;
-        };
-        for rule in &rules {
-            out.extend(herald_core::events::plan_event(
-                rule, event, *new, book, settings, window,
-            ));
+    // A broadcast reaches every customer: their books are read a chunk at a time.
+    for chunk in customers.chunks(1000) {
+        let books = app.store.contact_books(chunk).await?;
+        for (event, new) in &events {
+            let books_for: Vec<&CustomerBook> = match &event.customer_id {
+                Some(c) => books.get(c).into_iter().collect(),
+                None => chunk.iter().filter_map(|c| books.get(c)).collect(),
+            };
+            for book in books_for {
+                for rule in &rules {
+                    out.extend(herald_core::events::plan_event(
+                        rule, event, *new, book, settings, window,
+                    ));
+                }
+            }
         }
     }
     Ok(out)

@@ -36,7 +36,7 @@ fn event(area: serde_json::Value, at: &str) -> Event {
     Event {
         id: EventId::parse("ev-1").unwrap(),
         kind: "client.activity".into(),
-        customer_id: CustomerId::parse("C1").unwrap(),
+        customer_id: Some(CustomerId::parse("C1").unwrap()),
         operator_id: None,
         subject: None,
         occurred_at: ts(at),

@@ -3,7 +3,7 @@ use herald_render::{RenderError, TemplateSet, sample_context};
 
 use crate::template_dir;
 
-const NAMES: [&str; 14] = [
+const NAMES: [&str; 15] = [
     "dunning-1",
     "dunning-2",
     "dunning-3",
@@ -18,6 +18,7 @@ const NAMES: [&str; 14] = [
     "audit-finished",
     "documents-delivered",
     "client-activity",
+    "reading-period-started",
 ];
 
 #[test]

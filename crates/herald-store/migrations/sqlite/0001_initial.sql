@@ -65,7 +65,7 @@ CREATE INDEX tasks_customer ON tasks (customer_id);
 CREATE TABLE events (
     id          TEXT PRIMARY KEY NOT NULL,
     type        TEXT NOT NULL,
-    customer_id TEXT NOT NULL,
+    customer_id TEXT,                -- NULL: every customer
     operator_id TEXT,
     subject     TEXT,
     occurred_at INTEGER NOT NULL,

@@ -532,8 +532,13 @@ impl<'k> Validator<'k> {
                 format!("'{k}' is not an event type: use letters, digits, '.', '_' and '-', e.g. customs.IE529"),
             );
         }
-        let customer_id = row.parse(CUSTOMER_ID, CustomerId::parse);
-        let customer_id = Self::check_customer(self.known, &mut row, CUSTOMER_ID, customer_id);
+        // Empty: an event for every customer (a reading period started).
+        let customer_id = match row.optional(CUSTOMER_ID, CustomerId::parse) {
+            Some(Some(c)) => {
+                Self::check_customer(self.known, &mut row, CUSTOMER_ID, Some(c)).map(Some)
+            }
+            other => other,
+        };
         let operator_id = row.optional(OPERATOR_ID, OperatorId::parse);
         if let Some(Some(o)) = &operator_id {
             Self::check_operator(self.known, &mut row, OPERATOR_ID, o);

@@ -259,3 +259,51 @@ fn office_activity_reaches_the_operator_in_charge_of_the_client() {
         "HR activity goes to the HR manager only: {got:?}"
     );
 }
+
+/// Seed 004: an event for every customer (no customer_id) reaches each contact
+/// that opted in, on the first channel they opted in to, once.
+#[test]
+fn a_reading_period_is_announced_to_every_customer_once() {
+    let ws = Workspace::new();
+    ws.import_basics();
+    ws.write(
+        "events.csv",
+        "id,type,customer_id,occurred_at,payload\n\
+         ev-r1,reading.period_started,,2026-11-23T06:00:00Z,\"{\"\"until\"\": \"\"2026-11-30\"\"}\"\n",
+    );
+    ws.ok(&["import", "events", "events.csv"]);
+    ws.ok(&["run", "--now", "2026-11-23T06:05:00Z"]);
+    let sms = ws.sms();
+    assert_eq!(sms.len(), 1, "Anna Kowalska opted in to SMS: {sms:?}");
+    assert!(
+        sms[0]["body"].as_str().unwrap().contains("2026-11-30"),
+        "{sms:?}"
+    );
+    let reading: Vec<String> = ws
+        .emails()
+        .iter()
+        .map(|p| parse_eml(p))
+        .filter(|m| {
+            m.subject().is_some_and(|s| {
+                s.contains("licznika")
+                    || s.contains("Meter")
+                    || s.contains("měřidla")
+                    || s.contains("contorului")
+            })
+        })
+        .map(|m| {
+            m.to()
+                .unwrap()
+                .first()
+                .unwrap()
+                .address()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(reading.len(), 3, "the other three by e-mail: {reading:?}");
+    ws.ok(&["run", "--now", "2026-11-23T07:00:00Z"]);
+    assert_eq!(ws.sms().len(), 1, "once");
+    let status: serde_json::Value = serde_json::from_str(&ws.ok(&["status", "--json"])).unwrap();
+    assert_eq!(status["by_rule"]["reading-period"]["sent"], 4, "{status}");
+}
