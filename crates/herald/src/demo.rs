@@ -18,6 +18,7 @@ use crate::clock::parse_now;
 use crate::config::{Config, STARTER_CONFIG};
 use crate::demo_data::demo_dataset;
 use crate::jobs::{self, PlanOptions};
+use herald_core::planner::local_date;
 
 const MARKER: &str = "# herald demo workspace: `herald demo` deletes and recreates this folder.\n";
 
@@ -77,6 +78,26 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
     app.store.upsert_contacts(&data.contacts).await?;
     app.store.upsert_operators(&data.operators).await?;
     app.store.upsert_tasks(&data.tasks).await?;
+    app.store.upsert_relations(&data.relations).await?;
+    // The customs messages' files, as the customs system would hand them over.
+    let customs_dir = dir.join("customs");
+    std::fs::create_dir_all(&customs_dir)?;
+    let mut events = data.events.clone();
+    for e in &mut events {
+        if let Some(name) = &e.attachment {
+            let path = customs_dir.join(name);
+            std::fs::write(
+                &path,
+                format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{kind}><MRN>{mrn}</MRN><Date>{at}</Date></{kind}>\n",
+                    kind = e.kind.trim_start_matches("customs."),
+                    mrn = e.subject.as_deref().unwrap_or_default(),
+                    at = e.occurred_at
+                ),
+            )?;
+            e.attachment = Some(path.display().to_string());
+        }
+    }
     println!(
         "herald demo: {} customers, {} contacts, {} invoices, {} payments, {} tasks; simulating {days} days from {start}: a run every hour from 07:00 to 19:00 (task reminders) and one at the end of each day",
         data.customers.len(),
@@ -101,6 +122,15 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
         if !pay.is_empty() {
             app.store.upsert_payments(&pay).await?;
         }
+        let ev = arriving(
+            &events,
+            |e| local_date(e.occurred_at, &tz),
+            yesterday,
+            today,
+        );
+        if !ev.is_empty() {
+            app.store.upsert_events(&ev).await?;
+        }
         yesterday = Some(today);
         // The service runs through the working day (task reminders go out at the
         // hour they are due, within their max_delay), and once at the end of it.
@@ -117,15 +147,39 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
             runs += 1;
         }
     }
-    // A second pass over the last day: a re-run must change nothing.
+    // Seed 004's batch sending, at the end: every invoice of the first month once.
     let last = start.saturating_add(i64::from(days.saturating_sub(1)).days());
     let now = parse_now(&last.to_string(), &tz).map_err(anyhow::Error::msg)?;
+    let batch = app
+        .config
+        .rules
+        .invoice
+        .iter()
+        .find(|r| r.trigger == herald_core::rules::InvoiceTrigger::Batch && r.enabled)
+        .cloned();
+    let batch_line = match batch {
+        Some(rule) => {
+            let (from, to) = (start.first_of_month(), start.last_of_month());
+            let q = jobs::queue_invoices(&app, &rule, from, to, now).await?;
+            let s = jobs::send(&app, now).await?;
+            totals.sent += s.sent;
+            Some(format!(
+                "send-invoices --period {}: queued {} invoices ({} deliveries), {} sent by the next send.",
+                from.strftime("%Y-%m"),
+                q.queued,
+                q.deliveries,
+                s.sent
+            ))
+        }
+        None => None,
+    };
+    // A second pass over the last day: a re-run must change nothing.
     let (again, again_sent) = daily_run(&app, now).await?;
 
     let status = app.store.status().await?;
     println!();
     println!(
-        "{:<12} {:>8} {:>6} {:>11} {:>6} {:>10} {:>7} {:>8}",
+        "{:<27} {:>8} {:>6} {:>11} {:>6} {:>10} {:>7} {:>8}",
         "rule", "notices", "n/a", "deliveries", "sent", "cancelled", "failed", "pending"
     );
     for (rule, verdicts) in &status.notifications_by_rule {
@@ -138,7 +192,7 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
             .map(|(_, n)| n)
             .sum();
         println!(
-            "{:<12} {:>8} {:>6} {:>11} {:>6} {:>10} {:>7} {:>8}",
+            "{:<27} {:>8} {:>6} {:>11} {:>6} {:>10} {:>7} {:>8}",
             rule,
             notices,
             verdicts.get("not_applicable").copied().unwrap_or(0),
@@ -161,6 +215,9 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
         "{runs} runs; {} messages delivered, {} cancelled at send time (an invoice paid, a task moved meanwhile), {} failed.",
         totals.sent, totals.cancelled, totals.failed
     );
+    if let Some(line) = &batch_line {
+        println!("{line}");
+    }
     println!(
         "Re-running the last day created {} notifications and sent {} messages (a re-run is a no-op).",
         again.inserted, again_sent.sent
@@ -172,7 +229,7 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
     );
     println!(
         "SMS (one JSON file each, as a gateway would get them): {}",
-        app.config.sms_dir.display()
+        app.config.sms_dir.join("sms").display()
     );
     // The binary that runs now, so the hint works after `cargo run` too.
     let exe =
@@ -185,6 +242,17 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
         cfg.display(),
         data.customers[0].id
     );
+    if let Some(mrn) = data
+        .events
+        .iter()
+        .find(|e| e.kind.starts_with("customs."))
+        .and_then(|e| e.subject.as_deref())
+    {
+        println!(
+            "  {exe} --config {} history --subject {mrn}   # a customs declaration's statuses",
+            cfg.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -63,6 +63,11 @@ pub struct DemoDataset {
     pub invoices: Vec<Invoice>,
     pub payments: Vec<Payment>,
     pub tasks: Vec<herald_core::tasks::Task>,
+    /// Who manages which customer (seed 002).
+    pub relations: Vec<herald_core::records::Relation>,
+    /// Customs messages and office activity, each on its day. A customs event's
+    /// `attachment` is the file name the demo writes it under.
+    pub events: Vec<herald_core::events::Event>,
 }
 
 struct Country {
@@ -585,6 +590,7 @@ pub fn demo_dataset(seed: u64, start: Date, days: u32) -> DemoDataset {
         .collect();
 
     let tasks = demo_tasks(&customers, &meta, start);
+    let (relations, events) = demo_office(&customers, &meta, &mut contacts, start);
     DemoDataset {
         customers,
         contacts,
@@ -592,7 +598,150 @@ pub fn demo_dataset(seed: u64, start: Date, days: u32) -> DemoDataset {
         invoices,
         payments,
         tasks,
+        relations,
+        events,
     }
+}
+
+/// Seeds 000 and 002: the first customers of each country have a customs contact
+/// and their country's operator as account and accounting manager; export
+/// declarations of two Polish and one Romanian customer get their customs
+/// messages (IE529 released, IE599 exit confirmed two days later); a few audits,
+/// document deliveries and HR activity are reported.
+fn demo_office(
+    customers: &[Customer],
+    meta: &[DemoCustomer],
+    contacts: &mut Vec<Contact>,
+    start: Date,
+) -> (
+    Vec<herald_core::records::Relation>,
+    Vec<herald_core::events::Event>,
+) {
+    use herald_core::EventId;
+    use herald_core::events::Event;
+    use herald_core::records::Relation;
+    const OPERATORS: [&str; 4] = ["op-anna", "op-petr", "op-ioana", "op-emily"];
+    const CUSTOMS: [(&str, &str); 4] = [
+        ("Dział celny", "clo"),
+        ("Celní oddělení", "clo"),
+        ("Departament vamal", "vama"),
+        ("Customs desk", "customs"),
+    ];
+    let mut relations = Vec::new();
+    let mut events = Vec::new();
+    let mut seen = [0usize; 4];
+    let at = |day: i64, hour: i8, minute: i8| {
+        add_days(start, day)
+            .at(hour, minute, 0, 0)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let event = |id: String,
+                 kind: &str,
+                 c: &Customer,
+                 subject: Option<String>,
+                 when,
+                 payload: Option<(&str, &str)>,
+                 file: Option<String>| Event {
+        id: EventId::parse(&id).unwrap_or_else(|e| panic!("{e}")),
+        kind: kind.to_owned(),
+        customer_id: Some(c.id.clone()),
+        operator_id: None,
+        subject,
+        occurred_at: when,
+        payload: payload
+            .map(|(k, v)| {
+                let mut m = serde_json::Map::new();
+                m.insert(k.to_owned(), v.into());
+                m
+            })
+            .unwrap_or_default(),
+        attachment: file,
+    };
+    for (c, m) in customers.iter().zip(meta) {
+        let n = seen[m.country];
+        seen[m.country] += 1;
+        if n < 3 {
+            for relation in ["account_manager", "accounting_manager", "hr_manager"] {
+                relations.push(Relation {
+                    customer_id: c.id.clone(),
+                    operator_id: OperatorId::parse(OPERATORS[m.country])
+                        .unwrap_or_else(|e| panic!("{e}")),
+                    relation: relation.to_owned(),
+                });
+            }
+        }
+        let exporter = matches!((m.country, n), (0, 0) | (0, 1) | (2, 0));
+        if exporter {
+            let (name, local) = CUSTOMS[m.country];
+            let domain = contacts
+                .iter()
+                .find(|k| k.customer_id == c.id)
+                .and_then(|k| k.email.as_ref())
+                .and_then(|e| e.as_str().split_once('@').map(|(_, d)| d.to_owned()))
+                .unwrap_or_else(|| "example.com".to_owned());
+            contacts.push(Contact {
+                customer_id: c.id.clone(),
+                role: "customs".to_owned(),
+                name: name.to_owned(),
+                email: Some(email(&format!("{local}@{domain}"))),
+                phone: None,
+                email_opt_in: true,
+                sms_opt_in: false,
+            });
+            let k = (m.country * 10 + n) as i64;
+            let mrn = format!(
+                "26{}4430200{:07}",
+                if m.country == 0 { "PL" } else { "RO" },
+                1000 + k
+            );
+            let day = 4 + k % 7;
+            for (code, offset) in [("IE529", 0), ("IE599", 2)] {
+                events.push(event(
+                    format!("ev-{code}-{mrn}"),
+                    &format!("customs.{code}"),
+                    c,
+                    Some(mrn.clone()),
+                    at(day + offset, 8, 40 + offset as i8),
+                    None,
+                    Some(format!("{code}-{mrn}.xml")),
+                ));
+            }
+        }
+        match (m.country, n) {
+            (1, 0) => events.push(event(
+                format!("ev-audit-{}", c.id),
+                "audit.finished",
+                c,
+                Some("Audit 2026".into()),
+                at(12, 13, 5),
+                None,
+                None,
+            )),
+            (0, 0) | (2, 1) => events.push(event(
+                format!("ev-docs-{}", c.id),
+                "documents.delivered",
+                c,
+                Some("10/2026".into()),
+                at(3 + m.country as i64, 10, 30),
+                None,
+                None,
+            )),
+            (3, 0) => events.push(event(
+                format!("ev-hr-{}", c.id),
+                "client.activity",
+                c,
+                None,
+                at(15, 11, 0),
+                Some(("area", "hr")),
+                None,
+            )),
+            _ => {}
+        }
+    }
+    events.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at).then(a.id.cmp(&b.id)));
+    (relations, events)
 }
 
 /// Seed 001's office tasks: for the first two customers of each country a monthly

@@ -46,6 +46,12 @@ fn the_demo_does_the_whole_job_and_is_deterministic() {
         "grace-end",
         "dunning",
         "task-reminder",
+        "customs-ie529",
+        "customs-ie599",
+        "audit-finished",
+        "documents-delivered",
+        "client-activity-hr",
+        "invoice-batch",
     ] {
         assert!(out1.contains(rule), "summary lacks {rule}:\n{out1}");
     }
@@ -53,6 +59,17 @@ fn the_demo_does_the_whole_job_and_is_deterministic() {
         out1.contains("created 0 notifications and sent 0 messages"),
         "{out1}"
     );
+    assert!(
+        out1.contains("send-invoices --period 2026-09: queued"),
+        "{out1}"
+    );
+    // Customs messages went out with their file.
+    let customs = files1
+        .iter()
+        .filter(|(k, _)| k.ends_with(".eml"))
+        .filter(|(_, v)| String::from_utf8_lossy(v).contains("IE529"))
+        .count();
+    assert!(customs >= 3, "{customs} e-mails mention IE529");
     let emails: Vec<_> = files1.keys().filter(|k| k.ends_with(".eml")).collect();
     assert!(emails.len() > 200, "only {} e-mails", emails.len());
     // Every language appears, and some letter lists more than one currency.
