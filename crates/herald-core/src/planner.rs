@@ -616,6 +616,53 @@ pub fn plan_batch(
         .collect()
 }
 
+/// Seed 003's RESEND: at the schedule's firing `at`, one letter to the customer
+/// listing every unpaid invoice that a dunning letter has already reminded.
+/// Nothing to list, no letter. The key names the firing, so each is written once.
+pub fn plan_summary(
+    rule: &crate::rules::SummaryRule,
+    book: &CustomerBook,
+    settings: &PlanSettings,
+    at: Timestamp,
+) -> Option<PlannedNotification> {
+    if !rule.enabled || !rule.audience.scope.contains(&book.customer) {
+        return None;
+    }
+    let mut invoice_ids: Vec<InvoiceId> = book
+        .invoices
+        .iter()
+        .filter(|v| v.dunning_covered > 0 && v.balance() > Decimal::ZERO)
+        .map(|v| v.invoice.id.clone())
+        .collect();
+    if invoice_ids.is_empty() {
+        return None;
+    }
+    invoice_ids.sort();
+    let deliveries = recipients(&rule.audience, book, settings);
+    let local = at.to_zoned(settings.time_zone.clone());
+    Some(PlannedNotification {
+        dedupe_key: format!(
+            "{}:customer/{}:{}",
+            rule.id,
+            book.customer.id,
+            local.strftime("%Y-%m-%dT%H:%M")
+        ),
+        rule_id: rule.id.clone(),
+        kind: NoticeKind::Dunning,
+        customer_id: book.customer.id.clone(),
+        invoice_ids,
+        level: None,
+        template: rule.template.clone(),
+        fire_at: at,
+        subject: None,
+        occurs_at: None,
+        event_id: None,
+        verdict: verdict_for(rule.send, &deliveries, &rule.audience, None),
+        deliveries,
+        covers: Vec::new(),
+    })
+}
+
 /// Checked again just before sending (invariant 3): is the notice still wanted?
 /// Returns the reason to cancel it. A letter whose invoices were all paid since it
 /// was planned is cancelled; one with some still owing goes out listing only those.

@@ -257,6 +257,19 @@ pub struct EventRule {
     pub audience: Audience,
 }
 
+/// A letter on a schedule (seed 003's RESEND): to every customer that still owes
+/// on reminded invoices, one overview of them all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryRule {
+    pub id: RuleId,
+    pub enabled: bool,
+    /// Cron or "every N days from HH:MM", in the tenant's zone.
+    pub schedule: String,
+    pub template: String,
+    pub send: bool,
+    pub audience: Audience,
+}
+
 /// Every rule of a tenant, as configured.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rules {
@@ -264,6 +277,7 @@ pub struct Rules {
     pub dunning: Vec<DunningRule>,
     pub task: Vec<TaskRule>,
     pub event: Vec<EventRule>,
+    pub summary: Vec<SummaryRule>,
 }
 
 impl Rules {
@@ -281,6 +295,12 @@ impl Rules {
             })
             .or_else(|| {
                 self.event
+                    .iter()
+                    .find(|r| r.id == rule_id)
+                    .map(|r| &r.audience)
+            })
+            .or_else(|| {
+                self.summary
                     .iter()
                     .find(|r| r.id == rule_id)
                     .map(|r| &r.audience)

@@ -22,6 +22,7 @@ pub(crate) const FILES: &[BuiltinFile] = embed! {
     "dunning-1" => ["subject", "txt", "html"];
     "dunning-2" => ["subject", "txt", "html"];
     "dunning-3" => ["subject", "txt", "html"];
+    "dunning-resend" => ["subject", "txt", "html"];
     "task-reminder" => ["subject", "txt", "html", "sms"];
     "task-reminder-operator" => ["subject", "txt", "html", "sms"];
     "customs-ie529" => ["subject", "txt", "html"];

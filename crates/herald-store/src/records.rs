@@ -1243,6 +1243,32 @@ impl Store {
         })
     }
 
+    /// The customers owing on invoices that dunning letters have reminded: who a
+    /// RESEND summary (seed 003) writes to.
+    pub async fn customers_with_reminded_debt(&self) -> Result<Vec<CustomerId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT p.customer_id FROM dunning_progress p \
+             JOIN invoices i ON i.customer_id = p.customer_id AND i.id = p.invoice_id \
+             WHERE p.covered > 0 AND i.paid_minor < i.amount_minor ORDER BY p.customer_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        ids.iter().map(|id| sql::customer_id(id)).collect()
+    }
+
+    /// Customers with their contacts and their open invoices only.
+    pub async fn books_with_open_invoices(
+        &self,
+        customers: &[CustomerId],
+    ) -> Result<Vec<CustomerBook>, StoreError> {
+        let open = InvoiceFilter {
+            sql: "paid_minor < amount_minor".into(),
+            params: Vec::new(),
+            since_seq: i64::MAX,
+        };
+        self.books(customers, Some(open)).await
+    }
+
     /// One customer with its contacts and every invoice, paid or not: what a
     /// preview of any rule for that customer may need.
     pub async fn book(&self, id: &CustomerId) -> Result<Option<CustomerBook>, StoreError> {

@@ -467,6 +467,8 @@ pub struct RawTriggerTable {
     pub offset: Option<String>,
     /// `on = { event = "customs.IE529" }`.
     pub event: Option<String>,
+    /// `on = { schedule = "0 8 1 * *" }`: seed 003's RESEND overview on a schedule.
+    pub schedule: Option<String>,
 }
 
 /// A payload condition's value: one, or any of several.
@@ -1417,6 +1419,23 @@ impl Config {
                     ));
                 }
             };
+            if let RawTrigger::Table(RawTriggerTable {
+                schedule: Some(schedule),
+                ..
+            }) = &r.on
+            {
+                herald_core::schedule::Schedule::parse(schedule)
+                    .map_err(|e| bad(&key("on.schedule"), e))?;
+                rules.summary.push(herald_core::rules::SummaryRule {
+                    id: r.id.clone(),
+                    enabled: r.enabled,
+                    schedule: schedule.clone(),
+                    template: r.template.clone().unwrap_or_else(|| r.id.clone()),
+                    send: r.send,
+                    audience: audience.clone(),
+                });
+                continue;
+            }
             if let RawTrigger::Table(RawTriggerTable {
                 event: Some(event_type),
                 ..

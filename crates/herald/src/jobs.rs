@@ -197,31 +197,18 @@ pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Resu
     let record = async {
         while let Some(notes) = planned.recv().await {
             let t = std::time::Instant::now();
-            report.planned += notes.len();
-            match run_id {
-                Some(id) => {
-                    let stats = app.store.record_plan(id, now, &notes).await?;
-                    report.inserted += stats.inserted;
-                    report.existing += stats.existing;
-                }
-                None => {
-                    let keys: Vec<String> = notes.iter().map(|n| n.dedupe_key.clone()).collect();
-                    let existing = app.store.existing_keys(&keys).await?;
-                    for n in notes {
-                        if existing.contains(&n.dedupe_key) {
-                            report.existing += 1;
-                        } else {
-                            report.inserted += 1;
-                            report.would_plan.push(n);
-                        }
-                    }
-                }
-            }
+            record_batch(app, run_id, now, notes, &mut report).await?;
             t_record += t.elapsed();
         }
         anyhow::Ok(())
     };
     tokio::try_join!(load_and_plan, record)?;
+    // The RESEND overviews list what dunning letters have reminded, this run's
+    // included: they are planned once everything else is recorded.
+    let overviews = summary_letters(app, &settings, window, opts).await?;
+    if !overviews.is_empty() {
+        record_batch(app, run_id, now, overviews, &mut report).await?;
+    }
     tracing::debug!(?t_load, ?t_plan, ?t_record, total = ?started.elapsed(), "plan: chunks done");
     if let Some(id) = run_id {
         // A run limited to one customer must not advance the watermark: the others
@@ -320,6 +307,82 @@ async fn event_notices(
                         rule, event, *new, book, settings, window,
                     ));
                 }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Records a batch of planned notices in the run (or, in a dry run, lists those
+/// that would be new).
+async fn record_batch(
+    app: &App,
+    run_id: Option<i64>,
+    now: Timestamp,
+    notes: Vec<PlannedNotification>,
+    report: &mut PlanReport,
+) -> anyhow::Result<()> {
+    report.planned += notes.len();
+    match run_id {
+        Some(id) => {
+            let stats = app.store.record_plan(id, now, &notes).await?;
+            report.inserted += stats.inserted;
+            report.existing += stats.existing;
+        }
+        None => {
+            let keys: Vec<String> = notes.iter().map(|n| n.dedupe_key.clone()).collect();
+            let existing = app.store.existing_keys(&keys).await?;
+            for n in notes {
+                if existing.contains(&n.dedupe_key) {
+                    report.existing += 1;
+                } else {
+                    report.inserted += 1;
+                    report.would_plan.push(n);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Seed 003's RESEND overviews whose schedule fires in the window: the last firing
+/// only (a run after a long stop writes one overview, not one per missed day), and
+/// only one at most a day old (an overview lists what is owed now; one missed by
+/// more waits for the next firing), to every customer owing on reminded invoices.
+async fn summary_letters(
+    app: &App,
+    settings: &PlanSettings,
+    window: Window,
+    opts: &PlanOptions,
+) -> anyhow::Result<Vec<PlannedNotification>> {
+    let oldest = window
+        .until
+        .checked_sub(jiff::SignedDuration::from_hours(24))
+        .unwrap_or(window.until);
+    let after = window.after.map_or(oldest, |a| a.max(oldest));
+    let mut due = Vec::new();
+    for rule in app.config.rules.summary.iter().filter(|r| r.enabled) {
+        let schedule =
+            herald_core::schedule::Schedule::parse(&rule.schedule).map_err(anyhow::Error::msg)?;
+        if let Some(at) = schedule
+            .firings(after, window.until, &settings.time_zone, 100_000)
+            .pop()
+        {
+            due.push((rule, at));
+        }
+    }
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut customers = app.store.customers_with_reminded_debt().await?;
+    if let Some(only) = &opts.only_customer {
+        customers.retain(|c| c == only);
+    }
+    let mut out = Vec::new();
+    for chunk in customers.chunks(1000) {
+        for book in app.store.books_with_open_invoices(chunk).await? {
+            for (rule, at) in &due {
+                out.extend(planner::plan_summary(rule, &book, settings, *at));
             }
         }
     }

@@ -87,6 +87,7 @@ pub fn default_rules() -> Rules {
         }],
         task: Vec::new(),
         event: Vec::new(),
+        summary: Vec::new(),
     }
 }
 

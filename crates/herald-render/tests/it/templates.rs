@@ -3,7 +3,7 @@ use herald_render::{RenderError, TemplateSet, sample_context};
 
 use crate::template_dir;
 
-const NAMES: [&str; 15] = [
+const NAMES: [&str; 16] = [
     "dunning-1",
     "dunning-2",
     "dunning-3",
@@ -19,6 +19,7 @@ const NAMES: [&str; 15] = [
     "documents-delivered",
     "client-activity",
     "reading-period-started",
+    "dunning-resend",
 ];
 
 #[test]

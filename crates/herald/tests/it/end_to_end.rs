@@ -469,21 +469,22 @@ fn a_calendar_that_cannot_work_is_refused_with_the_key() {
 #[test]
 fn send_invoices_queues_a_month_once_and_send_delivers_it() {
     let ws = Workspace::new();
+    // The starter's batch rule, switched off: it says so.
+    ws.set_config(
+        "on = \"invoice.batch\"",
+        "on = \"invoice.batch\"\nenabled = false",
+    );
     let out = ws.herald(&["send-invoices", "--period", "2026-11"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("on = \"invoice.batch\""),
-        "says how to add a batch rule: {}",
+        stderr(&out).contains("rule invoice-batch is disabled"),
+        "{}",
         stderr(&out)
     );
-    let text = std::fs::read_to_string(ws.path().join("herald.toml")).unwrap();
-    std::fs::write(
-        ws.path().join("herald.toml"),
-        format!(
-            "{text}\n[[rules]]\nid = \"invoice-batch\"\non = \"invoice.batch\"\ntemplate = \"new-invoice\"\nchannels = [\"email\", \"sms\"]\n"
-        ),
-    )
-    .unwrap();
+    ws.set_config(
+        "on = \"invoice.batch\"\nenabled = false",
+        "on = \"invoice.batch\"",
+    );
     ws.import_basics();
     let out = ws.ok(&[
         "send-invoices",
@@ -580,4 +581,48 @@ fn a_rule_reaches_operators_by_relation_and_by_role() {
     let out = ws.herald(&["check"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("relation:NAME"), "{}", stderr(&out));
+}
+
+/// Seed 003's RESEND: on its schedule, one overview to each customer that still
+/// owes on reminded invoices; a customer who paid gets none; once per firing.
+#[test]
+fn the_resend_overview_goes_on_its_schedule_to_customers_still_owing_on_reminded_invoices() {
+    let ws = Workspace::new();
+    ws.import_basics();
+    // Due on 16 November: the first dunning letters go on the 23rd.
+    ws.ok(&["run", "--now", "2026-11-23"]);
+    ws.write(
+        "payments.csv",
+        "id,invoice_id,date,amount\nP1,I1,2026-11-25,1234.50\n",
+    );
+    ws.ok(&["import", "payments", "payments.csv"]);
+    // The 1st of December, 08:00 in Warsaw.
+    ws.ok(&["run", "--now", "2026-12-01T07:00:00Z"]);
+    let overview = |ws: &Workspace| -> Vec<String> {
+        ws.emails()
+            .iter()
+            .map(|p| parse_eml(p))
+            .filter(|m| {
+                m.subject().is_some_and(|s| {
+                    ["Zestawienie", "Přehled", "Situația", "Overview"]
+                        .iter()
+                        .any(|w| s.starts_with(w))
+                })
+            })
+            .map(|m| {
+                m.to()
+                    .unwrap()
+                    .first()
+                    .unwrap()
+                    .address()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let got = overview(&ws);
+    assert_eq!(got.len(), 3, "C1 paid: {got:?}");
+    assert!(!got.iter().any(|a| a.contains("kowalski")), "{got:?}");
+    ws.ok(&["run", "--now", "2026-12-01T09:00:00Z"]);
+    assert_eq!(overview(&ws).len(), 3, "once per firing");
 }
