@@ -272,7 +272,10 @@ pub fn recipients(
             }
         }
     }
-    if any_role && !out.iter().any(|d| !is_fixed(audience, book, settings, d)) {
+    if any_role
+        && audience.any_contact
+        && !out.iter().any(|d| !is_fixed(audience, book, settings, d))
+    {
         // Nobody in the named roles can be reached: any reachable contact of the
         // customer is better than silence.
         for c in &book.contacts {

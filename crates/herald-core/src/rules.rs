@@ -104,6 +104,10 @@ pub struct Audience {
     /// When a delivery to a contact fails for good, send the notice again on the
     /// contact's next channel of `channels` (an SMS that could not go, by e-mail).
     pub channel_fallback: bool,
+    /// When nobody in the named contact roles can be reached, use any contact of
+    /// the customer that can be (right for invoice notices; wrong for a customs
+    /// message, which goes to the customs contacts or nowhere).
+    pub any_contact: bool,
 }
 
 /// One notice per invoice: new-invoice, due-soon, grace-end and the like.

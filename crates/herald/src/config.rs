@@ -431,6 +431,9 @@ pub struct RawRule {
     /// channel of `channels`.
     #[serde(default)]
     pub channel_fallback: bool,
+    /// With nobody reachable in the rule's contact roles, use any contact that is.
+    #[serde(default = "yes")]
+    pub any_contact: bool,
     /// Whether the rule's messages wait for the [calendar]'s working days and send
     /// window (yes by default, when there is a calendar).
     #[serde(default = "yes")]
@@ -1399,6 +1402,7 @@ impl Config {
                     )
                 })?,
                 channel_fallback: r.channel_fallback,
+                any_contact: r.any_contact,
             };
             if audience.channels.is_empty() {
                 return Err(bad(&key("channels"), "name at least one channel".into()));

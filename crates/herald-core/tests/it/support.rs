@@ -40,6 +40,7 @@ pub fn audience() -> Audience {
         scope: Scope::default(),
         at: Time::constant(8, 0, 0, 0),
         channel_fallback: false,
+        any_contact: true,
     }
 }
 

@@ -307,3 +307,34 @@ fn a_reading_period_is_announced_to_every_customer_once() {
     let status: serde_json::Value = serde_json::from_str(&ws.ok(&["status", "--json"])).unwrap();
     assert_eq!(status["by_rule"]["reading-period"]["sent"], 4, "{status}");
 }
+
+/// A customs message is for the customs contacts: a customer without one gets it
+/// recorded as NotApplicable, not sent to the billing contact.
+#[test]
+fn a_customs_message_without_a_customs_contact_is_not_sent_to_billing() {
+    let ws = Workspace::new();
+    ws.import_basics();
+    ws.write(
+        "events.csv",
+        "id,type,customer_id,subject,occurred_at\nev-1,customs.IE529,C2,26CZ1,2026-11-23T09:00:00Z\n",
+    );
+    ws.ok(&["import", "events", "events.csv"]);
+    ws.ok(&["run", "--now", "2026-11-23T09:05:00Z"]);
+    assert!(
+        !ws.emails()
+            .iter()
+            .any(|p| parse_eml(p).subject().is_some_and(|s| s.contains("IE529"))),
+        "nothing forwarded"
+    );
+    let out = ws.ok(&["history", "--subject", "26CZ1"]);
+    assert!(out.contains("no recipient"), "{out}");
+    assert_eq!(
+        out.lines()
+            .nth(2)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["NotApplicable", "NotApplicable", "NotApplicable"],
+        "{out}"
+    );
+}
