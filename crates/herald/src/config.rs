@@ -427,6 +427,9 @@ pub struct RawRule {
     /// Event rules: send the event's file with the e-mail.
     #[serde(default)]
     pub attach: bool,
+    /// Batch rules (`on = "invoice.batch"`): when to queue the previous month's
+    /// invoices by themselves (seed 004's "send on a schedule").
+    pub schedule: Option<String>,
     /// A contact whose delivery failed for good gets the notice on their next
     /// channel of `channels`.
     #[serde(default)]
@@ -553,6 +556,8 @@ pub struct Config {
     pub operator_accounts: std::collections::BTreeMap<OperatorId, String>,
     /// Working days and the send window ([calendar]); `None`: no calendar.
     pub calendar: Option<herald_core::calendar::BusinessCalendar>,
+    /// Batch rules that queue the previous month's invoices on a schedule, by id.
+    pub batch_schedules: std::collections::BTreeMap<String, String>,
     /// Rules that send whenever due, calendar or not (`calendar = false`).
     pub rules_off_calendar: std::collections::BTreeSet<String>,
 }
@@ -1343,6 +1348,21 @@ impl Config {
             .as_ref()
             .map(|c| parse_calendar(c, &bad))
             .transpose()?;
+        let mut batch_schedules = std::collections::BTreeMap::new();
+        for (i, r) in raw.rules.iter().enumerate() {
+            let Some(schedule) = &r.schedule else {
+                continue;
+            };
+            if !matches!(&r.on, RawTrigger::Named(n) if n == "invoice.batch") {
+                return Err(bad(
+                    &format!("rules[{i}].schedule"),
+                    "only a batch rule (on = \"invoice.batch\") has a schedule; a scheduled overview is on = { schedule = \"…\" }".into(),
+                ));
+            }
+            herald_core::schedule::Schedule::parse(schedule)
+                .map_err(|e| bad(&format!("rules[{i}].schedule"), e))?;
+            batch_schedules.insert(r.id.clone(), schedule.clone());
+        }
         let rules_off_calendar = raw
             .rules
             .iter()
@@ -1642,6 +1662,7 @@ impl Config {
             rule_operators,
             operator_accounts,
             calendar,
+            batch_schedules,
             rules_off_calendar,
         })
     }

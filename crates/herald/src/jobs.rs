@@ -205,7 +205,8 @@ pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Resu
     tokio::try_join!(load_and_plan, record)?;
     // The RESEND overviews list what dunning letters have reminded, this run's
     // included: they are planned once everything else is recorded.
-    let overviews = summary_letters(app, &settings, window, opts).await?;
+    let mut overviews = summary_letters(app, &settings, window, opts).await?;
+    overviews.extend(scheduled_batches(app, &settings, window, opts).await?);
     if !overviews.is_empty() {
         record_batch(app, run_id, now, overviews, &mut report).await?;
     }
@@ -307,6 +308,64 @@ async fn event_notices(
                         rule, event, *new, book, settings, window,
                     ));
                 }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Batch rules with a schedule (seed 004): at the schedule's last firing in the
+/// window, at most a day old, every invoice of the month before the firing is
+/// queued, once, as `send-invoices` would.
+async fn scheduled_batches(
+    app: &App,
+    settings: &PlanSettings,
+    window: Window,
+    opts: &PlanOptions,
+) -> anyhow::Result<Vec<PlannedNotification>> {
+    let oldest = window
+        .until
+        .checked_sub(jiff::SignedDuration::from_hours(24))
+        .unwrap_or(window.until);
+    let after = window.after.map_or(oldest, |a| a.max(oldest));
+    let mut out = Vec::new();
+    for (id, schedule) in &app.config.batch_schedules {
+        let Some(rule) = app
+            .config
+            .rules
+            .invoice
+            .iter()
+            .find(|r| &r.id == id && r.enabled)
+        else {
+            continue;
+        };
+        let schedule =
+            herald_core::schedule::Schedule::parse(schedule).map_err(anyhow::Error::msg)?;
+        let Some(at) = schedule
+            .firings(after, window.until, &settings.time_zone, 100_000)
+            .pop()
+        else {
+            continue;
+        };
+        let month = local_date(at, &settings.time_zone)
+            .first_of_month()
+            .yesterday()?;
+        let (from, to) = (month.first_of_month(), month.last_of_month());
+        let q = CandidateQuery {
+            since_seq: i64::MAX,
+            issue_dates: Some((from, to)),
+            due_dates: Vec::new(),
+            dunning_due_on_or_before: None,
+            dunning_first_from: None,
+            today: to,
+        };
+        let mut customers = app.store.candidate_customers(&q).await?;
+        if let Some(only) = &opts.only_customer {
+            customers.retain(|c| c == only);
+        }
+        for chunk in customers.chunks(1000) {
+            for book in app.store.load_books(chunk, &q).await? {
+                out.extend(planner::plan_batch(rule, &book, settings, from, to, at));
             }
         }
     }

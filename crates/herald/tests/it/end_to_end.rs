@@ -626,3 +626,42 @@ fn the_resend_overview_goes_on_its_schedule_to_customers_still_owing_on_reminded
     ws.ok(&["run", "--now", "2026-12-01T09:00:00Z"]);
     assert_eq!(overview(&ws).len(), 3, "once per firing");
 }
+
+/// Seed 004's batch on a schedule: on the 1st, the previous month's invoices are
+/// queued and sent by the run itself, once.
+#[test]
+fn a_scheduled_batch_sends_the_previous_months_invoices_once() {
+    let ws = Workspace::new();
+    ws.set_config(
+        "on = \"invoice.batch\"",
+        "on = \"invoice.batch\"\nschedule = \"0 6 1 * *\"",
+    );
+    ws.import_basics();
+    ws.ok(&["run", "--now", "2026-11-30"]);
+    let batch = |ws: &Workspace| {
+        let status: serde_json::Value =
+            serde_json::from_str(&ws.ok(&["status", "--json"])).unwrap();
+        status["by_rule"]["invoice-batch"]["sent"]
+            .as_i64()
+            .unwrap_or(0)
+    };
+    assert_eq!(batch(&ws), 0, "not before the 1st");
+    // 1 December, 06:00 in Warsaw: November's four invoices.
+    ws.ok(&["run", "--now", "2026-12-01T05:00:00Z"]);
+    assert_eq!(batch(&ws), 4);
+    ws.ok(&["run", "--now", "2026-12-01T09:00:00Z"]);
+    assert_eq!(batch(&ws), 4, "once");
+
+    let ws = Workspace::new();
+    ws.set_config(
+        "id = \"due-soon\"",
+        "id = \"due-soon\"\nschedule = \"0 6 1 * *\"",
+    );
+    let out = ws.herald(&["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("only a batch rule"),
+        "{}",
+        stderr(&out)
+    );
+}
