@@ -169,7 +169,7 @@ fn add_days(d: Date, n: i64) -> Date {
     d.checked_add(n.days()).unwrap_or(d)
 }
 
-fn reachable(c: &Contact, ch: ChannelKind) -> Option<String> {
+pub(crate) fn reachable(c: &Contact, ch: ChannelKind) -> Option<String> {
     match ch {
         ChannelKind::Email if c.email_opt_in => c.email.as_ref().map(|e| e.to_string()),
         ChannelKind::Sms if c.sms_opt_in => c.phone.as_ref().map(|p| p.to_string()),

@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::planner::{
     CustomerBook, NoticeKind, PlanSettings, PlannedDelivery, PlannedNotification, Verdict, Window,
-    operator_delivery,
+    operator_delivery, reachable,
 };
 use crate::records::{Operator, TimeZoneName};
-use crate::rules::{ChannelKind, TaskAudience, TaskRule};
+use crate::rules::{TaskAudience, TaskRule};
 use crate::schedule::{Cron, Schedule};
 use crate::values::{CustomerId, OperatorId, TaskId};
 
@@ -327,14 +327,10 @@ fn client_deliveries(
                 .iter()
                 .any(|r| r.eq_ignore_ascii_case(&c.role))
     }) {
-        let reach = audience.channels.iter().find_map(|ch| {
-            let address = match ch {
-                ChannelKind::Email if c.email_opt_in => c.email.as_ref().map(|e| e.to_string()),
-                ChannelKind::Sms if c.sms_opt_in => c.phone.as_ref().map(|p| p.to_string()),
-                _ => None,
-            }?;
-            Some((*ch, address))
-        });
+        let reach = audience
+            .channels
+            .iter()
+            .find_map(|ch| reachable(c, *ch).map(|a| (*ch, a)));
         if let Some((channel, address)) = reach
             && !out
                 .iter()

@@ -1689,6 +1689,11 @@ impl Config {
 
 /// A name other settings refer to (a rule id, a webhook, an account): letters,
 /// digits, '-' and '_', so it reads the same in keys, dedupe keys and messages.
+/// A duration like `"1h"` or `"15m"` as jiff's signed duration.
+fn signed_duration(text: &str) -> Result<jiff::SignedDuration, String> {
+    parse_duration(text).and_then(|d| jiff::SignedDuration::try_from(d).map_err(|e| e.to_string()))
+}
+
 /// An event rule: the type it answers, payload conditions, a delay (none by
 /// default), and whether the event's file goes with the e-mail.
 fn event_rule(
@@ -1704,11 +1709,7 @@ fn event_rule(
             "name the event type, e.g. on = { event = \"customs.IE529\" }".into(),
         ));
     }
-    let duration = |text: &str, k: &str| -> Result<jiff::SignedDuration, ConfigError> {
-        parse_duration(text)
-            .and_then(|d| jiff::SignedDuration::try_from(d).map_err(|e| e.to_string()))
-            .map_err(|e| bad(&key(k), e))
-    };
+    let duration = |text: &str, k: &str| signed_duration(text).map_err(|e| bad(&key(k), e));
     Ok(herald_core::rules::EventRule {
         id: r.id.clone(),
         enabled: r.enabled,
@@ -1748,11 +1749,7 @@ fn task_rule(
     bad: &dyn Fn(&str, String) -> ConfigError,
 ) -> Result<herald_core::rules::TaskRule, ConfigError> {
     use herald_core::rules::{TaskAudience, TaskRule};
-    let duration = |text: &str, k: &str| -> Result<jiff::SignedDuration, ConfigError> {
-        parse_duration(text)
-            .and_then(|d| jiff::SignedDuration::try_from(d).map_err(|e| e.to_string()))
-            .map_err(|e| bad(&key(k), e))
-    };
+    let duration = |text: &str, k: &str| signed_duration(text).map_err(|e| bad(&key(k), e));
     let side = |raw: &Option<RawTaskSide>, name: &str, default_template: String| {
         raw.as_ref()
             .map(|s| -> Result<TaskAudience, ConfigError> {

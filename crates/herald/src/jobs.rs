@@ -258,11 +258,7 @@ async fn event_notices(
     if rules.is_empty() {
         return Ok(Vec::new());
     }
-    let oldest = window
-        .until
-        .checked_sub(herald_core::tasks::LOOKBACK)
-        .unwrap_or(window.until);
-    let after = window.after.map_or(oldest, |a| a.max(oldest));
+    let after = window_start(window, herald_core::tasks::LOOKBACK);
     let mut events = app
         .store
         .events_to_plan(since_seq, after, window.until)
@@ -323,11 +319,6 @@ async fn scheduled_batches(
     window: Window,
     opts: &PlanOptions,
 ) -> anyhow::Result<Vec<PlannedNotification>> {
-    let oldest = window
-        .until
-        .checked_sub(jiff::SignedDuration::from_hours(24))
-        .unwrap_or(window.until);
-    let after = window.after.map_or(oldest, |a| a.max(oldest));
     let mut out = Vec::new();
     for (id, schedule) in &app.config.batch_schedules {
         let Some(rule) = app
@@ -339,12 +330,7 @@ async fn scheduled_batches(
         else {
             continue;
         };
-        let schedule =
-            herald_core::schedule::Schedule::parse(schedule).map_err(anyhow::Error::msg)?;
-        let Some(at) = schedule
-            .firings(after, window.until, &settings.time_zone, 100_000)
-            .pop()
-        else {
+        let Some(at) = last_firing(schedule, window, settings)? else {
             continue;
         };
         let month = local_date(at, &settings.time_zone)
@@ -370,6 +356,27 @@ async fn scheduled_batches(
         }
     }
     Ok(out)
+}
+
+/// Where a run looks back from: the window's start, but never further than `back`
+/// before its end (a first run, or one after a long stop).
+fn window_start(window: Window, back: jiff::SignedDuration) -> Timestamp {
+    let oldest = window.until.checked_sub(back).unwrap_or(window.until);
+    window.after.map_or(oldest, |a| a.max(oldest))
+}
+
+/// A schedule's last firing in the window, if it is at most a day old: what a
+/// scheduled job does now; firings missed by more wait for the next.
+fn last_firing(
+    schedule: &str,
+    window: Window,
+    settings: &PlanSettings,
+) -> anyhow::Result<Option<Timestamp>> {
+    let schedule = herald_core::schedule::Schedule::parse(schedule).map_err(anyhow::Error::msg)?;
+    let after = window_start(window, jiff::SignedDuration::from_hours(24));
+    Ok(schedule
+        .firings(after, window.until, &settings.time_zone, 100_000)
+        .pop())
 }
 
 /// Records a batch of planned notices in the run (or, in a dry run, lists those
@@ -414,19 +421,9 @@ async fn summary_letters(
     window: Window,
     opts: &PlanOptions,
 ) -> anyhow::Result<Vec<PlannedNotification>> {
-    let oldest = window
-        .until
-        .checked_sub(jiff::SignedDuration::from_hours(24))
-        .unwrap_or(window.until);
-    let after = window.after.map_or(oldest, |a| a.max(oldest));
     let mut due = Vec::new();
     for rule in app.config.rules.summary.iter().filter(|r| r.enabled) {
-        let schedule =
-            herald_core::schedule::Schedule::parse(&rule.schedule).map_err(anyhow::Error::msg)?;
-        if let Some(at) = schedule
-            .firings(after, window.until, &settings.time_zone, 100_000)
-            .pop()
-        {
+        if let Some(at) = last_firing(&rule.schedule, window, settings)? {
             due.push((rule, at));
         }
     }
