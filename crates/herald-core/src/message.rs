@@ -86,6 +86,48 @@ pub struct EventInfo {
     pub date: Date,
     pub time: String,
     pub payload: serde_json::Map<String, serde_json::Value>,
+    /// The name of the operator the event names (who is absent, who approved).
+    #[serde(default)]
+    pub operator: Option<String>,
+}
+
+/// How much one operator did, counted from events of one type (seed 002's
+/// "invoices approved per day, week and month").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityCounts {
+    /// Since the previous digest of the same rule.
+    pub period: u64,
+    /// Today, this week (from Monday) and this month, up to the digest, in the
+    /// tenant's time zone.
+    pub day: u64,
+    pub week: u64,
+    pub month: u64,
+}
+
+/// One operator's line in a digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityLine {
+    pub id: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub counts: ActivityCounts,
+}
+
+/// What a digest on a schedule tells: an operator their own activity, or the
+/// office everyone's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestInfo {
+    /// The event type counted, e.g. `invoice.approved`.
+    pub kind: String,
+    /// The period since the previous digest, local (tenant's zone).
+    pub from_date: Date,
+    pub from_time: String,
+    pub to_date: Date,
+    pub to_time: String,
+    /// One line per operator, by name; an operator's own digest has only theirs.
+    pub operators: Vec<ActivityLine>,
+    /// The sums over `operators`.
+    pub total: ActivityCounts,
 }
 
 /// Everything a template may use. Single-invoice notices fill `invoice`; dunning
@@ -97,7 +139,9 @@ pub struct MessageContext {
     pub locale: Locale,
     pub today: Date,
     pub tenant: TenantInfo,
-    pub customer: CustomerInfo,
+    /// The customer the notice is about; `None` for notices to the office that
+    /// concern no customer (a digest, an absence).
+    pub customer: Option<CustomerInfo>,
     pub recipient: RecipientInfo,
     pub invoice: Option<InvoiceLine>,
     pub invoices: Vec<InvoiceLine>,
@@ -110,4 +154,7 @@ pub struct MessageContext {
     /// The event a notice answers; `None` for other notices.
     #[serde(default)]
     pub event: Option<EventInfo>,
+    /// A digest's counts; `None` for other notices.
+    #[serde(default)]
+    pub digest: Option<DigestInfo>,
 }

@@ -134,10 +134,10 @@ pub fn sample_context(template: &str, locale: Locale) -> MessageContext {
             phone: Some(p.phone.to_owned()),
             bank_account: Some(p.bank.to_owned()),
         },
-        customer: CustomerInfo {
+        customer: Some(CustomerInfo {
             id: "C-1042".to_owned(),
             name: p.customer.to_owned(),
-        },
+        }),
         recipient: RecipientInfo {
             name: p.recipient.to_owned(),
             address: p.address.to_owned(),
@@ -148,6 +148,7 @@ pub fn sample_context(template: &str, locale: Locale) -> MessageContext {
         level: None,
         task: None,
         event: None,
+        digest: None,
     };
     if template.starts_with("customs") {
         let code = template
@@ -162,6 +163,7 @@ pub fn sample_context(template: &str, locale: Locale) -> MessageContext {
             date: TODAY,
             time: "09:42".to_owned(),
             payload: serde_json::Map::new(),
+            operator: None,
         });
         return ctx;
     }
@@ -175,6 +177,7 @@ pub fn sample_context(template: &str, locale: Locale) -> MessageContext {
             date: TODAY,
             time: "06:00".to_owned(),
             payload,
+            operator: None,
         });
         return ctx;
     }
@@ -192,6 +195,7 @@ pub fn sample_context(template: &str, locale: Locale) -> MessageContext {
             date: TODAY,
             time: "14:20".to_owned(),
             payload,
+            operator: None,
         });
         return ctx;
     }

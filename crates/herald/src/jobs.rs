@@ -1163,10 +1163,10 @@ pub fn context_for(
         locale,
         today,
         tenant: tenant_info(app),
-        customer: CustomerInfo {
+        customer: Some(CustomerInfo {
             id: customer.id.to_string(),
             name: customer.name.clone(),
-        },
+        }),
         recipient,
         invoice,
         invoices,
@@ -1174,6 +1174,7 @@ pub fn context_for(
         level: notice.level,
         task: None,
         event: None,
+        digest: None,
     }
 }
 
@@ -1427,6 +1428,11 @@ async fn try_deliver(
             date: local.date(),
             time: local.strftime("%H:%M").to_string(),
             payload: e.payload.clone(),
+            operator: e
+                .operator_id
+                .as_ref()
+                .and_then(|o| fresh.operators.get(o))
+                .map(|o| o.name.clone()),
         }
     });
     let parts = match d.delivery.channel {

@@ -144,7 +144,7 @@ fn html_is_escaped_only_in_the_html_part() {
     ]);
     let set = TemplateSet::load_dir(dir.path()).unwrap();
     let mut ctx = sample_context("x", Locale::En);
-    ctx.customer.name = "<b>Kowalski & Syn</b>".into();
+    ctx.customer.as_mut().expect("a sample has a customer").name = "<b>Kowalski & Syn</b>".into();
     let m = set.render("x", Locale::En, Locale::En, &ctx).unwrap();
     assert_eq!(m.subject, "For <b>Kowalski & Syn</b>");
     assert_eq!(m.text, "Dear <b>Kowalski & Syn</b>");
@@ -155,7 +155,7 @@ fn html_is_escaped_only_in_the_html_part() {
 #[test]
 fn builtin_dunning_html_escapes_the_customer_name() {
     let mut ctx = sample_context("dunning-1", Locale::Pl);
-    ctx.customer.name = "<b>Kowalski & Syn</b>".into();
+    ctx.customer.as_mut().expect("a sample has a customer").name = "<b>Kowalski & Syn</b>".into();
     let m = TemplateSet::builtin()
         .render("dunning-1", Locale::Pl, Locale::Pl, &ctx)
         .unwrap();
