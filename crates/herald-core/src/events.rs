@@ -11,9 +11,11 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::planner::{
-    CustomerBook, NoticeKind, PlanSettings, PlannedNotification, Window, recipients, verdict_for,
+    CustomerBook, NoticeKind, PlanSettings, PlannedNotification, Window, office_recipients,
+    recipients, verdict_for,
 };
-use crate::rules::EventRule;
+use crate::records::Customer;
+use crate::rules::{EventRule, RecipientSpec};
 use crate::values::{CustomerId, EventId, OperatorId};
 
 /// One event as the business system reports it.
@@ -74,6 +76,41 @@ pub fn plan_event(
     if !matches(rule, event) || !rule.audience.scope.contains(&book.customer) {
         return None;
     }
+    let (fire_at, too_late) = timing(rule, event, new, window)?;
+    let deliveries = recipients(&rule.audience, book, settings);
+    let verdict = verdict_for(rule.send, &deliveries, &rule.audience, too_late);
+    Some(PlannedNotification {
+        dedupe_key: match event.customer_id {
+            Some(_) => format!("{}:event/{}", rule.id, event.id),
+            None => format!(
+                "{}:event/{}/customer/{}",
+                rule.id, event.id, book.customer.id
+            ),
+        },
+        rule_id: rule.id.clone(),
+        kind: NoticeKind::Event,
+        customer_id: Some(book.customer.id.clone()),
+        invoice_ids: Vec::new(),
+        level: None,
+        template: rule.template.clone(),
+        fire_at,
+        subject: event.subject.clone(),
+        occurs_at: Some(event.occurred_at),
+        event_id: Some(event.id.clone()),
+        deliveries,
+        verdict,
+        covers: Vec::new(),
+    })
+}
+
+/// When the notice on `event` is due, and whether it is too late, if this run
+/// plans it: its time falls in the window, or the event is new since the last run.
+fn timing(
+    rule: &EventRule,
+    event: &Event,
+    new: bool,
+    window: Window,
+) -> Option<(Timestamp, Option<String>)> {
     let fire_at = event
         .occurred_at
         .checked_add(rule.delay)
@@ -93,19 +130,51 @@ pub fn plan_event(
             rule.max_delay.as_secs() / 60
         )
     });
-    let deliveries = recipients(&rule.audience, book, settings);
+    Some((fire_at, too_late))
+}
+
+/// Whether a rule writes to the office only (fixed addresses, operator roles,
+/// webhooks) and to none of a customer's people: such a rule is planned once per
+/// event, whether the event names a customer or not (seed 002's `absence.added`
+/// to the supervisors), never once per customer.
+pub fn is_office_rule(rule: &EventRule) -> bool {
+    !rule.audience.to.iter().any(|s| {
+        matches!(
+            s,
+            RecipientSpec::CustomerRole(_) | RecipientSpec::AnyContact | RecipientSpec::Relation(_)
+        )
+    })
+}
+
+/// The one notice an office rule sends on `event` (see [`is_office_rule`]).
+/// `customer` is the event's customer, when it names one: a rule limited to some
+/// customers or groups answers only their events.
+pub fn plan_office_event(
+    rule: &EventRule,
+    event: &Event,
+    new: bool,
+    customer: Option<&Customer>,
+    settings: &PlanSettings,
+    window: Window,
+) -> Option<PlannedNotification> {
+    if !matches(rule, event) || !is_office_rule(rule) {
+        return None;
+    }
+    let in_scope = match customer {
+        Some(c) => rule.audience.scope.contains(c),
+        None => rule.audience.scope.is_all(),
+    };
+    if !in_scope {
+        return None;
+    }
+    let (fire_at, too_late) = timing(rule, event, new, window)?;
+    let deliveries = office_recipients(&rule.audience, settings);
     let verdict = verdict_for(rule.send, &deliveries, &rule.audience, too_late);
     Some(PlannedNotification {
-        dedupe_key: match event.customer_id {
-            Some(_) => format!("{}:event/{}", rule.id, event.id),
-            None => format!(
-                "{}:event/{}/customer/{}",
-                rule.id, event.id, book.customer.id
-            ),
-        },
+        dedupe_key: format!("{}:event/{}", rule.id, event.id),
         rule_id: rule.id.clone(),
         kind: NoticeKind::Event,
-        customer_id: book.customer.id.clone(),
+        customer_id: customer.map(|c| c.id.clone()),
         invoice_ids: Vec::new(),
         level: None,
         template: rule.template.clone(),

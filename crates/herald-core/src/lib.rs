@@ -14,10 +14,12 @@
 //! - [`message`]: what a template sees
 //! - [`calendar`]: working days, public holidays (PL, CZ, RO) and the send window
 //! - [`events`]: events from the business system and the notices they trigger
+//! - [`digest`]: activity digests on a schedule, per operator or for the office
 //! - [`clock`]: the one source of "now"
 
 pub mod calendar;
 pub mod clock;
+pub mod digest;
 pub mod events;
 pub mod message;
 pub mod planner;

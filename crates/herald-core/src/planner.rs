@@ -97,6 +97,10 @@ pub enum NoticeKind {
     /// A notice on an event (`subject` is what the event is about, e.g. the
     /// customs declaration; `event_id` the event).
     Event,
+    /// Activity counted on a schedule, to an operator or the office (`subject`
+    /// is the operator of an operator's own digest, `occurs_at` the start of the
+    /// period counted).
+    Digest,
 }
 
 /// One person on one channel.
@@ -128,7 +132,8 @@ pub struct PlannedNotification {
     pub dedupe_key: String,
     pub rule_id: RuleId,
     pub kind: NoticeKind,
-    pub customer_id: CustomerId,
+    /// `None`: a notice to the office about no customer (a digest, an absence).
+    pub customer_id: Option<CustomerId>,
     /// The invoices the notice is about: one, or every overdue one in a letter.
     pub invoice_ids: Vec<InvoiceId>,
     pub level: Option<u32>,
@@ -287,6 +292,55 @@ pub fn recipients(
     out
 }
 
+/// Who gets a notice to the office, which concerns no customer's people: the
+/// rule's fixed addresses (by e-mail), operators by role and webhooks. Customer
+/// roles and relations name nobody here.
+pub fn office_recipients(audience: &Audience, settings: &PlanSettings) -> Vec<PlannedDelivery> {
+    let mut out: Vec<PlannedDelivery> = Vec::new();
+    let mut push = |d: PlannedDelivery| {
+        if !out
+            .iter()
+            .any(|o| o.channel == d.channel && o.address.eq_ignore_ascii_case(&d.address))
+        {
+            out.push(d);
+        }
+    };
+    for spec in &audience.to {
+        match spec {
+            RecipientSpec::Address(a) if audience.channels.contains(&ChannelKind::Email) => {
+                push(PlannedDelivery {
+                    channel: ChannelKind::Email,
+                    name: String::new(),
+                    address: a.to_string(),
+                    locale: settings.default_locale,
+                });
+            }
+            RecipientSpec::Webhook(name) => push(PlannedDelivery {
+                channel: ChannelKind::Webhook,
+                name: String::new(),
+                address: name.clone(),
+                locale: settings.default_locale,
+            }),
+            RecipientSpec::OperatorRole(role) => {
+                for o in settings
+                    .staff
+                    .iter()
+                    .filter(|o| o.roles.iter().any(|r| r.eq_ignore_ascii_case(role)))
+                {
+                    if let Some(d) = operator_delivery(&audience.channels, o, settings) {
+                        push(d);
+                    }
+                }
+            }
+            RecipientSpec::Address(_)
+            | RecipientSpec::CustomerRole(_)
+            | RecipientSpec::AnyContact
+            | RecipientSpec::Relation(_) => {}
+        }
+    }
+    out
+}
+
 /// Where a notice goes on when its delivery `failed` failed for good and the rule
 /// has `channel_fallback`: the same contact on the first channel after the failed
 /// one in the rule's `channels` that it can be reached on (an address and an
@@ -392,6 +446,12 @@ fn nobody_reason(audience: &Audience) -> String {
         })
         .collect();
     let channels: Vec<&str> = audience.channels.iter().map(|c| c.as_str()).collect();
+    if roles.is_empty() {
+        return format!(
+            "no recipient: none of the rule's addresses, operators or webhooks can be reached by {}; check its `to` and the operators' addresses",
+            channels.join(" or ")
+        );
+    }
     format!(
         "no recipient: no contact (role {}, or any other) has an address and an opt-in for {}",
         if roles.is_empty() {
@@ -477,7 +537,7 @@ pub fn plan_customer(
                 dedupe_key,
                 rule_id: rule.id.clone(),
                 kind: NoticeKind::Invoice,
-                customer_id: book.customer.id.clone(),
+                customer_id: Some(book.customer.id.clone()),
                 invoice_ids: vec![inv.id.clone()],
                 level: None,
                 template: rule.template.clone(),
@@ -565,7 +625,7 @@ fn plan_dunning(
         dedupe_key: format!("{}:customer/{}:{today}", rule.id, book.customer.id),
         rule_id: rule.id.clone(),
         kind: NoticeKind::Dunning,
-        customer_id: book.customer.id.clone(),
+        customer_id: Some(book.customer.id.clone()),
         invoice_ids,
         level: Some(level),
         template: lvl.template.clone(),
@@ -603,7 +663,7 @@ pub fn plan_batch(
                 dedupe_key: format!("{}:invoice/{}", rule.id, v.invoice.id),
                 rule_id: rule.id.clone(),
                 kind: NoticeKind::Invoice,
-                customer_id: book.customer.id.clone(),
+                customer_id: Some(book.customer.id.clone()),
                 invoice_ids: vec![v.invoice.id.clone()],
                 level: None,
                 template: rule.template.clone(),
@@ -652,7 +712,7 @@ pub fn plan_summary(
         ),
         rule_id: rule.id.clone(),
         kind: NoticeKind::Dunning,
-        customer_id: book.customer.id.clone(),
+        customer_id: Some(book.customer.id.clone()),
         invoice_ids,
         level: None,
         template: rule.template.clone(),

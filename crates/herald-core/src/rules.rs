@@ -274,6 +274,35 @@ pub struct SummaryRule {
     pub audience: Audience,
 }
 
+/// Who a digest goes to (seed 002).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DigestFor {
+    /// Each operator gets their own activity, on the rule's channels.
+    EachOperator,
+    /// One summary of every operator to the rule's `to` (fixed addresses,
+    /// operator roles, webhooks).
+    Office,
+}
+
+/// Activity counted from events, on a schedule (seed 002's "invoices approved per
+/// day, week and month").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestRule {
+    pub id: RuleId,
+    pub enabled: bool,
+    /// Cron or "every N minutes|hours|days from HH:MM", in the tenant's zone.
+    pub schedule: String,
+    /// The event type counted, e.g. `invoice.approved`; its `operator_id` says who.
+    pub event_type: String,
+    pub digest_for: DigestFor,
+    /// Whether a digest with nothing since the previous one still goes out.
+    pub send_empty: bool,
+    pub template: String,
+    pub send: bool,
+    pub audience: Audience,
+}
+
 /// Every rule of a tenant, as configured.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rules {
@@ -282,6 +311,8 @@ pub struct Rules {
     pub task: Vec<TaskRule>,
     pub event: Vec<EventRule>,
     pub summary: Vec<SummaryRule>,
+    #[serde(default)]
+    pub digest: Vec<DigestRule>,
 }
 
 impl Rules {
@@ -305,6 +336,12 @@ impl Rules {
             })
             .or_else(|| {
                 self.summary
+                    .iter()
+                    .find(|r| r.id == rule_id)
+                    .map(|r| &r.audience)
+            })
+            .or_else(|| {
+                self.digest
                     .iter()
                     .find(|r| r.id == rule_id)
                     .map(|r| &r.audience)

@@ -81,6 +81,28 @@ impl Schedule {
         None
     }
 
+    /// The last firing strictly before `before`, in `tz`: where the period of a
+    /// digest sent at `before` starts. `None` for a cron expression that never
+    /// matches, or none in the five years before.
+    pub fn previous_before(&self, before: Timestamp, tz: &TimeZone) -> Option<Timestamp> {
+        let start = before.to_zoned(tz.clone()).date();
+        // A day after, for the same reason `next_after` starts a day before.
+        let mut day = start.tomorrow().unwrap_or(start);
+        for _ in 0..(366 * 5) {
+            if let Some(t) = self
+                .times_on(day)
+                .into_iter()
+                .filter_map(|time| resolve(day, time, tz))
+                .filter(|t| *t < before)
+                .max()
+            {
+                return Some(t);
+            }
+            day = day.yesterday().ok()?;
+        }
+        None
+    }
+
     /// Every firing in `(after, until]`, in order: what a service that was down
     /// for a while has missed. At most `limit`, the earliest.
     pub fn firings(

@@ -293,7 +293,7 @@ pub fn plan_task(
                 ),
                 rule_id: rule.id.clone(),
                 kind: NoticeKind::Task,
-                customer_id: book.customer.id.clone(),
+                customer_id: Some(book.customer.id.clone()),
                 invoice_ids: Vec::new(),
                 level: None,
                 template: task

@@ -21,7 +21,8 @@ pub struct LastAlert {
 pub struct FailedDelivery {
     pub delivery_id: i64,
     pub rule_id: String,
-    pub customer_id: String,
+    /// `None`: a notice to the office.
+    pub customer_id: Option<String>,
     pub channel: String,
     pub address: String,
     pub reason: String,

@@ -54,7 +54,10 @@ fn notification_row(row: &SqliteRow) -> Result<NotificationRow, StoreError> {
         dedupe_key: row.try_get(1)?,
         rule_id: row.try_get(2)?,
         kind: sql::kind(row.try_get(3)?)?,
-        customer_id: sql::customer_id(row.try_get(4)?)?,
+        customer_id: row
+            .try_get::<Option<&str>, _>(4)?
+            .map(sql::customer_id)
+            .transpose()?,
         level: level.and_then(|l| u32::try_from(l).ok()),
         template: row.try_get(6)?,
         fire_at: sql::ts(row.try_get(7)?)?,
@@ -261,8 +264,8 @@ impl Store {
         at: Timestamp,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
-        let customer: Option<(String, Option<String>)> = sqlx::query_as(
-            "SELECT c.id, c.locale FROM notifications n LEFT JOIN customers c ON c.id = n.customer_id WHERE n.id = $1",
+        let customer: Option<(i64, Option<String>)> = sqlx::query_as(
+            "SELECT n.id, c.locale FROM notifications n LEFT JOIN customers c ON c.id = n.customer_id WHERE n.id = $1",
         )
         .bind(notification_id)
         .fetch_optional(&mut *tx)

@@ -300,7 +300,7 @@ impl Store {
             .flat_map(|n| {
                 n.covers
                     .iter()
-                    .map(|c| (n.customer_id.as_str(), c.invoice_id.as_str()))
+                    .map(|c| (customer_of(n), c.invoice_id.as_str()))
             })
             .collect();
         let mut coverage_now: HashMap<String, u32> = sql::json_rows::<_, (String, i64)>(
@@ -372,7 +372,7 @@ impl Store {
                         &n.dedupe_key,
                         &n.rule_id,
                         sql::kind_str(n.kind),
-                        n.customer_id.as_str(),
+                        n.customer_id.as_ref().map(|c| c.as_str()),
                         n.level,
                         &n.template,
                         ms(n.fire_at),
@@ -418,7 +418,7 @@ impl Store {
                     .next_on
                     .map_or_else(|| sql::NO_NEXT_STEP.to_owned(), date_text);
                 let e = coverage
-                    .entry((n.customer_id.as_str(), c.invoice_id.as_str()))
+                    .entry((customer_of(n), c.invoice_id.as_str()))
                     .or_insert(Coverage {
                         covered: c.to,
                         next_on: next_on.clone(),
@@ -513,4 +513,10 @@ async fn insert_planned_deliveries(
         .await?;
     }
     Ok(())
+}
+
+/// The customer of a letter that covers dunning steps: every such letter has one
+/// (only dunning letters cover steps, and they go to a customer).
+fn customer_of(n: &PlannedNotification) -> &str {
+    n.customer_id.as_ref().map_or("", |c| c.as_str())
 }

@@ -612,29 +612,79 @@ impl Store {
         Ok(classify(rows.len(), &returned, &existing))
     }
 
-    /// What a planning run looks at: every event changed since `since_seq` (new:
-    /// `true`), and every event that happened in `(after, until]`.
+    /// What a planning run looks at: every event of `types` (those some rule
+    /// answers) changed since `since_seq` (new: `true`), and every one that
+    /// happened in `(after, until]`.
     pub async fn events_to_plan(
         &self,
         since_seq: i64,
         after: Timestamp,
         until: Timestamp,
+        types: &[&str],
     ) -> Result<Vec<(Event, bool)>, StoreError> {
         let rows: Vec<StoredEvent> = sqlx::query_as(
             "SELECT id, type AS kind, customer_id, operator_id, subject, occurred_at, payload, attachment, \
-             (seq > $1) AS new FROM events WHERE seq > $1 \
+             (seq > $1) AS new FROM events WHERE seq > $1 AND type IN (SELECT value FROM json_each($4)) \
              UNION SELECT id, type AS kind, customer_id, operator_id, subject, occurred_at, payload, attachment, \
-             (seq > $1) AS new FROM events WHERE occurred_at > $2 AND occurred_at <= $3 ORDER BY 6, 1",
+             (seq > $1) AS new FROM events WHERE occurred_at > $2 AND occurred_at <= $3 \
+             AND type IN (SELECT value FROM json_each($4)) ORDER BY 6, 1",
         )
         .bind(since_seq)
         .bind(ms(after))
         .bind(ms(until))
+        .bind(json_list(types))
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
             .map(|r| {
                 let new = r.new;
                 r.into_event().map(|e| (e, new))
+            })
+            .collect()
+    }
+
+    /// How many events of `event_type` each operator is named in over the periods
+    /// of a digest, each period from its start up to (not including) `until`, so
+    /// an event falls in one digest's period and never in two.
+    pub async fn activity(
+        &self,
+        event_type: &str,
+        periods: &herald_core::digest::DigestPeriods,
+    ) -> Result<HashMap<OperatorId, herald_core::message::ActivityCounts>, StoreError> {
+        let from = [
+            periods.period_from,
+            periods.day_from,
+            periods.week_from,
+            periods.month_from,
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or(periods.until);
+        let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT operator_id, SUM(occurred_at >= $3), SUM(occurred_at >= $4), SUM(occurred_at >= $5),              SUM(occurred_at >= $6) FROM events              WHERE type = $1 AND operator_id IS NOT NULL AND occurred_at >= $2 AND occurred_at < $7              GROUP BY operator_id",
+        )
+        .bind(event_type)
+        .bind(ms(from))
+        .bind(ms(periods.period_from))
+        .bind(ms(periods.day_from))
+        .bind(ms(periods.week_from))
+        .bind(ms(periods.month_from))
+        .bind(ms(periods.until))
+        .fetch_all(&self.pool)
+        .await?;
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        rows.into_iter()
+            .map(|(id, period, day, week, month)| {
+                let id = OperatorId::parse(&id).map_err(|e| sql::corrupt("operator id", &id, e))?;
+                Ok((
+                    id,
+                    herald_core::message::ActivityCounts {
+                        period: count(period),
+                        day: count(day),
+                        week: count(week),
+                        month: count(month),
+                    },
+                ))
             })
             .collect()
     }

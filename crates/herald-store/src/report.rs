@@ -82,6 +82,9 @@ impl Store {
         if filter.subject.is_some() {
             conds.push("n.subject = $4");
         }
+        if filter.rule.is_some() {
+            conds.push("n.rule_id = $5");
+        }
         if !conds.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&conds.join(" AND "));
@@ -97,6 +100,7 @@ impl Store {
             .bind(filter.invoice.as_ref().map(|i| i.as_str().to_owned()))
             .bind(filter.customer.as_ref().map(|c| c.as_str().to_owned()))
             .bind(filter.subject.clone())
+            .bind(filter.rule.clone())
             .fetch_all(&mut *tx)
             .await?;
         let mut notes = notifications_by_id(&mut tx, &ids).await?;

@@ -107,7 +107,7 @@ pub(crate) fn date(s: &str) -> Result<Date, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("date '{s}': {e}")))
 }
 
-fn corrupt(what: &str, value: &str, e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: &str, value: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what} '{value}': {e}"))
 }
 
@@ -143,6 +143,7 @@ pub(crate) fn kind_str(k: NoticeKind) -> &'static str {
         NoticeKind::Dunning => "dunning",
         NoticeKind::Task => "task",
         NoticeKind::Event => "event",
+        NoticeKind::Digest => "digest",
     }
 }
 pub(crate) fn kind(s: &str) -> Result<NoticeKind, StoreError> {
@@ -151,10 +152,11 @@ pub(crate) fn kind(s: &str) -> Result<NoticeKind, StoreError> {
         "dunning" => Ok(NoticeKind::Dunning),
         "task" => Ok(NoticeKind::Task),
         "event" => Ok(NoticeKind::Event),
+        "digest" => Ok(NoticeKind::Digest),
         _ => Err(corrupt(
             "notification kind",
             s,
-            "not invoice, dunning, task or event",
+            "not invoice, dunning, task, event or digest",
         )),
     }
 }

@@ -136,7 +136,8 @@ pub struct NotificationRow {
     pub dedupe_key: String,
     pub rule_id: String,
     pub kind: NoticeKind,
-    pub customer_id: CustomerId,
+    /// `None`: to the office, about no customer (a digest, an absence).
+    pub customer_id: Option<CustomerId>,
     pub level: Option<u32>,
     pub template: String,
     pub fire_at: Timestamp,
@@ -147,7 +148,8 @@ pub struct NotificationRow {
     /// A task id, a declaration number: what the notice is about when it is not
     /// invoices.
     pub subject: Option<String>,
-    /// A task reminder's occurrence start; an event's time.
+    /// A task reminder's occurrence start; an event's time; the start of the
+    /// period a digest counts.
     pub occurs_at: Option<Timestamp>,
     /// The event a notice answers.
     pub event_id: Option<String>,
@@ -288,6 +290,8 @@ pub struct HistoryFilter {
     pub invoice: Option<InvoiceId>,
     /// What the notices are about: a declaration number, a task id.
     pub subject: Option<String>,
+    /// The notices of one rule (a digest's, say).
+    pub rule: Option<String>,
     /// The most recent `limit` notifications (by fire time) are returned, oldest first.
     pub limit: u32,
 }

@@ -131,6 +131,9 @@ pub enum Command {
         /// message type: IE529, IE509, IE599), a task id.
         #[arg(long, conflicts_with = "invoice")]
         subject: Option<String>,
+        /// The notices of one rule, e.g. a digest's.
+        #[arg(long)]
+        rule: Option<String>,
         #[arg(long, default_value_t = 200)]
         limit: u32,
         #[arg(long)]
@@ -339,9 +342,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             customer,
             invoice,
             subject,
+            rule,
             limit,
             json,
-        } => history(&cli, customer, invoice, subject, *limit, *json).await,
+        } => history(&cli, customer, invoice, subject, rule, *limit, *json).await,
         Command::Preview {
             rule,
             customer,
@@ -855,6 +859,7 @@ async fn history(
     customer: &Option<String>,
     invoice: &Option<String>,
     subject: &Option<String>,
+    rule: &Option<String>,
     limit: u32,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
@@ -866,6 +871,7 @@ async fn history(
             .map(|s| InvoiceId::parse(s).map_err(|e| InputError(format!("invoice id {e}"))))
             .transpose()?,
         subject: subject.clone(),
+        rule: rule.clone(),
         limit,
     };
     let entries = app.store.history(&filter).await?;
@@ -884,9 +890,14 @@ async fn history(
         let status =
             herald_core::status::AggregateStatus::of(e.deliveries.iter().map(|d| d.delivery.state));
         println!(
-            "#{} {} {}{} fire {} — {}{}",
+            "#{} {} {}{}{} fire {} — {}{}",
             n.id,
             n.rule_id,
+            match (n.kind, &n.subject) {
+                (NoticeKind::Digest, Some(op)) => format!("operator {op} "),
+                (NoticeKind::Digest, None) => "office ".to_owned(),
+                _ => String::new(),
+            },
             n.level.map(|l| format!("level {l} ")).unwrap_or_default(),
             n.invoice_ids
                 .iter()
@@ -1156,7 +1167,7 @@ async fn preview(
     let ctx = jobs::context_for(
         &app,
         &notice,
-        &book.customer,
+        Some(&book.customer),
         recipient,
         locale,
         &invoices,

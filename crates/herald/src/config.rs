@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use herald_channels::{SmtpSecurity, SmtpSettings};
 use herald_core::records::TimeZoneName;
 use herald_core::rules::{
-    Audience, ChannelKind, Condition, DunningLevel, DunningRule, InvoiceRule, InvoiceTrigger,
-    RecipientSpec, Rules, Scope,
+    Audience, ChannelKind, Condition, DigestFor, DunningLevel, DunningRule, InvoiceRule,
+    InvoiceTrigger, RecipientSpec, Rules, Scope,
 };
 use herald_core::values::{CustomerId, EmailAddress, Locale, OperatorId};
 use jiff::civil::Time;
@@ -398,8 +398,9 @@ pub struct RawRule {
     #[serde(default = "yes")]
     pub send: bool,
     pub max_delay: Option<String>,
-    #[serde(default = "default_to")]
-    pub to: Vec<String>,
+    /// Who is told; `["customer:billing"]` when not given (nobody extra for an
+    /// operator's own digest).
+    pub to: Option<Vec<String>>,
     #[serde(default = "default_channels")]
     pub channels: Vec<String>,
     #[serde(default)]
@@ -441,6 +442,10 @@ pub struct RawRule {
     /// window (yes by default, when there is a calendar).
     #[serde(default = "yes")]
     pub calendar: bool,
+    /// Digests (`on = { digest = … }`): whether one with nothing since the previous
+    /// one still goes out.
+    #[serde(default)]
+    pub send_empty: bool,
 }
 fn yes() -> bool {
     true
@@ -475,6 +480,9 @@ pub struct RawTriggerTable {
     pub event: Option<String>,
     /// `on = { schedule = "0 8 1 * *" }`: seed 003's RESEND overview on a schedule.
     pub schedule: Option<String>,
+    /// `on = { digest = "each-operator" | "office", schedule = "…" }`: activity
+    /// counted from events (`event`, `invoice.approved` when not given).
+    pub digest: Option<String>,
 }
 
 /// A payload condition's value: one, or any of several.
@@ -1386,9 +1394,36 @@ impl Config {
                     format!("'{}': use letters, digits, '-' and '_' only", r.id),
                 ));
             }
+            let digest_for = match &r.on {
+                RawTrigger::Table(RawTriggerTable {
+                    digest: Some(d), ..
+                }) => Some(match d.as_str() {
+                    "each-operator" => DigestFor::EachOperator,
+                    "office" => DigestFor::Office,
+                    other => {
+                        return Err(bad(
+                            &key("on.digest"),
+                            format!(
+                                "'{other}' is not a digest: use \"each-operator\" (each operator their own activity) or \"office\" (everyone's, to the rule's `to`)"
+                            ),
+                        ));
+                    }
+                }),
+                _ => None,
+            };
+            let to = match (&r.to, digest_for) {
+                (Some(to), _) => to.clone(),
+                (None, Some(DigestFor::EachOperator)) => Vec::new(),
+                (None, Some(DigestFor::Office)) => {
+                    return Err(bad(
+                        &key("to"),
+                        "an office digest needs someone to tell: e.g. to = [\"boss@office.example\"] or [\"operator:manager\"]".into(),
+                    ));
+                }
+                (None, None) => default_to(),
+            };
             let audience = Audience {
-                to: r
-                    .to
+                to: to
                     .iter()
                     .map(|t| parse_recipient(t, &webhooks).map_err(|m| bad(&key("to"), m)))
                     .collect::<Result<_, _>>()?,
@@ -1443,6 +1478,55 @@ impl Config {
                     ));
                 }
             };
+            if r.send_empty && digest_for.is_none() {
+                return Err(bad(
+                    &key("send_empty"),
+                    "only a digest (on = { digest = … }) has send_empty".into(),
+                ));
+            }
+            if let (
+                Some(digest_for),
+                RawTrigger::Table(RawTriggerTable {
+                    schedule, event, ..
+                }),
+            ) = (digest_for, &r.on)
+            {
+                let Some(schedule) = schedule.as_deref() else {
+                    return Err(bad(
+                        &key("on.schedule"),
+                        "a digest goes out on a schedule: add e.g. schedule = \"every 1 day from 17:00\" to `on`".into(),
+                    ));
+                };
+                herald_core::schedule::Schedule::parse(schedule)
+                    .map_err(|e| bad(&key("on.schedule"), e))?;
+                if let Some((text, _)) = to.iter().zip(&audience.to).find(|(_, s)| {
+                    matches!(
+                        s,
+                        RecipientSpec::CustomerRole(_)
+                            | RecipientSpec::AnyContact
+                            | RecipientSpec::Relation(_)
+                    )
+                }) {
+                    return Err(bad(
+                        &key("to"),
+                        format!(
+                            "a digest concerns no customer, so '{text}' names nobody: use addresses, \"operator:ROLE\" or \"webhook:NAME\""
+                        ),
+                    ));
+                }
+                rules.digest.push(herald_core::rules::DigestRule {
+                    id: r.id.clone(),
+                    enabled: r.enabled,
+                    schedule: schedule.to_owned(),
+                    event_type: event.clone().unwrap_or_else(|| "invoice.approved".into()),
+                    digest_for,
+                    send_empty: r.send_empty,
+                    template: r.template.clone().unwrap_or_else(|| r.id.clone()),
+                    send: r.send,
+                    audience: audience.clone(),
+                });
+                continue;
+            }
             if let RawTrigger::Table(RawTriggerTable {
                 schedule: Some(schedule),
                 ..

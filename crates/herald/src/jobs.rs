@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use herald_channels::{
     Attachment, EmailMessage, Mailbox, Outcome, SmsMessage, load_attachment, message_id_for,
 };
+use herald_core::digest::DigestPeriods;
 use herald_core::message::{
     CustomerInfo, InvoiceLine, MessageContext, RecipientInfo, TaskInfo, TenantInfo,
 };
@@ -15,7 +16,7 @@ use herald_core::planner::{
     self, CustomerBook, InvoiceView, NoticeKind, PlanSettings, PlannedDelivery,
     PlannedNotification, Verdict, Window, local_date,
 };
-use herald_core::rules::{ChannelKind, Condition};
+use herald_core::rules::{ChannelKind, Condition, DigestFor};
 use herald_core::values::{CustomerId, Locale, Totals};
 use herald_core::{EmailAddress, InvoiceId, PhoneNumber};
 use herald_store::{AttemptOutcome, CandidateQuery, LeaseRequest, LeasedDelivery, RunStats};
@@ -207,6 +208,7 @@ pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Resu
     // included: they are planned once everything else is recorded.
     let mut overviews = summary_letters(app, &settings, window, opts).await?;
     overviews.extend(scheduled_batches(app, &settings, window, opts).await?);
+    overviews.extend(digests(app, &settings, window, opts).await?);
     if !overviews.is_empty() {
         record_batch(app, run_id, now, overviews, &mut report).await?;
     }
@@ -259,9 +261,12 @@ async fn event_notices(
         return Ok(Vec::new());
     }
     let after = window_start(window, herald_core::tasks::LOOKBACK);
+    let mut types: Vec<&str> = rules.iter().map(|r| r.event_type.as_str()).collect();
+    types.sort_unstable();
+    types.dedup();
     let mut events = app
         .store
-        .events_to_plan(since_seq, after, window.until)
+        .events_to_plan(since_seq, after, window.until, &types)
         .await?;
     if let Some(only) = &opts.only_customer {
         events.retain(|(e, _)| e.customer_id.as_ref().is_none_or(|c| c == only));
@@ -269,7 +274,36 @@ async fn event_notices(
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let broadcast = events.iter().any(|(e, _)| e.customer_id.is_none());
+    let (office, per_customer): (Vec<_>, Vec<_>) = rules
+        .into_iter()
+        .partition(|r| herald_core::events::is_office_rule(r));
+    let mut out = Vec::new();
+    if !office.is_empty() && opts.only_customer.is_none() {
+        // Once per event, whoever it concerns: the office is told, not a customer.
+        let mut named: Vec<CustomerId> = events
+            .iter()
+            .filter_map(|(e, _)| e.customer_id.clone())
+            .collect();
+        named.sort();
+        named.dedup();
+        let customers = app.store.customers(&named).await?;
+        for (event, new) in &events {
+            let customer = event.customer_id.as_ref().and_then(|c| customers.get(c));
+            for rule in &office {
+                out.extend(herald_core::events::plan_office_event(
+                    rule, event, *new, customer, settings, window,
+                ));
+            }
+        }
+    }
+    // An event for no customer reaches every customer only through a rule that
+    // writes to customers and answers it.
+    let broadcast = events.iter().any(|(e, _)| {
+        e.customer_id.is_none()
+            && per_customer
+                .iter()
+                .any(|r| herald_core::events::matches(r, e))
+    });
     let mut customers: Vec<CustomerId> = if broadcast {
         match &opts.only_customer {
             Some(only) => vec![only.clone()],
@@ -287,9 +321,11 @@ async fn event_notices(
             .filter_map(|(e, _)| e.customer_id.clone())
             .collect()
     };
+    if per_customer.is_empty() {
+        customers.clear();
+    }
     customers.sort();
     customers.dedup();
-    let mut out = Vec::new();
     // A broadcast reaches every customer: their books are read a chunk at a time.
     for chunk in customers.chunks(1000) {
         let books = app.store.contact_books(chunk).await?;
@@ -299,13 +335,82 @@ async fn event_notices(
                 None => chunk.iter().filter_map(|c| books.get(c)).collect(),
             };
             for book in books_for {
-                for rule in &rules {
+                for rule in &per_customer {
                     out.extend(herald_core::events::plan_event(
                         rule, event, *new, book, settings, window,
                     ));
                 }
             }
         }
+    }
+    Ok(out)
+}
+
+/// Digests on a schedule (seed 002): at the last firing in the window, at most a
+/// day old, each operator's activity since the firing before, counted from
+/// events. They concern no customer, so a run for one customer plans none.
+async fn digests(
+    app: &App,
+    settings: &PlanSettings,
+    window: Window,
+    opts: &PlanOptions,
+) -> anyhow::Result<Vec<PlannedNotification>> {
+    let rules: Vec<&herald_core::rules::DigestRule> = app
+        .config
+        .rules
+        .digest
+        .iter()
+        .filter(|r| r.enabled)
+        .collect();
+    if rules.is_empty() || opts.only_customer.is_some() {
+        return Ok(Vec::new());
+    }
+    let mut staff: Vec<herald_core::records::Operator> =
+        app.store.operators().await?.into_values().collect();
+    staff.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut out = Vec::new();
+    for rule in rules {
+        let Some(at) = last_firing(&rule.schedule, window, settings)? else {
+            continue;
+        };
+        let schedule =
+            herald_core::schedule::Schedule::parse(&rule.schedule).map_err(anyhow::Error::msg)?;
+        let previous = schedule
+            .previous_before(at, &settings.time_zone)
+            .unwrap_or_else(|| {
+                at.checked_sub(jiff::SignedDuration::from_hours(24))
+                    .unwrap_or(at)
+            });
+        let periods = DigestPeriods::new(previous, at, &settings.time_zone);
+        let counts = app.store.activity(&rule.event_type, &periods).await?;
+        // An operator's own digest goes to the operators the rule's `to` names by
+        // role, or to every operator when it names none.
+        let roles: Vec<&str> = rule
+            .audience
+            .to
+            .iter()
+            .filter_map(|s| match s {
+                herald_core::rules::RecipientSpec::OperatorRole(r) => Some(r.as_str()),
+                _ => None,
+            })
+            .collect();
+        let activity: Vec<herald_core::digest::OperatorActivity> = staff
+            .iter()
+            .filter(|o| {
+                rule.digest_for == DigestFor::Office
+                    || roles.is_empty()
+                    || o.roles
+                        .iter()
+                        .any(|r| roles.iter().any(|w| w.eq_ignore_ascii_case(r)))
+            })
+            .map(|o| herald_core::digest::OperatorActivity {
+                operator: o.clone(),
+                counts: counts.get(&o.id).cloned().unwrap_or_default(),
+            })
+            .collect();
+        out.extend(herald_core::digest::plan_digest(
+            rule, &periods, &activity, settings,
+        ));
     }
     Ok(out)
 }
@@ -765,11 +870,13 @@ fn alert_message(
     ));
     for d in &f.first {
         text.push_str(&format!(
-            "  #{} {} {} customer {} {} {}: {}\n",
+            "  #{} {} {} {} {} {}: {}\n",
             d.delivery_id,
             local(d.failed_at),
             d.rule_id,
-            d.customer_id,
+            d.customer_id
+                .as_ref()
+                .map_or_else(|| "to the office".to_owned(), |c| format!("customer {c}")),
             d.channel,
             d.address,
             d.reason
@@ -896,7 +1003,7 @@ async fn feed(
             .collect();
         let mut customer_ids: Vec<CustomerId> = leased
             .iter()
-            .map(|d| d.notification.customer_id.clone())
+            .filter_map(|d| d.notification.customer_id.clone())
             .collect();
         customer_ids.sort();
         customer_ids.dedup();
@@ -907,13 +1014,21 @@ async fn feed(
             .filter_map(|d| d.notification.subject.as_deref())
             .filter_map(|s| herald_core::TaskId::parse(s).ok())
             .collect();
-        let (tasks, operators) = if task_ids.is_empty() {
-            (HashMap::new(), HashMap::new())
+        let tasks = if task_ids.is_empty() {
+            HashMap::new()
         } else {
-            (
-                app.store.tasks(&task_ids).await?,
-                app.store.operators().await?,
+            app.store.tasks(&task_ids).await?
+        };
+        // Task, event and digest notices name operators; invoice letters do not.
+        let operators = if leased.iter().all(|d| {
+            matches!(
+                d.notification.kind,
+                NoticeKind::Invoice | NoticeKind::Dunning
             )
+        }) {
+            HashMap::new()
+        } else {
+            app.store.operators().await?
         };
         let event_ids: Vec<herald_core::EventId> = leased
             .iter()
@@ -1096,7 +1211,7 @@ impl DailyBudgets {
 fn condition_of(app: &App, rule_id: &str, kind: NoticeKind) -> Condition {
     match kind {
         NoticeKind::Dunning => Condition::Unpaid,
-        NoticeKind::Task | NoticeKind::Event => Condition::Always,
+        NoticeKind::Task | NoticeKind::Event | NoticeKind::Digest => Condition::Always,
         NoticeKind::Invoice => app
             .config
             .rules
@@ -1130,7 +1245,7 @@ pub struct Notice<'a> {
 pub fn context_for(
     app: &App,
     notice: &Notice<'_>,
-    customer: &herald_core::records::Customer,
+    customer: Option<&herald_core::records::Customer>,
     recipient: RecipientInfo,
     locale: Locale,
     invoices: &[InvoiceView],
@@ -1143,7 +1258,7 @@ pub fn context_for(
         .collect();
     let (invoice, invoices) = match notice.kind {
         NoticeKind::Invoice => (lines.into_iter().next(), Vec::new()),
-        NoticeKind::Task | NoticeKind::Event => (None, Vec::new()),
+        NoticeKind::Task | NoticeKind::Event | NoticeKind::Digest => (None, Vec::new()),
         NoticeKind::Dunning => {
             let mut open: Vec<InvoiceLine> = lines
                 .into_iter()
@@ -1163,9 +1278,9 @@ pub fn context_for(
         locale,
         today,
         tenant: tenant_info(app),
-        customer: Some(CustomerInfo {
-            id: customer.id.to_string(),
-            name: customer.name.clone(),
+        customer: customer.map(|c| CustomerInfo {
+            id: c.id.to_string(),
+            name: c.name.clone(),
         }),
         recipient,
         invoice,
@@ -1184,7 +1299,7 @@ pub fn context_for(
 fn task_now(
     app: &App,
     n: &herald_store::NotificationRow,
-    customer: &herald_core::records::Customer,
+    customer: Option<&herald_core::records::Customer>,
     fresh: &Fresh,
 ) -> Result<TaskInfo, String> {
     let id = n.subject.as_deref().unwrap_or_default();
@@ -1195,7 +1310,7 @@ fn task_now(
     let tz = task
         .time_zone
         .as_ref()
-        .or(customer.time_zone.as_ref())
+        .or(customer.and_then(|c| c.time_zone.as_ref()))
         .unwrap_or(&app.config.tenant.time_zone)
         .time_zone();
     let at = n
@@ -1222,6 +1337,68 @@ fn task_now(
             .and_then(|o| fresh.operators.get(o))
             .map(|o| o.name.clone()),
     })
+}
+
+/// What a digest tells, counted now over the period it was planned for (from
+/// the firing before to its own): the same letter however late it goes out, or
+/// why it is cancelled (its rule was removed from herald.toml).
+async fn digest_now(
+    app: &App,
+    n: &herald_store::NotificationRow,
+    fresh: &Fresh,
+) -> anyhow::Result<Result<herald_core::message::DigestInfo, String>> {
+    let Some(rule) = app.config.rules.digest.iter().find(|r| r.id == n.rule_id) else {
+        return Ok(Err(format!(
+            "the digest rule '{}' is no longer in herald.toml",
+            n.rule_id
+        )));
+    };
+    let tz = app.config.tenant.time_zone.time_zone();
+    let periods = DigestPeriods::new(n.occurs_at.unwrap_or(n.fire_at), n.fire_at, &tz);
+    let counts = app.store.activity(&rule.event_type, &periods).await?;
+    let mut operators: Vec<&herald_core::records::Operator> = match (rule.digest_for, &n.subject) {
+        (DigestFor::EachOperator, Some(id)) => fresh
+            .operators
+            .values()
+            .filter(|o| o.id.as_str() == id)
+            .collect(),
+        (DigestFor::EachOperator, None) => Vec::new(),
+        (DigestFor::Office, _) => fresh.operators.values().collect(),
+    };
+    if operators.is_empty() {
+        return Ok(Err(format!(
+            "the operator {} is no longer in the store",
+            n.subject.as_deref().unwrap_or("-")
+        )));
+    }
+    operators.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    let mut total = herald_core::message::ActivityCounts::default();
+    let lines = operators
+        .into_iter()
+        .map(|o| {
+            let c = counts.get(&o.id).cloned().unwrap_or_default();
+            total.period += c.period;
+            total.day += c.day;
+            total.week += c.week;
+            total.month += c.month;
+            herald_core::message::ActivityLine {
+                id: o.id.to_string(),
+                name: o.name.clone(),
+                counts: c,
+            }
+        })
+        .collect();
+    let from = periods.period_from.to_zoned(tz.clone());
+    let to = periods.until.to_zoned(tz);
+    Ok(Ok(herald_core::message::DigestInfo {
+        kind: rule.event_type.clone(),
+        from_date: from.date(),
+        from_time: from.strftime("%H:%M").to_string(),
+        to_date: to.date(),
+        to_time: to.strftime("%H:%M").to_string(),
+        operators: lines,
+        total,
+    }))
 }
 
 async fn deliver(app: &App, d: &LeasedDelivery, fresh: &Fresh, now: Timestamp) -> AttemptOutcome {
@@ -1258,7 +1435,7 @@ async fn fallback_for(app: &App, d: &LeasedDelivery) -> Option<PlannedDelivery> 
     if !audience.channel_fallback {
         return None;
     }
-    let book = match app.store.book(&n.customer_id).await {
+    let book = match app.store.book(n.customer_id.as_ref()?).await {
         Ok(b) => b?,
         Err(e) => {
             tracing::warn!(delivery = d.delivery.id, error = %e, "no channel fallback: the customer's contacts could not be read");
@@ -1359,11 +1536,15 @@ async fn try_deliver(
     {
         return Ok(AttemptOutcome::Cancelled { reason });
     }
-    let customer_id = n.customer_id.clone();
-    let customer = fresh
-        .customers
-        .get(&customer_id)
-        .with_context(|| format!("customer {customer_id} is no longer in the store"))?;
+    let customer = match &n.customer_id {
+        Some(id) => Some(
+            fresh
+                .customers
+                .get(id)
+                .with_context(|| format!("customer {id} is no longer in the store"))?,
+        ),
+        None => None,
+    };
     let task = match kind {
         NoticeKind::Task => match task_now(app, n, customer, fresh) {
             Ok(t) => Some(t),
@@ -1416,6 +1597,12 @@ async fn try_deliver(
         level: n.level,
     };
     let mut ctx = context_for(app, &notice, customer, recipient, locale, &invoices, now);
+    if kind == NoticeKind::Digest {
+        match digest_now(app, n, fresh).await? {
+            Ok(info) => ctx.digest = Some(info),
+            Err(reason) => return Ok(AttemptOutcome::Cancelled { reason }),
+        }
+    }
     ctx.task = task;
     ctx.event = event.map(|e| {
         let local = e
@@ -1474,7 +1661,7 @@ async fn try_deliver(
                 notification_id: n.id,
                 dedupe_key: &n.dedupe_key,
                 rule: &n.rule_id,
-                customer_id: n.customer_id.as_str(),
+                customer_id: n.customer_id.as_ref().map(|c| c.as_str()),
                 subject: &rendered.subject,
                 text: &rendered.text,
                 data: &ctx,
@@ -1603,11 +1790,14 @@ async fn try_deliver(
     })
 }
 
-/// The reader's time zone: the customer's, else the tenant's.
-fn customer_zone(app: &App, customer: &herald_core::records::Customer) -> jiff::tz::TimeZone {
+/// The reader's time zone: the customer's, else the tenant's (the office's, for a
+/// notice about no customer).
+fn customer_zone(
+    app: &App,
+    customer: Option<&herald_core::records::Customer>,
+) -> jiff::tz::TimeZone {
     customer
-        .time_zone
-        .as_ref()
+        .and_then(|c| c.time_zone.as_ref())
         .unwrap_or(&app.config.tenant.time_zone)
         .time_zone()
 }
@@ -1618,7 +1808,7 @@ fn customer_zone(app: &App, customer: &herald_core::records::Customer) -> jiff::
 fn calendar_holds(
     app: &App,
     d: &LeasedDelivery,
-    customer: &herald_core::records::Customer,
+    customer: Option<&herald_core::records::Customer>,
     now: Timestamp,
 ) -> Option<Timestamp> {
     let cal = app.config.calendar.as_ref()?;
@@ -1713,7 +1903,7 @@ struct WebhookPayload<'a> {
     notification_id: i64,
     dedupe_key: &'a str,
     rule: &'a str,
-    customer_id: &'a str,
+    customer_id: Option<&'a str>,
     subject: &'a str,
     text: &'a str,
     data: &'a MessageContext,

@@ -89,6 +89,7 @@ pub fn default_rules() -> Rules {
         task: Vec::new(),
         event: Vec::new(),
         summary: Vec::new(),
+        digest: Vec::new(),
     }
 }
 

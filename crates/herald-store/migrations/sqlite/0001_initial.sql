@@ -161,7 +161,7 @@ CREATE TABLE notifications (
     dedupe_key  TEXT NOT NULL UNIQUE,
     rule_id     TEXT NOT NULL,
     kind        TEXT NOT NULL,
-    customer_id TEXT NOT NULL,
+    customer_id TEXT,                -- NULL: to the office, about no customer (a digest)
     level       INTEGER,
     template    TEXT NOT NULL,
     fire_at     INTEGER NOT NULL,

@@ -240,7 +240,10 @@ async fn pilot_mode_leases_and_holds_by_customer() {
     req.only_customers = Some(vec![cid("C2")]);
     let got = s.lease_due(&req).await.unwrap();
     assert_eq!(got.len(), 3);
-    assert!(got.iter().all(|l| l.notification.customer_id == cid("C2")));
+    assert!(
+        got.iter()
+            .all(|l| l.notification.customer_id == Some(cid("C2")))
+    );
     let h = customer_history(s, "C1").await;
     assert!(h.iter().all(|e| e.deliveries[0].delivery.reason.as_deref()
         == Some("pilot: C1 is not in [pilot] customers")));

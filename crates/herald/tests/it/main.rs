@@ -5,6 +5,7 @@ mod support;
 
 mod config;
 mod demo;
+mod digests;
 mod end_to_end;
 mod events;
 mod import;
