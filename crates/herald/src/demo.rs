@@ -242,6 +242,10 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
         cfg.display(),
         data.customers[0].id
     );
+    println!(
+        "  {exe} --config {} history --rule operators-summary   # the managers' digest of approvals",
+        cfg.display()
+    );
     if let Some(mrn) = data
         .events
         .iter()

@@ -590,7 +590,9 @@ pub fn demo_dataset(seed: u64, start: Date, days: u32) -> DemoDataset {
         .collect();
 
     let tasks = demo_tasks(&customers, &meta, start);
-    let (relations, events) = demo_office(&customers, &meta, &mut contacts, start);
+    let (relations, mut events) = demo_office(&customers, &meta, &mut contacts, start);
+    events.extend(demo_approvals(&customers, start, days));
+    events.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at).then(a.id.cmp(&b.id)));
     DemoDataset {
         customers,
         contacts,
@@ -742,6 +744,64 @@ fn demo_office(
     }
     events.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at).then(a.id.cmp(&b.id)));
     (relations, events)
+}
+
+/// Seed 002's office activity: on working days the three accountants approve up to
+/// three invoices each (`invoice.approved`, counted by the digests), and one of
+/// them records an absence (`absence.added`, told to the supervisors).
+fn demo_approvals(
+    customers: &[Customer],
+    start: Date,
+    days: u32,
+) -> Vec<herald_core::events::Event> {
+    use herald_core::EventId;
+    use herald_core::events::Event;
+    const APPROVERS: [&str; 3] = ["op-anna", "op-petr", "op-ioana"];
+    let at = |day: i64, hour: i8, minute: i8| {
+        add_days(start, day)
+            .at(hour, minute, 0, 0)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let mut events = Vec::new();
+    for day in 0..i64::from(days) {
+        if add_days(start, day).weekday().to_monday_one_offset() > 5 {
+            continue;
+        }
+        for (i, op) in APPROVERS.iter().enumerate() {
+            let n = (day + 2 * i as i64) % 4;
+            for k in 0..n {
+                let c = &customers[((day * 3 + i as i64 * 7 + k) as usize) % customers.len()];
+                events.push(Event {
+                    id: EventId::parse(&format!("ap-{day:02}-{op}-{k}"))
+                        .unwrap_or_else(|e| panic!("{e}")),
+                    kind: "invoice.approved".to_owned(),
+                    customer_id: Some(c.id.clone()),
+                    operator_id: Some(OperatorId::parse(op).unwrap_or_else(|e| panic!("{e}"))),
+                    subject: Some(format!("FV/{day:02}/{i}{k}")),
+                    occurred_at: at(day, 8 + 2 * k as i8, 10 + 5 * i as i8),
+                    payload: serde_json::Map::new(),
+                    attachment: None,
+                });
+            }
+        }
+    }
+    let mut payload = serde_json::Map::new();
+    payload.insert("from".into(), add_days(start, 8).to_string().into());
+    payload.insert("to".into(), add_days(start, 9).to_string().into());
+    payload.insert("reason".into(), "urlop wypoczynkowy".into());
+    events.push(Event {
+        id: EventId::parse("abs-op-petr-1").unwrap_or_else(|e| panic!("{e}")),
+        kind: "absence.added".to_owned(),
+        customer_id: None,
+        operator_id: Some(OperatorId::parse("op-petr").unwrap_or_else(|e| panic!("{e}"))),
+        subject: None,
+        occurred_at: at(4, 7, 15),
+        payload,
+        attachment: None,
+    });
+    events
 }
 
 /// Seed 001's office tasks: for the first two customers of each country a monthly
