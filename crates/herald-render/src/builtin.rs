@@ -32,4 +32,7 @@ pub(crate) const FILES: &[BuiltinFile] = embed! {
     "documents-delivered" => ["subject", "txt", "html"];
     "client-activity" => ["subject", "txt", "html"];
     "reading-period-started" => ["subject", "txt", "html", "sms"];
+    "operator-digest" => ["subject", "txt", "html"];
+    "operators-summary" => ["subject", "txt", "html"];
+    "absence-added" => ["subject", "txt", "html"];
 };

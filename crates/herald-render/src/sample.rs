@@ -1,6 +1,9 @@
 //! Realistic sample data for `herald check` and for previewing templates.
 
-use herald_core::message::{CustomerInfo, InvoiceLine, MessageContext, RecipientInfo, TenantInfo};
+use herald_core::message::{
+    ActivityCounts, ActivityLine, CustomerInfo, DigestInfo, InvoiceLine, MessageContext,
+    RecipientInfo, TenantInfo,
+};
 use herald_core::values::Totals;
 use herald_core::{Currency, Locale, Money};
 use jiff::civil::{Date, date};
@@ -21,6 +24,12 @@ struct People {
     foreign: &'static str,
     task: &'static str,
     operator: &'static str,
+    operator_address: &'static str,
+    /// Two more operators of the office, for the summary of everyone's activity.
+    colleagues: [&'static str; 2],
+    /// The office's own address (managers, supervisors), which has no name.
+    office: &'static str,
+    absence_reason: &'static str,
 }
 
 fn people(locale: Locale) -> People {
@@ -37,6 +46,10 @@ fn people(locale: Locale) -> People {
             foreign: "GBP",
             task: "Quarterly VAT return review",
             operator: "Anna Nowak",
+            operator_address: "anna.nowak@northwind.example",
+            colleagues: ["Tom Baker", "Grace Hill"],
+            office: "managers@northwind.example",
+            absence_reason: "annual leave",
         },
         Locale::Pl => People {
             tenant: "Biuro Rachunkowe Przykład sp. z o.o.",
@@ -50,6 +63,10 @@ fn people(locale: Locale) -> People {
             foreign: "EUR",
             task: "Przegląd deklaracji VAT za kwartał",
             operator: "Ewa Wiśniewska",
+            operator_address: "ewa.wisniewska@przyklad.example",
+            colleagues: ["Marek Zieliński", "Agnieszka Wójcik"],
+            office: "kierownictwo@przyklad.example",
+            absence_reason: "urlop wypoczynkowy",
         },
         Locale::Cs => People {
             tenant: "Účetní kancelář Příklad s.r.o.",
@@ -63,6 +80,10 @@ fn people(locale: Locale) -> People {
             foreign: "EUR",
             task: "Kontrola čtvrtletního přiznání k DPH",
             operator: "Petra Dvořáková",
+            operator_address: "petra.dvorakova@priklad.example",
+            colleagues: ["Tomáš Černý", "Lucie Svobodová"],
+            office: "vedeni@priklad.example",
+            absence_reason: "dovolená",
         },
         Locale::Ro => People {
             tenant: "Cabinet Contabil Exemplu S.R.L.",
@@ -76,6 +97,10 @@ fn people(locale: Locale) -> People {
             foreign: "EUR",
             task: "Verificarea decontului de TVA trimestrial",
             operator: "Ioana Popa",
+            operator_address: "ioana.popa@exemplu.example",
+            colleagues: ["Mihai Ionescu", "Elena Dumitrescu"],
+            office: "conducere@exemplu.example",
+            absence_reason: "concediu de odihnă",
         },
     }
 }
@@ -118,9 +143,47 @@ fn days(n: i64) -> Date {
         .unwrap_or(TODAY)
 }
 
+/// A digest of approved invoices from Thursday 17:00 to Friday 17:00 (the sample
+/// "today" is a Sunday): one line per operator, by name, and their sums.
+fn digest(lines: &[(&str, [u64; 4])]) -> DigestInfo {
+    let mut operators: Vec<ActivityLine> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, &(name, [period, day, week, month]))| ActivityLine {
+            id: format!("OP-{}", i + 1),
+            name: name.to_owned(),
+            counts: ActivityCounts {
+                period,
+                day,
+                week,
+                month,
+            },
+        })
+        .collect();
+    operators.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut total = ActivityCounts::default();
+    for line in &operators {
+        total.period += line.counts.period;
+        total.day += line.counts.day;
+        total.week += line.counts.week;
+        total.month += line.counts.month;
+    }
+    DigestInfo {
+        kind: "invoice.approved".to_owned(),
+        from_date: days(-3),
+        from_time: "17:00".to_owned(),
+        to_date: days(-2),
+        to_time: "17:00".to_owned(),
+        operators,
+        total,
+    }
+}
+
 /// Sample data shaped like what the dispatcher passes for `template`: one invoice
 /// (issued, due in 3 days, or 7 days past due by name), or, for names starting
 /// with `dunning`, a letter over three invoices in two currencies, one partly paid.
+/// Notices to the office (`operator-digest`, `operators-summary`, `absence-added`)
+/// concern no customer.
 pub fn sample_context(template: &str, locale: Locale) -> MessageContext {
     let p = people(locale);
     let mut ctx = MessageContext {
@@ -150,6 +213,52 @@ pub fn sample_context(template: &str, locale: Locale) -> MessageContext {
         event: None,
         digest: None,
     };
+    match template {
+        "operator-digest" => {
+            ctx.customer = None;
+            ctx.recipient = RecipientInfo {
+                name: p.operator.to_owned(),
+                address: p.operator_address.to_owned(),
+            };
+            ctx.digest = Some(digest(&[(p.operator, [14, 9, 52, 187])]));
+            return ctx;
+        }
+        "operators-summary" => {
+            ctx.customer = None;
+            ctx.recipient = RecipientInfo {
+                name: String::new(),
+                address: p.office.to_owned(),
+            };
+            ctx.digest = Some(digest(&[
+                (p.operator, [14, 9, 52, 187]),
+                (p.colleagues[0], [0, 0, 11, 64]),
+                (p.colleagues[1], [8, 6, 37, 142]),
+            ]));
+            return ctx;
+        }
+        "absence-added" => {
+            ctx.customer = None;
+            ctx.recipient = RecipientInfo {
+                name: String::new(),
+                address: p.office.to_owned(),
+            };
+            let mut payload = serde_json::Map::new();
+            payload.insert("from".to_owned(), "2026-11-23".into());
+            payload.insert("to".to_owned(), "2026-11-27".into());
+            payload.insert("reason".to_owned(), p.absence_reason.into());
+            ctx.event = Some(herald_core::message::EventInfo {
+                id: "EV-4004".to_owned(),
+                kind: "absence.added".to_owned(),
+                subject: None,
+                date: days(-2),
+                time: "08:15".to_owned(),
+                payload,
+                operator: Some(p.operator.to_owned()),
+            });
+            return ctx;
+        }
+        _ => {}
+    }
     if template.starts_with("customs") {
         let code = template
             .rsplit('-')

@@ -3,7 +3,7 @@ use herald_render::{RenderError, TemplateSet, sample_context};
 
 use crate::template_dir;
 
-const NAMES: [&str; 16] = [
+const NAMES: [&str; 19] = [
     "dunning-1",
     "dunning-2",
     "dunning-3",
@@ -20,6 +20,9 @@ const NAMES: [&str; 16] = [
     "client-activity",
     "reading-period-started",
     "dunning-resend",
+    "operator-digest",
+    "operators-summary",
+    "absence-added",
 ];
 
 #[test]
@@ -296,6 +299,101 @@ fn english_sms_fit_in_one_message() {
             sms.chars().count() <= 160,
             "{name}: {} chars: {sms}",
             sms.chars().count()
+        );
+    }
+}
+
+#[test]
+fn office_notices_concern_no_customer_and_greet_by_name_only_when_there_is_one() {
+    let set = TemplateSet::builtin();
+    for name in ["operator-digest", "operators-summary", "absence-added"] {
+        for locale in Locale::ALL {
+            let mut ctx = sample_context(name, locale);
+            assert_eq!(ctx.customer, None, "{name} {locale}");
+            for who in ["", "Jan Nowak"] {
+                ctx.recipient.name = who.to_owned();
+                let m = set.render(name, locale, locale, &ctx).unwrap();
+                let greeting = m.text.lines().next().unwrap();
+                assert!(
+                    greeting.ends_with(&format!("{who},")),
+                    "{name} {locale}: {greeting}"
+                );
+                assert!(
+                    !greeting.contains(" ,") && !greeting.contains(",,"),
+                    "{greeting}"
+                );
+                assert!(
+                    !m.text.contains("None") && !m.html.contains("None"),
+                    "{name} {locale}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_operators_summary_lines_up_its_columns_whatever_the_names() {
+    let set = TemplateSet::builtin();
+    for locale in Locale::ALL {
+        let ctx = sample_context("operators-summary", locale);
+        let digest = ctx.digest.as_ref().unwrap();
+        assert_eq!(digest.operators.len(), 3);
+        assert!(digest.operators.iter().any(|o| o.counts.period == 0));
+        let m = set
+            .render("operators-summary", locale, locale, &ctx)
+            .unwrap();
+        // The header, one line per operator and the total, all as wide.
+        let table: Vec<&str> = m
+            .text
+            .lines()
+            .skip_while(|l| !l.starts_with(digest.operators[0].name.as_str()))
+            .take(digest.operators.len() + 1)
+            .collect();
+        let header = m.text.lines().nth(4).unwrap();
+        let width = header.chars().count();
+        for line in &table {
+            assert_eq!(
+                line.chars().count(),
+                width,
+                "{locale}: {line:?} vs {header:?}"
+            );
+        }
+        let total = digest.total.month.to_string();
+        assert!(table[3].ends_with(&total), "{locale}: {}", table[3]);
+        assert!(m.html.contains(&format!(">{total}</td>")), "{locale}");
+    }
+}
+
+#[test]
+fn an_absence_of_someone_unnamed_on_one_day_without_a_reason_still_reads() {
+    let set = TemplateSet::builtin();
+    for (locale, unnamed) in [
+        (Locale::En, "an employee"),
+        (Locale::Pl, "nieobecność pracownika"),
+        (Locale::Cs, "nepřítomnost zaměstnance"),
+        (Locale::Ro, "absență a unui angajat"),
+    ] {
+        let mut ctx = sample_context("absence-added", locale);
+        let event = ctx.event.as_mut().unwrap();
+        event.operator = None;
+        event.payload.remove("reason");
+        event.payload.insert("to".to_owned(), "2026-11-23".into());
+        let m = set.render("absence-added", locale, locale, &ctx).unwrap();
+        assert!(m.text.contains(unnamed), "{locale}: {}", m.text);
+        let day = herald_render::format_date(jiff::civil::date(2026, 11, 23), locale);
+        assert!(
+            m.subject.ends_with(&day) && !m.subject.contains(" – "),
+            "{}",
+            m.subject
+        );
+        assert!(
+            !m.text.contains(" – ") && !m.html.contains(" – "),
+            "{locale}"
+        );
+        assert!(
+            !m.text.contains("\n\n\n") && !m.text.contains(": \n"),
+            "{}",
+            m.text
         );
     }
 }
