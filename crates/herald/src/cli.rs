@@ -890,20 +890,26 @@ async fn history(
         let status =
             herald_core::status::AggregateStatus::of(e.deliveries.iter().map(|d| d.delivery.state));
         println!(
-            "#{} {} {}{}{} fire {} — {}{}",
+            "#{} {} fire {} — {}{}",
             n.id,
-            n.rule_id,
-            match (n.kind, &n.subject) {
-                (NoticeKind::Digest, Some(op)) => format!("operator {op} "),
-                (NoticeKind::Digest, None) => "office ".to_owned(),
-                _ => String::new(),
-            },
-            n.level.map(|l| format!("level {l} ")).unwrap_or_default(),
-            n.invoice_ids
-                .iter()
-                .map(|i| i.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
+            [
+                n.rule_id.clone(),
+                match (n.kind, &n.subject) {
+                    (NoticeKind::Digest, Some(op)) => format!("operator {op}"),
+                    (NoticeKind::Digest, None) => "office".to_owned(),
+                    _ => String::new(),
+                },
+                n.level.map(|l| format!("level {l}")).unwrap_or_default(),
+                n.invoice_ids
+                    .iter()
+                    .map(|i| i.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
             n.fire_at,
             status,
             n.reason

@@ -2029,8 +2029,12 @@ fn parse_recipient(s: &str, webhooks: &[WebhookSettings]) -> Result<RecipientSpe
         Some(("operator", role)) if !role.is_empty() => {
             Ok(RecipientSpec::OperatorRole(role.to_owned()))
         }
+        // A bare e-mail address is the address itself (`address:` may be left out).
+        None if s.contains('@') => EmailAddress::parse(s)
+            .map(RecipientSpec::Address)
+            .map_err(|e| e.0),
         _ => Err(format!(
-            "'{s}' is not a recipient: use \"customer:ROLE\" (e.g. customer:billing), \"relation:NAME\" (e.g. relation:accounting_manager), \"operator:ROLE\", \"address:EMAIL\" or \"webhook:NAME\""
+            "'{s}' is not a recipient: use \"customer:ROLE\" (e.g. customer:billing), \"relation:NAME\" (e.g. relation:accounting_manager), \"operator:ROLE\", an e-mail address or \"webhook:NAME\""
         )),
     }
 }
