@@ -397,3 +397,19 @@ fn an_absence_of_someone_unnamed_on_one_day_without_a_reason_still_reads() {
         );
     }
 }
+
+/// The business system may leave out the dates: the absence is then told for the
+/// day it was recorded, rather than not at all.
+#[test]
+fn an_absence_without_dates_is_told_for_the_day_it_was_recorded() {
+    let set = TemplateSet::builtin();
+    for locale in [Locale::En, Locale::Pl, Locale::Cs, Locale::Ro] {
+        let mut ctx = sample_context("absence-added", locale);
+        let event = ctx.event.as_mut().unwrap();
+        event.payload.clear();
+        let recorded = herald_render::format_date(event.date, locale);
+        let m = set.render("absence-added", locale, locale, &ctx).unwrap();
+        assert!(m.subject.ends_with(&recorded), "{locale}: {}", m.subject);
+        assert!(!m.text.contains(" – "), "{locale}: {}", m.text);
+    }
+}
