@@ -496,7 +496,16 @@ async fn record_batch(
     report.planned += notes.len();
     match run_id {
         Some(id) => {
-            let stats = app.store.record_plan(id, now, &notes).await?;
+            // Notices overdue from an earlier day are due from the start of today
+            // and go out in the order they were planned (see record_plan_due_from).
+            let today = now
+                .to_zoned(app.config.tenant.time_zone.time_zone())
+                .start_of_day()
+                .map_or(now, |z| z.timestamp());
+            let stats = app
+                .store
+                .record_plan_due_from(id, now, Some(today), &notes)
+                .await?;
             report.inserted += stats.inserted;
             report.existing += stats.existing;
         }

@@ -51,6 +51,48 @@ async fn planned(s: &Store, n: usize) {
         .unwrap();
 }
 
+/// A run's catch-up is due from the day's start and goes in planning order; a
+/// notice due later that day keeps its own time.
+#[tokio::test]
+async fn overdue_notices_are_due_from_the_given_moment_in_the_order_planned() {
+    let ts = store().await;
+    let s = &ts.store;
+    seed(s).await;
+    let invoices: Vec<_> = ["I1", "I2", "I3"]
+        .iter()
+        .map(|id| invoice(id, "C1", "2026-11-01", "2026-11-15", "10.00"))
+        .collect();
+    s.upsert_invoices(&invoices).await.unwrap();
+    // Planned in this order: I1 overdue by a day, I2 by five, I3 due at 09:00 today.
+    let notes = vec![
+        notice("due-soon:invoice/I1", "C1", "I1", "2026-11-11T08:00:00Z"),
+        notice("due-soon:invoice/I2", "C1", "I2", "2026-11-07T08:00:00Z"),
+        notice("due-soon:invoice/I3", "C1", "I3", "2026-11-12T09:00:00Z"),
+    ];
+    let day = t("2026-11-12T00:00:00Z");
+    s.record_plan_due_from(1, t("2026-11-12T06:00:00Z"), Some(day), &notes)
+        .await
+        .unwrap();
+    let got = s
+        .lease_due(&lease("a", t("2026-11-12T10:00:00Z"), 10))
+        .await
+        .unwrap();
+    let order: Vec<(String, Option<Timestamp>)> = got
+        .iter()
+        .map(|l| (l.invoice_ids[0].to_string(), l.delivery.next_attempt_at))
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            ("I1".to_owned(), Some(day)),
+            ("I2".to_owned(), Some(day)),
+            ("I3".to_owned(), Some(t("2026-11-12T09:00:00Z"))),
+        ]
+    );
+    // The notification keeps its own fire time for the history.
+    assert_eq!(got[1].notification.fire_at, t("2026-11-07T08:00:00Z"));
+}
+
 #[tokio::test]
 async fn concurrent_leasers_never_share_a_delivery() {
     let ts = store().await;
