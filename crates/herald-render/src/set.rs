@@ -418,10 +418,12 @@ impl TemplateSet {
         parts: Parts,
     ) -> Result<RenderedMessage, Vec<CheckFailure>> {
         // The letter's numbers and dates must match its language, which after
-        // fallback may differ from the customer's preference.
-        let mut ctx = ctx.clone();
-        ctx.locale = locale;
-        let value = Value::from(minijinja::value::Serde(&ctx));
+        // fallback may differ from the customer's preference: `locale` is laid
+        // over the context rather than written into a copy of it.
+        let value = minijinja::context! {
+            locale => locale.as_str(),
+            ..Value::from(minijinja::value::Serde(ctx))
+        };
         let has_sms = self
             .index
             .get(name)
