@@ -167,7 +167,7 @@ fn a_sender_killed_mid_run_resends_at_most_concurrency_and_each_delivery_ends_se
     // Fewer connections than deliveries in flight: senders waiting for their
     // outcome to be stored do not hold a connection, and still count.
     use_smtp(&ws, sink.port, "connections = 4");
-    ws.set_config("concurrency = 64 ", "concurrency = 8 ");
+    ws.set_config("concurrency = 128 ", "concurrency = 8 ");
     ws.ok(&[
         "bench-data",
         "--dir",
