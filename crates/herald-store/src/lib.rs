@@ -17,6 +17,7 @@ mod outbox;
 mod plan;
 mod records;
 mod report;
+mod service;
 mod sql;
 mod types;
 
@@ -33,6 +34,7 @@ use sqlx::{ConnectOptions, Sqlite, Transaction};
 pub use alerts::{FailedDelivery, Failures, LastAlert};
 pub use error::StoreError;
 pub use outbox::OutboxWriter;
+pub use service::ServiceJob;
 pub use types::*;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -29,6 +29,9 @@ pub struct App {
     pub sms: Box<dyn SmsChannel>,
     /// The configured webhooks by name (`to = ["webhook:NAME"]`).
     pub webhooks: std::collections::HashMap<String, Webhook>,
+    /// Set when `herald serve` is stopping: a send leases nothing more and its
+    /// senders take no new delivery (see `jobs::send`).
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 impl App {
@@ -86,6 +89,7 @@ impl App {
             .collect();
         Ok(Arc::new(App {
             webhooks,
+            stopping: std::sync::atomic::AtomicBool::new(false),
             accounts,
             shared,
             sms: sms_channel(&config)?,

@@ -7,11 +7,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use herald_core::Clock as _;
 use herald_core::message::RecipientInfo;
 use herald_core::planner::{self, NoticeKind};
 use herald_core::values::{CustomerId, InvoiceId, Locale};
 use herald_render::TemplateSet;
 use herald_store::{HistoryFilter, Store};
+use serde::Serialize;
 
 use crate::app::{App, load_templates};
 use crate::clock::now_or;
@@ -114,6 +116,13 @@ pub enum Command {
         rule: Option<String>,
         #[command(flatten)]
         time: TimeArgs,
+    },
+    /// Runs the service: the planner on its schedule, the dispatcher, /healthz and
+    /// /readyz ([service] in herald.toml), until Ctrl-C or SIGTERM.
+    Serve {
+        /// Listen here instead of [service] listen, e.g. 127.0.0.1:0 for any free port.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
     },
     /// Counts per state and per rule, the last run and the watermark.
     Status {
@@ -272,6 +281,16 @@ async fn open(cli: &Cli) -> anyhow::Result<std::sync::Arc<App>> {
     App::open(load_config(&cli.config)?).await
 }
 
+/// [`open`], with the config adjusted by command-line options first.
+async fn open_with(
+    cli: &Cli,
+    adjust: impl FnOnce(&mut Config),
+) -> anyhow::Result<std::sync::Arc<App>> {
+    let mut config = load_config(&cli.config)?;
+    adjust(&mut config);
+    App::open(config).await
+}
+
 fn now_for(app: &App, t: &TimeArgs) -> anyhow::Result<jiff::Timestamp> {
     now_or(t.now.as_deref(), &app.config.tenant.time_zone.time_zone())
         .map_err(|e| InputError(e).into())
@@ -338,6 +357,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { json } => status(&cli, *json).await,
+        Command::Serve { listen } => {
+            let app = open_with(&cli, |c| {
+                if let Some(l) = listen {
+                    c.service.listen = *l;
+                }
+            })
+            .await?;
+            crate::service::serve(
+                app,
+                std::sync::Arc::new(crate::clock::SystemClock),
+                crate::service::stop_signal(),
+            )
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::History {
             customer,
             invoice,
@@ -810,10 +844,15 @@ fn print_send(s: &jobs::SendReport, app: &App) {
 async fn status(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
     let app = open(cli).await?;
     let report = app.store.status().await?;
+    let now = crate::clock::SystemClock.now();
+    let service = service_state(&app, now).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let mut v = serde_json::to_value(&report)?;
+        v["service"] = serde_json::to_value(&service)?;
+        println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
+    print_service(&service);
     println!("deliveries by state:");
     for (state, n) in &report.by_state {
         println!("  {state:<16} {n:>8}");
@@ -852,6 +891,86 @@ async fn status(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
         println!("PILOT MODE: only {} receive messages", ids.join(", "));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `herald serve` as the store saw it last: whether it runs, each job's last run,
+/// and what is wrong (a job that has not succeeded for longer than it should).
+#[derive(Debug, Serialize)]
+struct ServiceState {
+    /// A service started and not stopped, whose dispatcher ran recently.
+    running: bool,
+    /// When the service last started and, if it stopped cleanly, stopped.
+    started_at: Option<jiff::Timestamp>,
+    stopped_at: Option<jiff::Timestamp>,
+    jobs: Vec<herald_store::ServiceJob>,
+    problems: Vec<String>,
+}
+
+async fn service_state(app: &App, now: jiff::Timestamp) -> anyhow::Result<ServiceState> {
+    let jobs = app.store.service_jobs().await?;
+    let svc = jobs.iter().find(|j| j.job == crate::service::JOB_SERVICE);
+    let (started_at, stopped_at) = match svc {
+        Some(s) => (
+            s.last_started,
+            s.last_finished
+                .filter(|f| s.last_started.is_none_or(|st| *f >= st)),
+        ),
+        None => (None, None),
+    };
+    let problems: Vec<String> = if started_at.is_some() && stopped_at.is_none() {
+        jobs.iter()
+            .filter(|j| j.job != crate::service::JOB_SERVICE)
+            .filter_map(|j| j.overdue(now))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let dispatcher_fresh = jobs
+        .iter()
+        .any(|j| j.job == crate::service::JOB_DISPATCHER && j.overdue(now).is_none());
+    Ok(ServiceState {
+        running: started_at.is_some() && stopped_at.is_none() && dispatcher_fresh,
+        started_at,
+        stopped_at,
+        jobs: jobs
+            .into_iter()
+            .filter(|j| j.job != crate::service::JOB_SERVICE)
+            .collect(),
+        problems,
+    })
+}
+
+fn print_service(s: &ServiceState) {
+    match (s.running, s.started_at, s.stopped_at) {
+        (true, Some(at), _) => println!("service: running since {at}"),
+        (false, Some(_), Some(at)) => println!("service: stopped at {at} (`herald serve` runs it)"),
+        (false, Some(at), None) => println!(
+            "service: NOT RUNNING: started at {at}, never stopped cleanly and silent since; check the host and start `herald serve` again"
+        ),
+        _ => {
+            println!("service: never started (`herald serve` runs the planner and the dispatcher)")
+        }
+    }
+    for j in &s.jobs {
+        println!(
+            "  {:<11} last run {} ({}), {} runs, {} failed{}",
+            j.job,
+            j.last_started.map_or("never".into(), |t| t.to_string()),
+            match (j.last_ok, &j.last_error) {
+                (_, Some(e)) => format!("failed: {e}"),
+                (Some(_), None) => "ok".into(),
+                (None, None) => "running".into(),
+            },
+            j.runs,
+            j.failures,
+            j.last_ok
+                .map(|t| format!("; last success {t}"))
+                .unwrap_or_default()
+        );
+    }
+    for p in &s.problems {
+        println!("WARNING: {p}");
+    }
 }
 
 async fn history(

@@ -72,6 +72,57 @@ pub struct RawConfig {
     pub accounts: Vec<RawEmailChannel>,
     /// Working days and the send window; none: messages go out whenever due.
     pub calendar: Option<RawCalendar>,
+    /// `herald serve`: where it listens and how often its jobs run.
+    #[serde(default)]
+    pub service: RawService,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// When the planner runs: cron or "every N minutes|hours|days from HH:MM".
+    #[serde(default = "default_plan_schedule")]
+    pub plan: String,
+    /// How often the dispatcher looks for due deliveries (retries, postponed ones).
+    #[serde(default = "default_send_every")]
+    pub send_every: String,
+    /// How long a stop waits for messages in flight before it gives up on them
+    /// (their leases expire and the next start sends them).
+    #[serde(default = "default_shutdown_timeout")]
+    pub shutdown_timeout: String,
+}
+impl Default for RawService {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            plan: default_plan_schedule(),
+            send_every: default_send_every(),
+            shutdown_timeout: default_shutdown_timeout(),
+        }
+    }
+}
+fn default_listen() -> String {
+    "127.0.0.1:8025".into()
+}
+fn default_plan_schedule() -> String {
+    "* * * * *".into()
+}
+fn default_send_every() -> String {
+    "10s".into()
+}
+fn default_shutdown_timeout() -> String {
+    "30s".into()
+}
+
+/// `herald serve`'s settings, validated.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    pub listen: std::net::SocketAddr,
+    pub plan: String,
+    pub send_every: std::time::Duration,
+    pub shutdown_timeout: std::time::Duration,
 }
 
 /// One side of a task reminder: `client = { before = "1d", channels = ["sms"],
@@ -569,6 +620,7 @@ pub struct Config {
     pub batch_schedules: std::collections::BTreeMap<String, String>,
     /// Rules that send whenever due, calendar or not (`calendar = false`).
     pub rules_off_calendar: std::collections::BTreeSet<String>,
+    pub service: ServiceSettings,
 }
 
 impl Config {
@@ -1337,6 +1389,31 @@ impl Config {
             }
         }
 
+        let service = ServiceSettings {
+            listen: raw.service.listen.parse().map_err(|e| {
+                bad(
+                    "service.listen",
+                    format!(
+                        "'{}' is not an address and port like \"127.0.0.1:8025\": {e}",
+                        raw.service.listen
+                    ),
+                )
+            })?,
+            plan: {
+                herald_core::schedule::Schedule::parse(&raw.service.plan)
+                    .map_err(|e| bad("service.plan", e))?;
+                raw.service.plan.clone()
+            },
+            send_every: parse_duration(&raw.service.send_every)
+                .and_then(|d| {
+                    (d >= std::time::Duration::from_secs(1))
+                        .then_some(d)
+                        .ok_or_else(|| format!("'{}': at least \"1s\"", raw.service.send_every))
+                })
+                .map_err(|e| bad("service.send_every", e))?,
+            shutdown_timeout: parse_duration(&raw.service.shutdown_timeout)
+                .map_err(|e| bad("service.shutdown_timeout", e))?,
+        };
         let alerts = Alerts {
             to: raw
                 .alerts
@@ -1748,6 +1825,7 @@ impl Config {
             operator_accounts,
             calendar,
             batch_schedules,
+            service,
             rules_off_calendar,
         })
     }

@@ -704,6 +704,8 @@ pub struct SendReport {
     pub held_for_pilot: u64,
     /// Failed deliveries reported to the admin addresses in a digest this run.
     pub alerted: u64,
+    /// Leased but not sent because the service stopped: due again at once.
+    pub released: u64,
 }
 
 /// Sends every delivery that is due at `now`, through the outbox only.
@@ -786,6 +788,9 @@ pub async fn send(app: &Arc<App>, now: Timestamp) -> anyhow::Result<SendReport> 
     // its lease runs out.
     let fed = feeder.await.context("the feeder stopped")?;
     writer.await.context("the store writer stopped")?;
+    if app.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+        report.released = app.store.release_leases(&holder, now).await?;
+    }
     if let Some(e) = failure {
         return Err(e);
     }
@@ -988,6 +993,9 @@ async fn feed(
 ) -> anyhow::Result<()> {
     let stopped = || anyhow::anyhow!("the store writer stopped");
     loop {
+        if app.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(());
+        }
         let (reply, leased) = tokio::sync::oneshot::channel();
         to_writer
             .send(ToWriter::Lease(lease.clone(), reply))
@@ -1083,6 +1091,10 @@ async fn sender(
         let Some(job) = jobs.lock().await.recv().await else {
             return Ok(report);
         };
+        if app.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+            // Leased, not sent: `release_leases` gives it back when the run ends.
+            continue;
+        }
         let outcome = deliver(app, &job.delivery, &job.fresh, now).await;
         let (done, written) = tokio::sync::oneshot::channel();
         to_writer

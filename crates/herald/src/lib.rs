@@ -10,3 +10,4 @@ pub mod demo;
 pub mod demo_data;
 pub mod import;
 pub mod jobs;
+pub mod service;

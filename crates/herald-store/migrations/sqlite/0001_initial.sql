@@ -259,3 +259,19 @@ CREATE TABLE audit_log (
     target TEXT NOT NULL,
     detail TEXT NOT NULL
 );
+
+-- `herald serve`'s jobs (planner, dispatcher, heartbeat): when each last started,
+-- finished and succeeded, and how often it is meant to run, so `herald status` and
+-- /readyz can say "the reminders stopped" instead of letting them stop silently.
+CREATE TABLE service_jobs (
+    job           TEXT PRIMARY KEY NOT NULL,
+    every_ms      INTEGER NOT NULL,   -- the longest a healthy service leaves between runs
+    last_started  INTEGER,
+    last_finished INTEGER,
+    last_ok       INTEGER,
+    last_error    TEXT,
+    runs          INTEGER NOT NULL DEFAULT 0,
+    failures      INTEGER NOT NULL DEFAULT 0,
+    -- Who runs it: "herald-PID@HOST", the process that last wrote the row.
+    holder        TEXT
+);

@@ -5,3 +5,4 @@ mod fixtures;
 mod outbox;
 mod planning;
 mod records;
+mod service;

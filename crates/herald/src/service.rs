@@ -1,0 +1,342 @@
+//! `herald serve`: the planner on its schedule, the dispatcher, and the HTTP
+//! endpoints, in one process, until SIGINT or SIGTERM.
+//!
+//! Each job is a loop on `select!` between its next turn and the stop signal, in
+//! the manner of mini-redis: a stop is noticed between two runs, never in the
+//! middle of a transaction. Every run is written down (`service_jobs`) as it
+//! starts and ends, so `herald status` and `/readyz` can tell a service that runs
+//! from one that stopped or keeps failing: reminders that stop silently are the
+//! complaint herald must never earn.
+//!
+//! A stop: the HTTP server stops taking requests, the planner finishes its run,
+//! the dispatcher leases nothing more, sends what its senders already hold, and
+//! gives back what it leased and did not send (due again at once for the next
+//! start). If that takes longer than `[service] shutdown_timeout`, the process
+//! exits anyway: the leases it still holds run out and the next sender takes them.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use anyhow::Context as _;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use herald_core::Clock;
+use herald_core::schedule::Schedule;
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use tokio::sync::{Notify, watch};
+
+use crate::app::App;
+use crate::jobs::{self, PlanOptions};
+
+/// The rows of `service_jobs` the service writes.
+pub const JOB_SERVICE: &str = "service";
+pub const JOB_PLANNER: &str = "planner";
+pub const JOB_DISPATCHER: &str = "dispatcher";
+
+/// What the service shares with its jobs and handlers.
+struct Service {
+    app: Arc<App>,
+    clock: Arc<dyn Clock>,
+    holder: String,
+    /// Wakes the dispatcher when a planning run has written new deliveries.
+    planned: Notify,
+}
+
+/// Runs the service until `shutdown` resolves, then stops it as the module says.
+pub async fn serve(
+    app: Arc<App>,
+    clock: Arc<dyn Clock>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let settings = app.config.service.clone();
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}: is another herald running? Stop it, or set another address in [service] listen",
+                settings.listen
+            )
+        })?;
+    let address = listener.local_addr()?;
+    let holder = format!("herald-{}", std::process::id());
+    let svc = Arc::new(Service {
+        app: Arc::clone(&app),
+        clock,
+        holder,
+        planned: Notify::new(),
+    });
+    let started = svc.clock.now();
+    app.store
+        .job_started(
+            JOB_SERVICE,
+            SignedDuration::try_from(settings.send_every)?,
+            &svc.holder,
+            started,
+        )
+        .await?;
+    tracing::info!(%address, holder = %svc.holder, "herald serve: listening");
+    println!("herald serve: listening on http://{address} (stop with Ctrl-C or SIGTERM)");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let http = tokio::spawn({
+        let router = router(Arc::clone(&svc));
+        let mut stop = stop_rx.clone();
+        async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await
+        }
+    });
+    let planner = tokio::spawn(planner_loop(Arc::clone(&svc), stop_rx.clone()));
+    let dispatcher = tokio::spawn(dispatcher_loop(Arc::clone(&svc), stop_rx.clone()));
+
+    shutdown.await;
+    tracing::info!("herald serve: stopping");
+    println!(
+        "herald serve: stopping; waiting up to {} s for messages in flight",
+        settings.shutdown_timeout.as_secs()
+    );
+    app.stopping.store(true, Ordering::Relaxed);
+    let _ = stop_tx.send(true);
+    let all = async {
+        let (p, d, h) = tokio::join!(planner, dispatcher, http);
+        (p, d, h)
+    };
+    let clean = match tokio::time::timeout(settings.shutdown_timeout, all).await {
+        Ok((p, d, h)) => {
+            for (name, r) in [("planner", p), ("dispatcher", d)] {
+                if let Err(e) = r {
+                    tracing::error!(job = name, error = %e, "a job ended abnormally");
+                }
+            }
+            if let Ok(Err(e)) = h {
+                tracing::error!(error = %e, "the HTTP server ended with an error");
+            }
+            true
+        }
+        Err(_) => {
+            tracing::warn!(
+                "herald serve: gave up waiting after {} s; deliveries still leased are taken again when their leases run out",
+                settings.shutdown_timeout.as_secs()
+            );
+            false
+        }
+    };
+    let now = svc.clock.now();
+    app.store.job_finished(JOB_SERVICE, now, Ok(())).await?;
+    app.store.close().await;
+    println!(
+        "herald serve: stopped{}",
+        if clean {
+            ""
+        } else {
+            " (timed out waiting for messages in flight)"
+        }
+    );
+    Ok(())
+}
+
+/// The planner: once at start (catching up whatever came due while the service
+/// was down), then at every firing of `[service] plan`. After each run the
+/// dispatcher is woken for what it planned.
+async fn planner_loop(svc: Arc<Service>, mut stop: watch::Receiver<bool>) {
+    let app = &svc.app;
+    let tz = app.config.tenant.time_zone.time_zone();
+    let schedule = match Schedule::parse(&app.config.service.plan) {
+        Ok(s) => s,
+        Err(e) => {
+            // Checked when the config was loaded; kept honest all the same.
+            tracing::error!(error = %e, "the planner's schedule does not parse; the planner does not run");
+            return;
+        }
+    };
+    loop {
+        let started = svc.clock.now();
+        // How long until the run after the next: what "late" means for this job.
+        let next = schedule.next_after(started, &tz);
+        let every = next
+            .and_then(|n| {
+                schedule
+                    .next_after(n, &tz)
+                    .map(|m| m.duration_since(started))
+            })
+            .unwrap_or(SignedDuration::from_hours(24));
+        let result = run_job(&svc, JOB_PLANNER, every, || async {
+            let report = jobs::plan(
+                app,
+                svc.clock.now(),
+                &PlanOptions {
+                    dry_run: false,
+                    only_customer: None,
+                },
+            )
+            .await?;
+            tracing::info!(
+                run = report.run_id,
+                planned = report.planned,
+                new = report.inserted,
+                "planner run"
+            );
+            Ok(())
+        })
+        .await;
+        if result {
+            svc.planned.notify_one();
+        }
+        let Some(next) = schedule.next_after(svc.clock.now(), &tz) else {
+            tracing::warn!("the planner's schedule never fires again; the planner stops");
+            return;
+        };
+        let wait = svc.clock.now().duration_since(next).unsigned_abs();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// The dispatcher: sends what is due every `[service] send_every`, and at once
+/// after a planning run.
+async fn dispatcher_loop(svc: Arc<Service>, mut stop: watch::Receiver<bool>) {
+    let app = &svc.app;
+    let every = app.config.service.send_every;
+    let allowed = SignedDuration::try_from(every).unwrap_or(SignedDuration::from_secs(10));
+    loop {
+        run_job(&svc, JOB_DISPATCHER, allowed, || async {
+            let report = jobs::send(app, svc.clock.now()).await?;
+            if report.sent + report.failed + report.retrying + report.cancelled > 0 {
+                tracing::info!(
+                    sent = report.sent,
+                    retrying = report.retrying,
+                    failed = report.failed,
+                    cancelled = report.cancelled,
+                    released = report.released,
+                    "dispatcher run"
+                );
+            }
+            Ok(())
+        })
+        .await;
+        if *stop.borrow() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = svc.planned.notified() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Runs one turn of `job`, writing down its start and how it ended. A failed
+/// turn is logged and recorded, and the job goes on at its next turn. Returns
+/// whether it succeeded.
+async fn run_job<F, Fut>(svc: &Service, job: &str, every: SignedDuration, turn: F) -> bool
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let store = &svc.app.store;
+    if let Err(e) = store
+        .job_started(job, every, &svc.holder, svc.clock.now())
+        .await
+    {
+        tracing::error!(job, error = %e, "cannot record the job's start");
+    }
+    let result = turn().await;
+    let text = result.as_ref().err().map(|e| format!("{e:#}"));
+    if let Some(e) = &text {
+        tracing::error!(job, error = %e, "job failed; it runs again at its next turn");
+    }
+    if let Err(e) = store
+        .job_finished(job, svc.clock.now(), text.as_deref().map_or(Ok(()), Err))
+        .await
+    {
+        tracing::error!(job, error = %e, "cannot record how the job ended");
+    }
+    text.is_none()
+}
+
+fn router(svc: Arc<Service>) -> axum::Router {
+    axum::Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(svc)
+}
+
+/// Alive: the process answers. Nothing about the store, so a slow disk does not
+/// get a working service restarted.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+#[derive(Serialize)]
+struct Readiness {
+    ready: bool,
+    /// What is wrong, one sentence each; empty when ready.
+    problems: Vec<String>,
+}
+
+/// Ready: the store answers and every job of the service ran recently enough
+/// (see `ServiceJob::overdue`). 503 with the reasons otherwise.
+async fn readyz(State(svc): State<Arc<Service>>) -> (StatusCode, Json<Readiness>) {
+    let problems = readiness_problems(&svc.app, svc.clock.now()).await;
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(Readiness {
+            ready: problems.is_empty(),
+            problems,
+        }),
+    )
+}
+
+/// What keeps the service from being ready at `now`: the store does not answer,
+/// or a job is overdue.
+pub async fn readiness_problems(app: &App, now: Timestamp) -> Vec<String> {
+    if let Err(e) = app.store.ping().await {
+        return vec![format!("the store does not answer: {e}")];
+    }
+    match app.store.service_jobs().await {
+        Ok(jobs) => jobs
+            .iter()
+            .filter(|j| j.job != JOB_SERVICE)
+            .filter_map(|j| j.overdue(now))
+            .collect(),
+        Err(e) => vec![format!("the service's job records cannot be read: {e}")],
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (systemd, docker stop).
+pub async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; stop with Ctrl-C");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

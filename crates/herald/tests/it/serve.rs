@@ -1,0 +1,173 @@
+//! `herald serve` (issue 5, point 1) as an operator runs it: a process that plans
+//! and sends on its own, answers /healthz and /readyz, shows in `herald status`,
+//! and stops cleanly on SIGTERM.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// A running `herald serve`, killed if the test fails before stopping it.
+struct Served {
+    child: Child,
+    address: String,
+}
+
+impl Served {
+    fn start(ws: &Workspace) -> Served {
+        let mut child = Command::new(herald_bin())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .current_dir(ws.path())
+            .env_remove("HERALD_CONFIG")
+            .env_remove("HERALD_NOW")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start herald serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let address = line
+            .split("http://")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or_else(|| {
+                let _ = child.kill();
+                let mut err = String::new();
+                child.stderr.as_mut().unwrap().read_to_string(&mut err).ok();
+                panic!("herald serve printed no address: {line:?}\n{err}")
+            })
+            .to_owned();
+        Served { child, address }
+    }
+
+    /// GET `path`: (status code, body).
+    fn get(&self, path: &str) -> (u16, String) {
+        let mut s = TcpStream::connect(&self.address)
+            .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.address));
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.address
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let code = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("not an HTTP answer: {text:?}"));
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+        (code, body)
+    }
+
+    /// SIGTERM, then the exit status and how long the stop took.
+    fn stop(mut self) -> (std::process::ExitStatus, Duration, String) {
+        let started = Instant::now();
+        let kill = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill (procps) is needed to stop the service");
+        assert!(kill.success());
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut out = String::new();
+                self.child
+                    .stdout
+                    .as_mut()
+                    .unwrap()
+                    .read_to_string(&mut out)
+                    .ok();
+                return (status, started.elapsed(), out);
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(40),
+                "herald serve did not stop within 40 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn status_json(ws: &Workspace) -> serde_json::Value {
+    serde_json::from_str(&ws.ok(&["status", "--json"])).unwrap()
+}
+
+/// Waits until `check` holds, up to 20 s.
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_service_plans_and_sends_on_its_own_answers_health_and_stops_on_sigterm() {
+    let ws = Workspace::new();
+    ws.set_config("send_every = \"10s\"", "send_every = \"1s\"");
+    ws.import_basics();
+    let before = status_json(&ws);
+    assert_eq!(before["service"]["running"], false, "{before}");
+
+    let served = Served::start(&ws);
+    let (code, body) = served.get("/healthz");
+    assert_eq!((code, body.trim()), (200, "ok"));
+    // The planner runs at start, the dispatcher every second.
+    eventually("a planner run and two dispatcher runs", || {
+        let st = status_json(&ws);
+        let jobs = st["service"]["jobs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let runs = |name: &str| {
+            jobs.iter()
+                .find(|j| j["job"] == name)
+                .and_then(|j| j["runs"].as_i64())
+                .unwrap_or(0)
+        };
+        runs("planner") >= 1 && runs("dispatcher") >= 2
+    });
+    let st = status_json(&ws);
+    assert_eq!(st["service"]["running"], true, "{st}");
+    assert!(st["last_run"].is_object(), "the service planned: {st}");
+    let (code, body) = served.get("/readyz");
+    assert_eq!(code, 200, "{body}");
+    let ready: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(ready["ready"], true);
+    let text = ws.ok(&["status"]);
+    assert!(text.contains("service: running since"), "{text}");
+
+    let (status, took, out) = served.stop();
+    assert!(status.success(), "exit {status:?}\n{out}");
+    assert!(took < Duration::from_secs(10), "the stop took {took:?}");
+    assert!(out.contains("herald serve: stopped"), "{out}");
+    let after = ws.ok(&["status"]);
+    assert!(after.contains("service: stopped at"), "{after}");
+    // A second service on a busy port is refused with what to do.
+    let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = blocker.local_addr().unwrap().to_string();
+    let out = ws.herald(&["serve", "--listen", &port]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(
+            "is another herald running? Stop it, or set another address in [service] listen"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
