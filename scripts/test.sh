@@ -13,6 +13,8 @@ need_apt=()
 # DKIM signatures are checked by an independent verifier: Debian's dkimpy, with a
 # key made by openssl.
 [ -x /usr/bin/openssl ] || need_apt+=(openssl)
+# kill(1), for the service test's SIGTERM.
+[ -x /usr/bin/kill ] || [ -x /bin/kill ] || need_apt+=(procps)
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import dkim' 2>/dev/null || need_apt+=(python3-dkim)
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is not installed: install Rust 1.95 (rustup) and run this script again" >&2

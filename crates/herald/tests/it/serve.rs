@@ -72,7 +72,7 @@ impl Served {
         let kill = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
-            .expect("kill (procps) is needed to stop the service");
+            .expect("kill(1) is needed to stop the service: apt-get install procps");
         assert!(kill.success());
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
