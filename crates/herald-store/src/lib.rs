@@ -19,6 +19,7 @@ mod records;
 mod report;
 mod service;
 mod sql;
+mod tokens;
 mod types;
 
 use std::path::{Path, PathBuf};
@@ -35,6 +36,7 @@ pub use alerts::{FailedDelivery, Failures, LastAlert};
 pub use error::StoreError;
 pub use outbox::OutboxWriter;
 pub use service::ServiceJob;
+pub use tokens::ApiToken;
 pub use types::*;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -13,7 +13,6 @@ use herald_core::planner::{self, NoticeKind};
 use herald_core::values::{CustomerId, InvoiceId, Locale};
 use herald_render::TemplateSet;
 use herald_store::{HistoryFilter, Store};
-use serde::Serialize;
 
 use crate::app::{App, load_templates};
 use crate::clock::now_or;
@@ -62,6 +61,23 @@ pub enum SmtpCommand {
         #[arg(long)]
         account: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print it, once: only its hash is stored.
+    Create {
+        /// What it is for, e.g. the ERP that uses it.
+        #[arg(long)]
+        name: String,
+        /// ingest, read or admin (admin may do everything); repeat for several.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+    },
+    /// Every token: id, name, scopes, created, last used, revoked.
+    List,
+    /// Revoke a token by id: it stops working at once.
+    Revoke { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +132,11 @@ pub enum Command {
         rule: Option<String>,
         #[command(flatten)]
         time: TimeArgs,
+    },
+    /// API tokens for `herald serve`'s HTTP API.
+    Token {
+        #[command(subcommand)]
+        cmd: TokenCommand,
     },
     /// Runs the service: the planner on its schedule, the dispatcher, /healthz and
     /// /readyz ([service] in herald.toml), until Ctrl-C or SIGTERM.
@@ -357,6 +378,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { json } => status(&cli, *json).await,
+        Command::Token { cmd } => token_cmd(&cli, cmd).await,
         Command::Serve { listen } => {
             let app = open_with(&cli, |c| {
                 if let Some(l) = listen {
@@ -845,7 +867,7 @@ async fn status(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
     let app = open(cli).await?;
     let report = app.store.status().await?;
     let now = crate::clock::SystemClock.now();
-    let service = service_state(&app, now).await?;
+    let service = crate::service::service_state(&app, now).await?;
     if json {
         let mut v = serde_json::to_value(&report)?;
         v["service"] = serde_json::to_value(&service)?;
@@ -893,54 +915,76 @@ async fn status(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `herald serve` as the store saw it last: whether it runs, each job's last run,
-/// and what is wrong (a job that has not succeeded for longer than it should).
-#[derive(Debug, Serialize)]
-struct ServiceState {
-    /// A service started and not stopped, whose dispatcher ran recently.
-    running: bool,
-    /// When the service last started and, if it stopped cleanly, stopped.
-    started_at: Option<jiff::Timestamp>,
-    stopped_at: Option<jiff::Timestamp>,
-    jobs: Vec<herald_store::ServiceJob>,
-    problems: Vec<String>,
+async fn token_cmd(cli: &Cli, cmd: &TokenCommand) -> anyhow::Result<ExitCode> {
+    let app = open(cli).await?;
+    let now = crate::clock::SystemClock.now();
+    match cmd {
+        TokenCommand::Create { name, scopes } => {
+            let mut parsed: Vec<String> = scopes
+                .iter()
+                .map(|s| crate::auth::Scope::parse(s).map(|s| s.as_str().to_owned()))
+                .collect::<Result<_, _>>()
+                .map_err(InputError)?;
+            parsed.sort();
+            parsed.dedup();
+            let new = crate::auth::new_secret()?;
+            let id = app
+                .store
+                .create_token(name, &parsed, &new.hash, now)
+                .await?;
+            app.store
+                .audit(
+                    now,
+                    "cli",
+                    "token.create",
+                    &format!("token {id}"),
+                    &format!("{name}: {}", parsed.join(",")),
+                )
+                .await?;
+            println!("{}", crate::auth::token_text(id, &new.text_without_id));
+            eprintln!(
+                "token {id} ({name}, scopes {}): shown this once; herald keeps only its hash. Send it as `Authorization: Bearer …`.",
+                parsed.join(", ")
+            );
+        }
+        TokenCommand::List => {
+            let tokens = app.store.tokens().await?;
+            if tokens.is_empty() {
+                println!(
+                    "no API tokens; create one with `herald token create --name ERP --scope ingest`"
+                );
+            }
+            for t in tokens {
+                println!(
+                    "{:>4}  {:<20} {:<20} created {}  last used {}{}",
+                    t.id,
+                    t.name,
+                    t.scopes.join(","),
+                    t.created_at,
+                    t.last_used_at.map_or("never".into(), |u| u.to_string()),
+                    t.revoked_at
+                        .map(|r| format!("  REVOKED {r}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            if !app.store.revoke_token(*id, now).await? {
+                return Err(InputError(format!(
+                    "there is no active token {id}; `herald token list` shows them"
+                ))
+                .into());
+            }
+            app.store
+                .audit(now, "cli", "token.revoke", &format!("token {id}"), "")
+                .await?;
+            println!("token {id} revoked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
-async fn service_state(app: &App, now: jiff::Timestamp) -> anyhow::Result<ServiceState> {
-    let jobs = app.store.service_jobs().await?;
-    let svc = jobs.iter().find(|j| j.job == crate::service::JOB_SERVICE);
-    let (started_at, stopped_at) = match svc {
-        Some(s) => (
-            s.last_started,
-            s.last_finished
-                .filter(|f| s.last_started.is_none_or(|st| *f >= st)),
-        ),
-        None => (None, None),
-    };
-    let problems: Vec<String> = if started_at.is_some() && stopped_at.is_none() {
-        jobs.iter()
-            .filter(|j| j.job != crate::service::JOB_SERVICE)
-            .filter_map(|j| j.overdue(now))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let dispatcher_fresh = jobs
-        .iter()
-        .any(|j| j.job == crate::service::JOB_DISPATCHER && j.overdue(now).is_none());
-    Ok(ServiceState {
-        running: started_at.is_some() && stopped_at.is_none() && dispatcher_fresh,
-        started_at,
-        stopped_at,
-        jobs: jobs
-            .into_iter()
-            .filter(|j| j.job != crate::service::JOB_SERVICE)
-            .collect(),
-        problems,
-    })
-}
-
-fn print_service(s: &ServiceState) {
+fn print_service(s: &crate::service::ServiceState) {
     match (s.running, s.started_at, s.stopped_at) {
         (true, Some(at), _) => println!("service: running since {at}"),
         (false, Some(_), Some(at)) => println!("service: stopped at {at} (`herald serve` runs it)"),

@@ -3,6 +3,7 @@
 //! same code through the built binary.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -43,6 +43,7 @@ struct Service {
     holder: String,
     /// Wakes the dispatcher when a planning run has written new deliveries.
     planned: Notify,
+    tokens: crate::auth::Verifier,
 }
 
 /// Runs the service until `shutdown` resolves, then stops it as the module says.
@@ -67,6 +68,7 @@ pub async fn serve(
         clock,
         holder,
         planned: Notify::new(),
+        tokens: crate::auth::Verifier::default(),
     });
     let started = svc.clock.now();
     app.store
@@ -266,7 +268,74 @@ fn router(svc: Arc<Service>) -> axum::Router {
     axum::Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/api/v1/status", get(api_status))
+        .fallback(not_found)
+        // Nothing herald accepts comes near this; a bigger body is refused
+        // before it is read (batch ingest will set its own limit).
+        .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(svc)
+}
+
+/// An API error as JSON: `{"error": "…"}`, the sentence saying what to do.
+struct ApiError(StatusCode, String);
+
+impl axum::response::IntoResponse for ApiError {
+    fn into_response(self) -> axum::response::Response {
+        let mut r = (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response();
+        if self.0 == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"herald\""),
+            );
+        }
+        r
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        tracing::error!(error = %format!("{e:#}"), "API request failed");
+        ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}"))
+    }
+}
+
+/// The token of the request, if it may do `need`; 401 or 403 otherwise.
+async fn authorize(
+    svc: &Service,
+    headers: &axum::http::HeaderMap,
+    need: crate::auth::Scope,
+) -> Result<herald_store::ApiToken, ApiError> {
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").map(str::trim));
+    svc.tokens
+        .check(&svc.app.store, bearer, need, svc.clock.now())
+        .await
+        .map_err(|r| match r {
+            crate::auth::Refusal::Unauthenticated(m) => ApiError(StatusCode::UNAUTHORIZED, m),
+            crate::auth::Refusal::Forbidden(m) => ApiError(StatusCode::FORBIDDEN, m),
+        })
+}
+
+async fn not_found() -> ApiError {
+    ApiError(
+        StatusCode::NOT_FOUND,
+        "no such endpoint; the API is under /api/v1".into(),
+    )
+}
+
+/// `GET /api/v1/status` (scope read): what `herald status --json` prints.
+async fn api_status(
+    State(svc): State<Arc<Service>>,
+    headers: axum::http::HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&svc, &headers, crate::auth::Scope::Read).await?;
+    let report = svc.app.store.status().await.map_err(anyhow::Error::from)?;
+    let mut v = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
+    v["service"] = serde_json::to_value(service_state(&svc.app, svc.clock.now()).await?)
+        .map_err(anyhow::Error::from)?;
+    Ok(Json(v))
 }
 
 /// Alive: the process answers. Nothing about the store, so a slow disk does not
@@ -314,6 +383,50 @@ pub async fn readiness_problems(app: &App, now: Timestamp) -> Vec<String> {
             .collect(),
         Err(e) => vec![format!("the service's job records cannot be read: {e}")],
     }
+}
+
+/// `herald serve` as the store saw it last: whether it runs, each job's last run,
+/// and what is wrong (a job that has not succeeded for longer than it should).
+#[derive(Debug, Serialize)]
+pub struct ServiceState {
+    /// A service started and not stopped, whose dispatcher ran recently.
+    pub running: bool,
+    /// When the service last started and, if it stopped cleanly, stopped.
+    pub started_at: Option<jiff::Timestamp>,
+    pub stopped_at: Option<jiff::Timestamp>,
+    pub jobs: Vec<herald_store::ServiceJob>,
+    pub problems: Vec<String>,
+}
+
+pub async fn service_state(app: &App, now: jiff::Timestamp) -> anyhow::Result<ServiceState> {
+    let jobs = app.store.service_jobs().await?;
+    let svc = jobs.iter().find(|j| j.job == JOB_SERVICE);
+    let (started_at, stopped_at) = match svc {
+        Some(s) => (
+            s.last_started,
+            s.last_finished
+                .filter(|f| s.last_started.is_none_or(|st| *f >= st)),
+        ),
+        None => (None, None),
+    };
+    let problems: Vec<String> = if started_at.is_some() && stopped_at.is_none() {
+        jobs.iter()
+            .filter(|j| j.job != JOB_SERVICE)
+            .filter_map(|j| j.overdue(now))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let dispatcher_fresh = jobs
+        .iter()
+        .any(|j| j.job == JOB_DISPATCHER && j.overdue(now).is_none());
+    Ok(ServiceState {
+        running: started_at.is_some() && stopped_at.is_none() && dispatcher_fresh,
+        started_at,
+        stopped_at,
+        jobs: jobs.into_iter().filter(|j| j.job != JOB_SERVICE).collect(),
+        problems,
+    })
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (systemd, docker stop).

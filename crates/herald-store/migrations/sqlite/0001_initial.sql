@@ -275,3 +275,15 @@ CREATE TABLE service_jobs (
     -- Who runs it: "herald-PID@HOST", the process that last wrote the row.
     holder        TEXT
 );
+
+-- API tokens (`herald token create`): only the argon2 hash of the secret is kept;
+-- the token itself is shown once. `scopes` is a JSON array of ingest, read, admin.
+CREATE TABLE api_tokens (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    name         TEXT NOT NULL,
+    scopes       TEXT NOT NULL,
+    hash         TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked_at   INTEGER
+);

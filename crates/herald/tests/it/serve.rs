@@ -46,12 +46,21 @@ impl Served {
 
     /// GET `path`: (status code, body).
     fn get(&self, path: &str) -> (u16, String) {
+        let (code, _, body) = self.get_with(path, None);
+        (code, body)
+    }
+
+    /// GET `path` with a bearer token: (status code, headers, body).
+    fn get_with(&self, path: &str, token: Option<&str>) -> (u16, String, String) {
         let mut s = TcpStream::connect(&self.address)
             .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.address));
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
         write!(
             s,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            "GET {path} HTTP/1.1\r\nHost: {}\r\n{auth}Connection: close\r\n\r\n",
             self.address
         )
         .unwrap();
@@ -62,8 +71,8 @@ impl Served {
             .nth(1)
             .and_then(|c| c.parse().ok())
             .unwrap_or_else(|| panic!("not an HTTP answer: {text:?}"));
-        let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
-        (code, body)
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        (code, head.to_owned(), body.to_owned())
     }
 
     /// SIGTERM, then the exit status and how long the stop took.
@@ -170,4 +179,61 @@ fn the_service_plans_and_sends_on_its_own_answers_health_and_stops_on_sigterm() 
         "{}",
         stderr(&out)
     );
+}
+
+/// Issue 5, point 3: without a valid token 401, with the wrong scope 403; a
+/// revoked token stops at once; the stored hash never shows.
+#[test]
+fn the_api_wants_a_token_with_the_right_scope_and_a_revoked_one_stops_working() {
+    let ws = Workspace::new();
+    let create = |name: &str, scope: &str| {
+        let out = ws.herald(&["token", "create", "--name", name, "--scope", scope]);
+        assert_ok(&out, "token create");
+        assert!(stderr(&out).contains("shown this once"), "{}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let reader = create("dashboard", "read");
+    let erp = create("erp", "ingest");
+    assert!(reader.starts_with("hrd_") && reader.len() > 64, "{reader}");
+    let bad = ws.herald(&["token", "create", "--name", "x", "--scope", "write"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("'write' is not a scope: use ingest, read or admin"));
+
+    let served = Served::start(&ws);
+    let (code, head, body) = served.get_with("/api/v1/status", None);
+    assert_eq!(code, 401, "{body}");
+    assert!(
+        head.to_lowercase().contains("www-authenticate: bearer"),
+        "{head}"
+    );
+    assert!(body.contains("herald token create"), "{body}");
+    let wrong = format!("{}0", &reader[..reader.len() - 1]);
+    assert_eq!(served.get_with("/api/v1/status", Some(&wrong)).0, 401);
+    assert_eq!(served.get_with("/api/v1/status", Some("hrd_999_00")).0, 401);
+    let (code, _, body) = served.get_with("/api/v1/status", Some(&erp));
+    assert_eq!(code, 403, "{body}");
+    assert!(body.contains("needs 'read'"), "{body}");
+    eventually("the service's first dispatcher run", || {
+        status_json(&ws)["service"]["running"] == true
+    });
+    for _ in 0..2 {
+        let (code, _, body) = served.get_with("/api/v1/status", Some(&reader));
+        assert_eq!(code, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["service"]["running"], true, "{body}");
+        assert!(!body.contains("argon2"), "{body}");
+    }
+    assert_eq!(served.get_with("/api/v2/nothing", Some(&reader)).0, 404);
+
+    let id = reader.split('_').nth(1).unwrap().to_owned();
+    ws.ok(&["token", "revoke", &id]);
+    assert_eq!(served.get_with("/api/v1/status", Some(&reader)).0, 401);
+    let list = ws.ok(&["token", "list"]);
+    assert!(list.contains("REVOKED") && list.contains("erp"), "{list}");
+    assert!(
+        !list.contains(&reader[20..]),
+        "a token list never shows a secret"
+    );
+    let (status, _, _) = served.stop();
+    assert!(status.success());
 }
