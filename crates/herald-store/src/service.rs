@@ -177,6 +177,28 @@ impl Store {
         Ok(n)
     }
 
+    /// Deliveries per (channel, state), and how many are due at `now` and not yet
+    /// taken (the dispatcher's queue): what `/metrics` reports.
+    pub async fn delivery_counts(
+        &self,
+        now: Timestamp,
+    ) -> Result<(Vec<(String, String, i64)>, i64), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let counts: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT channel, state, COUNT(*) FROM deliveries GROUP BY channel, state ORDER BY 1, 2",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let due: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE state IN ('pending', 'retrying') AND next_attempt_at <= $1",
+        )
+        .bind(ms(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((counts, due))
+    }
+
     /// Whether the store answers: `/readyz`'s first question.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

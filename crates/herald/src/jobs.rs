@@ -1423,11 +1423,24 @@ async fn digest_now(
 }
 
 async fn deliver(app: &App, d: &LeasedDelivery, fresh: &Fresh, now: Timestamp) -> AttemptOutcome {
+    let t0 = std::time::Instant::now();
     let outcome = match try_deliver(app, d, fresh, now).await {
         Ok(o) => o,
         // A problem of ours (store read, missing customer) is worth another try.
         Err(e) => retry_or_fail(app, d, now, format!("{e:#}")),
     };
+    crate::metrics::record_send(
+        d.delivery.channel.as_str(),
+        match &outcome {
+            AttemptOutcome::Sent { .. } => "sent",
+            AttemptOutcome::Retry { .. } => "retrying",
+            AttemptOutcome::Failed { .. } | AttemptOutcome::FailedOver { .. } => "failed",
+            AttemptOutcome::Cancelled { .. } => "cancelled",
+            AttemptOutcome::Deferred { .. } => "deferred",
+            AttemptOutcome::Postponed { .. } => "postponed",
+        },
+        t0.elapsed().as_secs_f64(),
+    );
     match outcome {
         AttemptOutcome::Failed { detail } => match fallback_for(app, d).await {
             Some(next) => AttemptOutcome::FailedOver {

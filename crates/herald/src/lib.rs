@@ -11,4 +11,5 @@ pub mod demo;
 pub mod demo_data;
 pub mod import;
 pub mod jobs;
+pub mod metrics;
 pub mod service;

@@ -62,6 +62,9 @@ pub async fn serve(
             )
         })?;
     let address = listener.local_addr()?;
+    if crate::metrics::install().is_none() {
+        tracing::warn!("another metrics recorder is installed: /metrics has no histograms");
+    }
     let holder = format!("herald-{}", std::process::id());
     let svc = Arc::new(Service {
         app: Arc::clone(&app),
@@ -168,6 +171,7 @@ async fn planner_loop(svc: Arc<Service>, mut stop: watch::Receiver<bool>) {
                     .map(|m| m.duration_since(started))
             })
             .unwrap_or(SignedDuration::from_hours(24));
+        let t0 = std::time::Instant::now();
         let result = run_job(&svc, JOB_PLANNER, every, || async {
             let report = jobs::plan(
                 app,
@@ -187,6 +191,7 @@ async fn planner_loop(svc: Arc<Service>, mut stop: watch::Receiver<bool>) {
             Ok(())
         })
         .await;
+        crate::metrics::record_plan(t0.elapsed().as_secs_f64());
         if result {
             svc.planned.notify_one();
         }
@@ -269,6 +274,7 @@ fn router(svc: Arc<Service>) -> axum::Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/v1/status", get(api_status))
+        .route("/metrics", get(metrics))
         .fallback(not_found)
         // Nothing herald accepts comes near this; a bigger body is refused
         // before it is read (batch ingest will set its own limit).
@@ -323,6 +329,23 @@ async fn not_found() -> ApiError {
         StatusCode::NOT_FOUND,
         "no such endpoint; the API is under /api/v1".into(),
     )
+}
+
+/// `GET /metrics` (scope read: Prometheus sends it as `authorization` with
+/// `type: Bearer`): Prometheus's text format.
+async fn metrics(
+    State(svc): State<Arc<Service>>,
+    headers: axum::http::HeaderMap,
+) -> Result<([(axum::http::HeaderName, &'static str); 1], String), ApiError> {
+    authorize(&svc, &headers, crate::auth::Scope::Read).await?;
+    let text = crate::metrics::render(&svc.app, svc.clock.now()).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    ))
 }
 
 /// `GET /api/v1/status` (scope read): what `herald status --json` prints.

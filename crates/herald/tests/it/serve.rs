@@ -224,6 +224,17 @@ fn the_api_wants_a_token_with_the_right_scope_and_a_revoked_one_stops_working() 
         assert!(!body.contains("argon2"), "{body}");
     }
     assert_eq!(served.get_with("/api/v2/nothing", Some(&reader)).0, 404);
+    // /metrics, for Prometheus with the read token.
+    assert_eq!(served.get_with("/metrics", None).0, 401);
+    let (code, head, text) = served.get_with("/metrics", Some(&reader));
+    assert_eq!(code, 200, "{text}");
+    assert!(head.contains("text/plain; version=0.0.4"), "{head}");
+    assert!(text.contains("\nherald_queue_due "), "{text}");
+    assert!(
+        text.contains("herald_job_last_success_timestamp_seconds{job=\"planner\"}"),
+        "{text}"
+    );
+    assert!(text.contains("herald_plan_seconds_bucket"), "{text}");
 
     let id = reader.split('_').nth(1).unwrap().to_owned();
     ws.ok(&["token", "revoke", &id]);
