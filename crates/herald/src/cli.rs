@@ -144,6 +144,10 @@ pub enum Command {
         /// Listen here instead of [service] listen, e.g. 127.0.0.1:0 for any free port.
         #[arg(long)]
         listen: Option<std::net::SocketAddr>,
+        /// Run as if the clock read this at start (RFC 3339 or a date), time then
+        /// passing as usual: to replay a day, or test catching up after a stop.
+        #[arg(long)]
+        now: Option<String>,
     },
     /// Counts per state and per rule, the last run and the watermark.
     Status {
@@ -379,19 +383,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Status { json } => status(&cli, *json).await,
         Command::Token { cmd } => token_cmd(&cli, cmd).await,
-        Command::Serve { listen } => {
+        Command::Serve { listen, now } => {
             let app = open_with(&cli, |c| {
                 if let Some(l) = listen {
                     c.service.listen = *l;
                 }
             })
             .await?;
-            crate::service::serve(
-                app,
-                std::sync::Arc::new(crate::clock::SystemClock),
-                crate::service::stop_signal(),
-            )
-            .await?;
+            let clock: std::sync::Arc<dyn herald_core::Clock> = match now {
+                Some(t) => std::sync::Arc::new(crate::clock::ShiftedClock::starting_at(
+                    crate::clock::parse_now(t, &app.config.tenant.time_zone.time_zone())
+                        .map_err(InputError)?,
+                )),
+                None => std::sync::Arc::new(crate::clock::SystemClock),
+            };
+            crate::service::serve(app, clock, crate::service::stop_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::History {

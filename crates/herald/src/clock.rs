@@ -16,6 +16,31 @@ impl Clock for SystemClock {
     }
 }
 
+/// A clock that read `start` when the process began and runs at the real rate
+/// from there: `herald serve --now` replays a service on another day (a demo, a
+/// test of catching up after a stop) with its timers working as they would.
+pub struct ShiftedClock {
+    start: Timestamp,
+    began: std::time::Instant,
+}
+
+impl ShiftedClock {
+    pub fn starting_at(start: Timestamp) -> ShiftedClock {
+        ShiftedClock {
+            start,
+            began: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> Timestamp {
+        let run = jiff::SignedDuration::try_from(self.began.elapsed())
+            .unwrap_or(jiff::SignedDuration::ZERO);
+        self.start.checked_add(run).unwrap_or(self.start)
+    }
+}
+
 /// Parses `--now`: an RFC 3339 instant (`2026-11-22T09:30:00+01:00`), or a date
 /// (`2026-11-22`) meaning the last second of that day in the tenant's time zone:
 /// "run as if that day is over", so everything due that day is due.

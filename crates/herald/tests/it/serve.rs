@@ -17,8 +17,13 @@ struct Served {
 
 impl Served {
     fn start(ws: &Workspace) -> Served {
+        Self::start_with(ws, &[])
+    }
+
+    fn start_with(ws: &Workspace, extra: &[&str]) -> Served {
         let mut child = Command::new(herald_bin())
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
             .current_dir(ws.path())
             .env_remove("HERALD_CONFIG")
             .env_remove("HERALD_NOW")
@@ -207,7 +212,9 @@ fn the_api_wants_a_token_with_the_right_scope_and_a_revoked_one_stops_working() 
         "{head}"
     );
     assert!(body.contains("herald token create"), "{body}");
-    let wrong = format!("{}0", &reader[..reader.len() - 1]);
+    // The same id with one hex digit of the secret changed.
+    let last = if reader.ends_with('0') { '1' } else { '0' };
+    let wrong = format!("{}{last}", &reader[..reader.len() - 1]);
     assert_eq!(served.get_with("/api/v1/status", Some(&wrong)).0, 401);
     assert_eq!(served.get_with("/api/v1/status", Some("hrd_999_00")).0, 401);
     let (code, _, body) = served.get_with("/api/v1/status", Some(&erp));
@@ -247,4 +254,43 @@ fn the_api_wants_a_token_with_the_right_scope_and_a_revoked_one_stops_working() 
     );
     let (status, _, _) = served.stop();
     assert!(status.success());
+}
+
+/// The rule of every e-mail in the outbox (its X-Herald-Rule header).
+fn rules_sent(ws: &Workspace) -> Vec<String> {
+    ws.emails()
+        .iter()
+        .filter_map(|p| {
+            let raw = std::fs::read_to_string(p).ok()?;
+            raw.lines()
+                .find_map(|l| l.strip_prefix("X-Herald-Rule: "))
+                .map(|r| r.trim().to_owned())
+        })
+        .collect()
+}
+
+/// Issue 5, point 5: a service stopped for days catches up when it starts again:
+/// what fell due meanwhile goes out (within each rule's max_delay), nothing that
+/// went out before goes again.
+#[test]
+fn the_service_catches_up_after_being_stopped_for_eleven_days() {
+    let ws = Workspace::new();
+    ws.import_basics();
+    // Monday 2 November, 10:00 in Warsaw: the invoices' new-invoice notices (08:00).
+    let first = Served::start_with(&ws, &["--now", "2026-11-02T09:00:00Z"]);
+    let count = |rule: &str| rules_sent(&ws).iter().filter(|r| *r == rule).count();
+    eventually("the new-invoice notices", || count("new-invoice") == 4);
+    let (status, _, _) = first.stop();
+    assert!(status.success());
+    assert_eq!(count("due-soon"), 0);
+
+    // Stopped until Friday 13 November, 12:00: due-soon (three days before the
+    // 16th, at 08:00) fell due four hours ago.
+    let second = Served::start_with(&ws, &["--now", "2026-11-13T11:00:00Z"]);
+    eventually("the due-soon notices", || count("due-soon") == 4);
+    let (status, _, _) = second.stop();
+    assert!(status.success());
+    assert_eq!(count("new-invoice"), 4, "nothing went out twice");
+    let h = ws.ok(&["history", "--invoice", "I1"]);
+    assert!(h.contains("due-soon I1") && h.contains("sent"), "{h}");
 }
