@@ -36,7 +36,7 @@ pub use alerts::{FailedDelivery, Failures, LastAlert};
 pub use error::StoreError;
 pub use outbox::OutboxWriter;
 pub use service::ServiceJob;
-pub use tokens::ApiToken;
+pub use tokens::{ApiToken, IdempotentAnswer};
 pub use types::*;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -123,3 +123,59 @@ impl Store {
         Ok(())
     }
 }
+
+/// A stored answer to a request made with an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentAnswer {
+    /// SHA-256 of the request (method, path, body), hex.
+    pub request: String,
+    pub status: u16,
+    pub body: String,
+}
+
+impl Store {
+    /// The answer stored for `key` of this token, if any.
+    pub async fn idempotent_answer(
+        &self,
+        token_id: i64,
+        key: &str,
+    ) -> Result<Option<IdempotentAnswer>, StoreError> {
+        let row: Option<(String, i64, String)> = sqlx::query_as(
+            "SELECT request, status, body FROM idempotency_keys WHERE token_id = $1 AND key = $2",
+        )
+        .bind(token_id)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(request, status, body)| IdempotentAnswer {
+            request,
+            status: u16::try_from(status).unwrap_or(500),
+            body,
+        }))
+    }
+
+    /// Keeps the answer to a request made with `key`; the first one stays.
+    pub async fn keep_idempotent_answer(
+        &self,
+        token_id: i64,
+        key: &str,
+        answer: &IdempotentAnswer,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO idempotency_keys (token_id, key, request, status, body, at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(token_id)
+        .bind(key)
+        .bind(&answer.request)
+        .bind(i64::from(answer.status))
+        .bind(&answer.body)
+        .bind(ms(at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -17,7 +17,7 @@ use herald_store::{HistoryFilter, Store};
 use crate::app::{App, load_templates};
 use crate::clock::now_or;
 use crate::config::{Config, STARTER_CONFIG};
-use crate::import::{self, ImportOptions, Known, Parsed, RecordKind};
+use crate::import::{self, ImportOptions, RecordKind};
 use crate::jobs::{self, PlanOptions};
 
 /// herald decides who must be told what and when, renders the message in the
@@ -575,48 +575,7 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&cli.config)?;
     let store = Store::open_existing(&config.store_url).await?;
     let started = std::time::Instant::now();
-    // Up to a million customers, every id is cheaper to load than reading the
-    // file an extra time to learn which ones it names.
-    let all_customers = match kind {
-        RecordKind::Contacts
-        | RecordKind::Invoices
-        | RecordKind::Relations
-        | RecordKind::Tasks
-        | RecordKind::Events => store.all_customer_ids(1_000_000).await?,
-        _ => None,
-    };
-    let (customer_ids, invoice_ids) = match all_customers {
-        Some(_) => (Vec::new(), Vec::new()),
-        None => import::referenced_ids(kind, &args.file).map_err(|e| InputError(e.to_string()))?,
-    };
-    tracing::debug!(elapsed = ?started.elapsed(), "import: referenced ids read");
-    let mut known = Known {
-        customers: match all_customers {
-            Some(all) => all,
-            None => store.existing_customers(&customer_ids).await?,
-        },
-        invoices: Default::default(),
-        operators: if matches!(
-            kind,
-            RecordKind::Relations | RecordKind::Tasks | RecordKind::Events
-        ) {
-            store.all_operator_ids().await?
-        } else {
-            Default::default()
-        },
-    };
-    for (id, b) in store.invoice_balances(&invoice_ids).await? {
-        known.invoices.insert(
-            id,
-            import::KnownInvoice {
-                customer_id: b.customer_id,
-                currency: b.currency,
-                amount: b.amount,
-                paid: b.paid,
-                payments: b.payments.into_iter().collect(),
-            },
-        );
-    }
+    let known = import::load_known(&store, kind, &args.file).await?;
     let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
     let bar = (std::io::stderr().is_terminal() && size > 1_000_000).then(|| {
         let b = indicatif::ProgressBar::new(size);
@@ -659,16 +618,7 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     for e in &report.errors {
         eprintln!("skipped: {e}");
     }
-    let counts = match &report.parsed {
-        Parsed::Customers(v) => store.upsert_customers(v).await?,
-        Parsed::Contacts(v) => store.upsert_contacts(v).await?,
-        Parsed::Operators(v) => store.upsert_operators(v).await?,
-        Parsed::Invoices(v) => store.upsert_invoices(v).await?,
-        Parsed::Payments(v) => store.upsert_payments(v).await?,
-        Parsed::Relations(v) => store.upsert_relations(v).await?,
-        Parsed::Tasks(v) => store.upsert_tasks(v).await?,
-        Parsed::Events(v) => store.upsert_events(v).await?,
-    };
+    let counts = import::write(&store, &report.parsed).await?;
     tracing::debug!(elapsed = ?started.elapsed(), "import: written");
     println!(
         "imported {} {}: {} new, {} updated, {} unchanged{}",

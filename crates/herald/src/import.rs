@@ -553,3 +553,70 @@ pub fn parse_file(
     report.warnings.splice(0..0, ignored_warnings);
     Ok(report)
 }
+
+/// What the store already knows that a file of `kind` needs checked against:
+/// the customers and invoices it names (every customer id, up to a million: that
+/// is cheaper than reading the file an extra time), and every operator.
+pub async fn load_known(
+    store: &herald_store::Store,
+    kind: RecordKind,
+    path: &Path,
+) -> anyhow::Result<Known> {
+    let all_customers = match kind {
+        RecordKind::Contacts
+        | RecordKind::Invoices
+        | RecordKind::Relations
+        | RecordKind::Tasks
+        | RecordKind::Events => store.all_customer_ids(1_000_000).await?,
+        _ => None,
+    };
+    let (customer_ids, invoice_ids) = match all_customers {
+        Some(_) => (Vec::new(), Vec::new()),
+        None => referenced_ids(kind, path).map_err(|e| crate::cli::InputError(e.to_string()))?,
+    };
+    let mut known = Known {
+        customers: match all_customers {
+            Some(all) => all,
+            None => store.existing_customers(&customer_ids).await?,
+        },
+        invoices: Default::default(),
+        operators: if matches!(
+            kind,
+            RecordKind::Relations | RecordKind::Tasks | RecordKind::Events
+        ) {
+            store.all_operator_ids().await?
+        } else {
+            Default::default()
+        },
+    };
+    for (id, b) in store.invoice_balances(&invoice_ids).await? {
+        known.invoices.insert(
+            id,
+            KnownInvoice {
+                customer_id: b.customer_id,
+                currency: b.currency,
+                amount: b.amount,
+                paid: b.paid,
+                payments: b.payments.into_iter().collect(),
+            },
+        );
+    }
+    Ok(known)
+}
+
+/// Writes validated records, each kind by its upsert: one transaction each.
+pub async fn write(
+    store: &herald_store::Store,
+    parsed: &Parsed,
+) -> anyhow::Result<herald_store::UpsertCounts> {
+    Ok(match parsed {
+        Parsed::Customers(v) => store.upsert_customers(v).await?,
+        Parsed::Contacts(v) => store.upsert_contacts(v).await?,
+        Parsed::Operators(v) => store.upsert_operators(v).await?,
+        Parsed::Invoices(v) => store.upsert_invoices(v).await?,
+        Parsed::Payments(v) => store.upsert_payments(v).await?,
+        Parsed::Relations(v) => store.upsert_relations(v).await?,
+        Parsed::Tasks(v) => store.upsert_tasks(v).await?,
+        Parsed::Events(v) => store.upsert_events(v).await?,
+    })
+}

@@ -275,6 +275,11 @@ fn router(svc: Arc<Service>) -> axum::Router {
         .route("/readyz", get(readyz))
         .route("/api/v1/status", get(api_status))
         .route("/metrics", get(metrics))
+        .route(
+            "/api/v1/{kind}",
+            axum::routing::post(api_ingest)
+                .layer(axum::extract::DefaultBodyLimit::max(INGEST_BODY_LIMIT)),
+        )
         .fallback(not_found)
         // Nothing herald accepts comes near this; a bigger body is refused
         // before it is read (batch ingest will set its own limit).
@@ -345,6 +350,246 @@ async fn metrics(
             "text/plain; version=0.0.4; charset=utf-8",
         )],
         text,
+    ))
+}
+
+/// At most this many records in one ingest request.
+pub const INGEST_MAX_ITEMS: usize = 10_000;
+/// An ingest body's size limit: 10,000 records of a few hundred bytes each fit.
+const INGEST_BODY_LIMIT: usize = 32 << 20;
+
+static INGEST_FILES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// `POST /api/v1/{kind}` (scope ingest): upserts records of one kind
+/// (customers, contacts, operators, relations, invoices, payments, tasks,
+/// events), one JSON object or an array of up to 10,000, with the same fields and
+/// the same validation as `herald import`. All or nothing: one bad record and
+/// nothing is written; the answer lists every problem with a JSON pointer into
+/// the body (`/3/amount`). Upserts are idempotent on the records' ids; with an
+/// `Idempotency-Key` header, the same request again gets the first answer.
+async fn api_ingest(
+    State(svc): State<Arc<Service>>,
+    axum::extract::Path(kind): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse as _;
+    let token = authorize(&svc, &headers, crate::auth::Scope::Ingest).await?;
+    let kind: crate::import::RecordKind = kind
+        .parse()
+        .map_err(|e: String| ApiError(StatusCode::NOT_FOUND, format!("no such endpoint: {e}")))?;
+    let body = body.map_err(|e| {
+        ApiError(
+            e.status(),
+            format!(
+                "the body could not be read ({e}); send at most {INGEST_MAX_ITEMS} records and {} MiB per request",
+                INGEST_BODY_LIMIT >> 20
+            ),
+        )
+    })?;
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let request_hash = {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        h.update(b"POST /api/v1/");
+        h.update(kind.as_str().as_bytes());
+        h.update(b"\n");
+        h.update(&body);
+        h.finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    if let Some(key) = &key
+        && let Some(answer) = svc
+            .app
+            .store
+            .idempotent_answer(token.id, key)
+            .await
+            .map_err(anyhow::Error::from)?
+    {
+        if answer.request != request_hash {
+            return Err(ApiError(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "the Idempotency-Key '{key}' was used for another request; use a new key for a new request"
+                ),
+            ));
+        }
+        let mut r = (
+            StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK),
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            answer.body,
+        )
+            .into_response();
+        r.headers_mut().insert(
+            "idempotent-replayed",
+            axum::http::HeaderValue::from_static("true"),
+        );
+        return Ok(r);
+    }
+    let (status, answer) = ingest(&svc.app, kind, &body).await?;
+    let text = answer.to_string();
+    if let Some(key) = &key {
+        svc.app
+            .store
+            .keep_idempotent_answer(
+                token.id,
+                key,
+                &herald_store::IdempotentAnswer {
+                    request: request_hash,
+                    status: status.as_u16(),
+                    body: text.clone(),
+                },
+                svc.clock.now(),
+            )
+            .await
+            .map_err(anyhow::Error::from)?;
+    }
+    Ok((
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        text,
+    )
+        .into_response())
+}
+
+/// The work of an ingest request: the body, as JSON lines (one record per line, so
+/// the import's line numbers are the records' positions), through the import's
+/// validation and upsert. 200 with the counts, or 422 with every problem.
+async fn ingest(
+    app: &App,
+    kind: crate::import::RecordKind,
+    body: &[u8],
+) -> Result<(StatusCode, serde_json::Value), ApiError> {
+    let unprocessable = |m: String| ApiError(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not JSON ({e}); send one object or an array of objects"),
+        )
+    })?;
+    let items = match value {
+        serde_json::Value::Array(items) => items,
+        serde_json::Value::Object(_) => vec![value],
+        _ => {
+            return Err(unprocessable(
+                "the body must be one JSON object or an array of objects".into(),
+            ));
+        }
+    };
+    if items.len() > INGEST_MAX_ITEMS {
+        return Err(ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "{} records in one request; send at most {INGEST_MAX_ITEMS} per request",
+                items.len()
+            ),
+        ));
+    }
+    if let Some(i) = items.iter().position(|v| !v.is_object()) {
+        return Err(ApiError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("/{i}: every record must be a JSON object"),
+        ));
+    }
+    let n = INGEST_FILES.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("herald-ingest-{}-{n}.jsonl", std::process::id()));
+    let mut lines = String::with_capacity(body.len() + items.len());
+    for item in &items {
+        lines.push_str(&item.to_string());
+        lines.push('\n');
+    }
+    std::fs::write(&path, lines)
+        .with_context(|| format!("writing the request to {}", path.display()))?;
+    let result = ingest_file(app, kind, &path).await;
+    let _ = std::fs::remove_file(&path);
+    result
+}
+
+async fn ingest_file(
+    app: &App,
+    kind: crate::import::RecordKind,
+    path: &std::path::Path,
+) -> Result<(StatusCode, serde_json::Value), ApiError> {
+    let here = path.display().to_string();
+    let pointer = |line: u64, column: &str| {
+        let i = line.saturating_sub(1);
+        if column.is_empty() {
+            format!("/{i}")
+        } else {
+            format!("/{i}/{column}")
+        }
+    };
+    let known = crate::import::load_known(&app.store, kind, path).await?;
+    let report = crate::import::parse_file(
+        kind,
+        path,
+        &known,
+        &crate::import::ImportOptions::default(),
+        None,
+    )
+    .map_err(|e| {
+        let (at, text) = match &e {
+            crate::import::ImportError::UnknownColumns { line, unknown, .. } => (
+                pointer(*line, unknown.first().map_or("", String::as_str)),
+                format!(
+                    "unknown field{} {}; the fields of {} are: {}",
+                    if unknown.len() == 1 { "" } else { "s" },
+                    unknown.join(", "),
+                    kind.as_str(),
+                    kind.header()
+                ),
+            ),
+            crate::import::ImportError::Malformed { line, reason, .. } => {
+                (pointer(*line, ""), reason.clone())
+            }
+            other => (
+                String::new(),
+                other.to_string().replace(&here, "the request"),
+            ),
+        };
+        ApiError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            if at.is_empty() {
+                text
+            } else {
+                format!("{at}: {text}")
+            },
+        )
+    })?;
+    let problems = |list: &[crate::import::RowProblem]| -> Vec<serde_json::Value> {
+        list.iter()
+            .map(|p| serde_json::json!({ "pointer": pointer(p.line, &p.column), "reason": p.reason }))
+            .collect()
+    };
+    if !report.errors.is_empty() {
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            serde_json::json!({
+                "error": format!(
+                    "{} problem(s) in {} record(s); nothing was written. Fix the records named and send the request again.",
+                    report.errors.len(),
+                    report.rows_read
+                ),
+                "errors": problems(&report.errors),
+            }),
+        ));
+    }
+    let counts = crate::import::write(&app.store, &report.parsed).await?;
+    Ok((
+        StatusCode::OK,
+        serde_json::json!({
+            "kind": kind.as_str(),
+            "received": report.rows_read,
+            "inserted": counts.inserted,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+            "warnings": problems(&report.warnings),
+        }),
     ))
 }
 

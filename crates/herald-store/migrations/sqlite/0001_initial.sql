@@ -287,3 +287,15 @@ CREATE TABLE api_tokens (
     last_used_at INTEGER,
     revoked_at   INTEGER
 );
+
+-- API requests made with an Idempotency-Key: the same key and request again gets
+-- the stored answer, not a second run; the same key with another request is refused.
+CREATE TABLE idempotency_keys (
+    token_id INTEGER NOT NULL,
+    key      TEXT NOT NULL,
+    request  TEXT NOT NULL,        -- SHA-256 of method, path and body, hex
+    status   INTEGER NOT NULL,
+    body     TEXT NOT NULL,
+    at       INTEGER NOT NULL,
+    PRIMARY KEY (token_id, key)
+) WITHOUT ROWID;

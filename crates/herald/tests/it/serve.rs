@@ -57,15 +57,46 @@ impl Served {
 
     /// GET `path` with a bearer token: (status code, headers, body).
     fn get_with(&self, path: &str, token: Option<&str>) -> (u16, String, String) {
+        self.request("GET", path, token, &[], "")
+    }
+
+    /// POST a JSON body: (status code, headers, body).
+    fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String, String) {
+        self.request("POST", path, token, headers, body)
+    }
+
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String, String) {
         let mut s = TcpStream::connect(&self.address)
             .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.address));
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let auth = token
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut head = token
             .map(|t| format!("Authorization: Bearer {t}\r\n"))
             .unwrap_or_default();
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if method == "POST" {
+            head.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
         write!(
             s,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\n{auth}Connection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{head}Connection: close\r\n\r\n{body}",
             self.address
         )
         .unwrap();
@@ -293,4 +324,125 @@ fn the_service_catches_up_after_being_stopped_for_eleven_days() {
     assert_eq!(count("new-invoice"), 4, "nothing went out twice");
     let h = ws.ok(&["history", "--invoice", "I1"]);
     assert!(h.contains("due-soon I1") && h.contains("sent"), "{h}");
+}
+
+/// Issue 5, point 2: records arrive through the API with the import's validation:
+/// all or nothing, every problem with a JSON pointer; the same request with the
+/// same Idempotency-Key answers the same; ingest needs the ingest scope.
+#[test]
+fn records_posted_to_the_api_are_validated_like_an_import_and_written_once() {
+    let ws = Workspace::new();
+    let token = |scope: &str| {
+        let out = ws.herald(&["token", "create", "--name", scope, "--scope", scope]);
+        assert_ok(&out, "token create");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let (erp, reader) = (token("ingest"), token("read"));
+    let served = Served::start(&ws);
+    let customers = r#"[
+      {"id": "C1", "name": "Kowalski i Wspólnicy sp. z o.o.", "locale": "pl", "time_zone": "Europe/Warsaw"},
+      {"id": "C2", "name": "Novák s.r.o.", "locale": "cs"}
+    ]"#;
+    assert_eq!(
+        served
+            .post("/api/v1/customers", Some(&reader), &[], customers)
+            .0,
+        403
+    );
+    assert_eq!(
+        served.post("/api/v1/customers", None, &[], customers).0,
+        401
+    );
+    let (code, _, body) = served.post("/api/v1/customers", Some(&erp), &[], customers);
+    assert_eq!(code, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (v["received"].as_u64(), v["inserted"].as_u64()),
+        (Some(2), Some(2)),
+        "{body}"
+    );
+
+    // One bad record refuses the whole request, every problem named by pointer.
+    let invoices = r#"[
+      {"id": "I1", "number": "FV/1", "customer_id": "C1", "issue_date": "2026-11-02", "due_date": "2026-11-16", "currency": "PLN", "amount": "100.00"},
+      {"id": "I2", "number": "FV/2", "customer_id": "C9", "issue_date": "2026-11-02", "due_date": "2026-11-16", "currency": "PLN", "amount": "100.00"},
+      {"id": "I3", "number": "FV/3", "customer_id": "C1", "issue_date": "2026-11-02", "due_date": "2026-11-16", "currency": "PLN", "amount": "ten"}
+    ]"#;
+    let (code, _, body) = served.post("/api/v1/invoices", Some(&erp), &[], invoices);
+    assert_eq!(code, 422, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let pointers: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(pointers, vec!["/1/customer_id", "/2/amount"], "{body}");
+    assert!(
+        v["error"].as_str().unwrap().contains("nothing was written"),
+        "{body}"
+    );
+    let counts = status_json(&ws);
+    assert!(
+        counts["by_state"].as_object().unwrap().is_empty(),
+        "{counts}"
+    );
+    let listed = ws.herald(&["history", "--invoice", "I1"]);
+    assert!(
+        stderr(&listed).contains("there is no invoice 'I1'"),
+        "nothing of the refused request was written: {}",
+        all_output(&listed)
+    );
+
+    // Unknown fields, wrong types, bad JSON, a wrong kind.
+    let (code, _, body) = served.post(
+        "/api/v1/customers",
+        Some(&erp),
+        &[],
+        r#"{"id": "C3", "name": "X", "colour": "red"}"#,
+    );
+    assert_eq!(code, 422, "{body}");
+    assert!(
+        body.contains("/0/colour") && body.contains("unknown field"),
+        "{body}"
+    );
+    let (code, _, body) = served.post("/api/v1/customers", Some(&erp), &[], "{\"id\": ");
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("not JSON"), "{body}");
+    let (code, _, body) = served.post("/api/v1/customers", Some(&erp), &[], "[1, 2]");
+    assert_eq!(code, 422, "{body}");
+    assert!(
+        body.contains("/0: every record must be a JSON object"),
+        "{body}"
+    );
+    assert_eq!(served.post("/api/v1/bananas", Some(&erp), &[], "[]").0, 404);
+    let many = format!("[{}]", vec!["{}"; 10_001].join(","));
+    assert_eq!(
+        served.post("/api/v1/customers", Some(&erp), &[], &many).0,
+        413
+    );
+
+    // The same request and key again: the first answer, replayed, nothing written
+    // twice; the key with another request is refused.
+    let good = r#"[{"id": "I1", "number": "FV/1", "customer_id": "C1", "issue_date": "2026-11-02", "due_date": "2026-11-16", "currency": "PLN", "amount": "100.00"}]"#;
+    let key = [("Idempotency-Key", "erp-batch-1")];
+    let (code, _, first) = served.post("/api/v1/invoices", Some(&erp), &key, good);
+    assert_eq!(code, 200, "{first}");
+    let (code, head, again) = served.post("/api/v1/invoices", Some(&erp), &key, good);
+    assert_eq!(code, 200);
+    assert_eq!(again, first);
+    assert!(
+        head.to_lowercase().contains("idempotent-replayed: true"),
+        "{head}"
+    );
+    let other = good.replace("100.00", "200.00");
+    let (code, _, body) = served.post("/api/v1/invoices", Some(&erp), &key, &other);
+    assert_eq!(code, 422, "{body}");
+    assert!(body.contains("was used for another request"), "{body}");
+    // Without a key, a re-sent record is an upsert: unchanged.
+    let (_, _, body) = served.post("/api/v1/invoices", Some(&erp), &[], good);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["unchanged"].as_u64(), Some(1), "{body}");
+    let (status, _, _) = served.stop();
+    assert!(status.success());
 }
