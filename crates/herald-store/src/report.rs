@@ -8,7 +8,7 @@ use crate::Store;
 use crate::error::StoreError;
 use crate::outbox::{DELIVERY_COLS, delivery_row, notifications_by_id};
 use crate::plan::{last_run, planner_state};
-use crate::sql::{self, NO_NEXT_STEP, dynamic, json_list};
+use crate::sql::{self, NO_NEXT_STEP, dynamic, json_list, ms};
 use crate::types::{
     AttemptRow, AuditRow, DeliveryHistory, HistoryEntry, HistoryFilter, StatusReport,
 };
@@ -85,11 +85,27 @@ impl Store {
         if filter.rule.is_some() {
             conds.push("n.rule_id = $5");
         }
+        if filter.state.is_some() {
+            conds.push("EXISTS (SELECT 1 FROM deliveries sd WHERE sd.notification_id = n.id AND sd.state = $6)");
+        }
+        if filter.from.is_some() {
+            conds.push("n.fire_at >= $7");
+        }
+        if filter.until.is_some() {
+            conds.push("n.fire_at < $8");
+        }
+        if filter.after_id.is_some() {
+            conds.push("n.id > $9");
+        }
         if !conds.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&conds.join(" AND "));
         }
-        sql.push_str(" ORDER BY n.fire_at DESC, n.id DESC LIMIT $1");
+        sql.push_str(if filter.after_id.is_some() {
+            " ORDER BY n.id LIMIT $1"
+        } else {
+            " ORDER BY n.fire_at DESC, n.id DESC LIMIT $1"
+        });
         let limit = if filter.limit == 0 {
             i64::MAX
         } else {
@@ -101,6 +117,10 @@ impl Store {
             .bind(filter.customer.as_ref().map(|c| c.as_str().to_owned()))
             .bind(filter.subject.clone())
             .bind(filter.rule.clone())
+            .bind(filter.state.clone())
+            .bind(filter.from.map(ms))
+            .bind(filter.until.map(ms))
+            .bind(filter.after_id)
             .fetch_all(&mut *tx)
             .await?;
         let mut notes = notifications_by_id(&mut tx, &ids).await?;
@@ -192,7 +212,12 @@ impl Store {
 
         let invoice_next = invoice_next.as_deref().map(sql::date).transpose()?;
         let mut out = Vec::with_capacity(ids.len());
-        for id in ids.iter().rev() {
+        let in_order: Box<dyn Iterator<Item = &i64>> = if filter.after_id.is_some() {
+            Box::new(ids.iter())
+        } else {
+            Box::new(ids.iter().rev())
+        };
+        for id in in_order {
             let Some(notification) = notes.remove(id) else {
                 continue;
             };

@@ -292,6 +292,14 @@ pub struct HistoryFilter {
     pub subject: Option<String>,
     /// The notices of one rule (a digest's, say).
     pub rule: Option<String>,
+    /// Notices with at least one delivery in this state (`sent`, `failed`…).
+    pub state: Option<String>,
+    /// Notices due (`fire_at`) in `[from, until)`.
+    pub from: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Pages in id order instead: the notices after this id (0 for the first
+    /// page), at most `limit`, oldest id first. The last id is the next cursor.
+    pub after_id: Option<i64>,
     /// The most recent `limit` notifications (by fire time) are returned, oldest first.
     pub limit: u32,
 }

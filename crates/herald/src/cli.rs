@@ -992,6 +992,7 @@ async fn history(
         subject: subject.clone(),
         rule: rule.clone(),
         limit,
+        ..HistoryFilter::default()
     };
     let entries = app.store.history(&filter).await?;
     if json {

@@ -275,6 +275,7 @@ fn router(svc: Arc<Service>) -> axum::Router {
         .route("/readyz", get(readyz))
         .route("/api/v1/status", get(api_status))
         .route("/metrics", get(metrics))
+        .route("/api/v1/notifications", get(api_notifications))
         .route(
             "/api/v1/{kind}",
             axum::routing::post(api_ingest)
@@ -351,6 +352,113 @@ async fn metrics(
         )],
         text,
     ))
+}
+
+/// `GET /api/v1/notifications` (scope read): notifications with their deliveries
+/// and attempts, filtered by `customer`, `invoice`, `subject`, `rule`, `state` (a
+/// delivery state), `from` and `until` (fire time, RFC 3339), a page of `limit`
+/// (100, at most 1,000) in id order after the cursor `after`; `next` is the cursor
+/// of the following page, `null` on the last.
+async fn api_notifications(
+    State(svc): State<Arc<Service>>,
+    headers: axum::http::HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&svc, &headers, crate::auth::Scope::Read).await?;
+    let bad = |m: String| ApiError(StatusCode::BAD_REQUEST, m);
+    let mut filter = herald_store::HistoryFilter {
+        limit: 100,
+        after_id: Some(0),
+        ..Default::default()
+    };
+    for pair in query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = percent_decode(v).map_err(|e| bad(format!("{k}: {e}")))?;
+        let time = |v: &str| {
+            v.parse::<Timestamp>()
+                .map_err(|e| bad(format!("{k}: '{v}' is not an RFC 3339 instant: {e}")))
+        };
+        match k {
+            "customer" => {
+                filter.customer = Some(
+                    herald_core::CustomerId::parse(&v)
+                        .map_err(|e| bad(format!("customer: {}", e.0)))?,
+                )
+            }
+            "invoice" => {
+                filter.invoice = Some(
+                    herald_core::InvoiceId::parse(&v)
+                        .map_err(|e| bad(format!("invoice: {}", e.0)))?,
+                )
+            }
+            "subject" => filter.subject = Some(v),
+            "rule" => filter.rule = Some(v),
+            "state" => {
+                v.parse::<herald_core::status::DeliveryState>()
+                    .map_err(|e| bad(format!("state: {e}")))?;
+                filter.state = Some(v);
+            }
+            "from" => filter.from = Some(time(&v)?),
+            "until" => filter.until = Some(time(&v)?),
+            "after" => {
+                filter.after_id = Some(v.parse().map_err(|_| {
+                    bad(format!(
+                        "after: '{v}' is not a cursor; pass the `next` of the previous page"
+                    ))
+                })?)
+            }
+            "limit" => {
+                filter.limit = v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| bad(format!("limit: '{v}': give 1 to 1000")))?
+            }
+            other => {
+                return Err(bad(format!(
+                    "unknown parameter '{other}': use customer, invoice, subject, rule, state, from, until, after, limit"
+                )));
+            }
+        }
+    }
+    let entries = svc
+        .app
+        .store
+        .history(&filter)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let next = (entries.len() == filter.limit as usize)
+        .then(|| entries.last().map(|e| e.notification.id.to_string()))
+        .flatten();
+    Ok(Json(serde_json::json!({ "items": entries, "next": next })))
+}
+
+/// `%XX` and `+` in a query value.
+fn percent_decode(s: &str) -> Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = s
+                    .get(i + 1..i + 3)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| format!("'{s}' has a bad %-escape"))?;
+                out.push(hex);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| format!("'{s}' is not UTF-8"))
 }
 
 /// At most this many records in one ingest request.

@@ -446,3 +446,70 @@ fn records_posted_to_the_api_are_validated_like_an_import_and_written_once() {
     let (status, _, _) = served.stop();
     assert!(status.success());
 }
+
+/// Issue 5, point 2: notifications read through the API, filtered and paged by
+/// cursor, with their deliveries; bad parameters are refused with the reason.
+#[test]
+fn notifications_are_read_through_the_api_a_page_at_a_time() {
+    let ws = Workspace::new();
+    ws.import_basics();
+    ws.ok(&["run", "--now", "2026-11-02"]);
+    let out = ws.herald(&["token", "create", "--name", "crm", "--scope", "read"]);
+    let reader = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    // As of the end of that day: the service plans nothing more.
+    let served = Served::start_with(&ws, &["--now", "2026-11-02T22:59:59Z"]);
+    let page = |query: &str| -> serde_json::Value {
+        let (code, _, body) =
+            served.get_with(&format!("/api/v1/notifications{query}"), Some(&reader));
+        assert_eq!(code, 200, "{query}: {body}");
+        serde_json::from_str(&body).unwrap()
+    };
+    let first = page("?limit=3");
+    let items = first["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{first}");
+    let next = first["next"].as_str().expect("a next cursor").to_owned();
+    let second = page(&format!("?limit=3&after={next}"));
+    let rest = second["items"].as_array().unwrap();
+    assert_eq!(rest.len(), 1, "four new-invoice notices in all: {second}");
+    assert!(second["next"].is_null());
+    let mut ids: Vec<i64> = items
+        .iter()
+        .chain(rest)
+        .map(|e| e["notification"]["id"].as_i64().unwrap())
+        .collect();
+    let in_order = ids.clone();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids, in_order, "pages in id order, no repeats");
+
+    let c1 = page("?customer=C1&state=sent&rule=new-invoice");
+    let c1 = c1["items"].as_array().unwrap();
+    assert_eq!(c1.len(), 1);
+    assert_eq!(c1[0]["notification"]["customer_id"], "C1");
+    assert_eq!(c1[0]["deliveries"][0]["state"], "sent");
+    assert!(c1[0]["deliveries"][0]["attempt_log"][0]["detail"].is_string());
+    assert_eq!(page("?state=failed")["items"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        page("?from=2026-11-03T00:00:00Z")["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    for (query, says) in [
+        ("?limit=0", "give 1 to 1000"),
+        ("?colour=red", "unknown parameter 'colour'"),
+        ("?from=yesterday", "is not an RFC 3339 instant"),
+        ("?state=lost", "state:"),
+        ("?after=abc", "is not a cursor"),
+    ] {
+        let (code, _, body) =
+            served.get_with(&format!("/api/v1/notifications{query}"), Some(&reader));
+        assert_eq!(code, 400, "{query}: {body}");
+        assert!(body.contains(says), "{query}: {body}");
+    }
+    assert_eq!(served.get_with("/api/v1/notifications", None).0, 401);
+    let (status, _, _) = served.stop();
+    assert!(status.success());
+}
