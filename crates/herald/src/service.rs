@@ -44,6 +44,22 @@ struct Service {
     /// Wakes the dispatcher when a planning run has written new deliveries.
     planned: Notify,
     tokens: crate::auth::Verifier,
+    /// Work started by the API that runs on after the answer (`POST /api/v1/plan`),
+    /// by id, for `GET /api/v1/jobs/{id}`.
+    api_jobs: std::sync::Mutex<std::collections::BTreeMap<u64, ApiJob>>,
+}
+
+/// A job the API started, as `GET /api/v1/jobs/{id}` shows it.
+#[derive(Debug, Clone, Serialize)]
+struct ApiJob {
+    id: u64,
+    kind: &'static str,
+    /// running, done or failed
+    state: &'static str,
+    started_at: Timestamp,
+    finished_at: Option<Timestamp>,
+    result: Option<serde_json::Value>,
+    error: Option<String>,
 }
 
 /// Runs the service until `shutdown` resolves, then stops it as the module says.
@@ -72,6 +88,7 @@ pub async fn serve(
         holder,
         planned: Notify::new(),
         tokens: crate::auth::Verifier::default(),
+        api_jobs: std::sync::Mutex::new(std::collections::BTreeMap::new()),
     });
     let started = svc.clock.now();
     app.store
@@ -277,6 +294,12 @@ fn router(svc: Arc<Service>) -> axum::Router {
         .route("/metrics", get(metrics))
         .route("/api/v1/notifications", get(api_notifications))
         .route(
+            "/api/v1/notifications/{id}/resend",
+            axum::routing::post(api_resend),
+        )
+        .route("/api/v1/plan", axum::routing::post(api_plan))
+        .route("/api/v1/jobs/{id}", get(api_job))
+        .route(
             "/api/v1/{kind}",
             axum::routing::post(api_ingest)
                 .layer(axum::extract::DefaultBodyLimit::max(INGEST_BODY_LIMIT)),
@@ -436,6 +459,204 @@ async fn api_notifications(
         .then(|| entries.last().map(|e| e.notification.id.to_string()))
         .flatten();
     Ok(Json(serde_json::json!({ "items": entries, "next": next })))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ResendRequest {
+    /// Another address (e-mail, or a phone number in E.164 for an SMS).
+    to: Option<String>,
+    /// The name to greet at `to`.
+    name: Option<String>,
+    /// Another template.
+    template: Option<String>,
+}
+
+/// `POST /api/v1/notifications/{id}/resend` (scope admin): a new delivery of the
+/// notification, to its first recipient or to `to`, optionally with another
+/// template; audit-logged with the token's name. 202: the dispatcher sends it at
+/// once.
+async fn api_resend(
+    State(svc): State<Arc<Service>>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let token = authorize(&svc, &headers, crate::auth::Scope::Admin).await?;
+    let req: ResendRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ResendRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{e}; send {{\"to\": …, \"name\": …, \"template\": …}}, each optional"),
+            )
+        })?
+    };
+    let app = &svc.app;
+    if app
+        .store
+        .notification(id)
+        .await
+        .map_err(anyhow::Error::from)?
+        .is_none()
+    {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("there is no notification {id}"),
+        ));
+    }
+    let to = match &req.to {
+        Some(a) if a.contains('@') => Some(
+            herald_core::EmailAddress::parse(a)
+                .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, format!("/to: {e}")))?
+                .to_string(),
+        ),
+        Some(p) => Some(
+            herald_core::PhoneNumber::parse(p)
+                .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, format!("/to: {e}")))?
+                .to_string(),
+        ),
+        None => None,
+    };
+    if let Some(t) = &req.template
+        && !app.templates.has(t)
+    {
+        return Err(ApiError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "/template: there is no template '{t}'; templates: {}",
+                app.templates.names().join(", ")
+            ),
+        ));
+    }
+    let actor = format!("api:{}", token.name);
+    let delivery = app
+        .store
+        .resend(
+            id,
+            to.map(|a| (a, req.name.clone().unwrap_or_default())),
+            req.template.clone(),
+            &actor,
+            svc.clock.now(),
+        )
+        .await
+        .map_err(anyhow::Error::from)?;
+    svc.planned.notify_one();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "notification_id": id, "delivery_id": delivery })),
+    ))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PlanRequest {
+    /// List what would be planned and change nothing.
+    #[serde(default)]
+    dry_run: bool,
+    /// Plan as of this instant (RFC 3339) instead of now: a dry run "tonight".
+    now: Option<Timestamp>,
+}
+
+static API_JOB_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// `POST /api/v1/plan` (scope admin): runs the planner now, in the background
+/// (seed 004's "send in background"); 202 with the job to poll. With
+/// `{"dry_run": true, "now": "…"}`, what would be planned then, changing nothing.
+async fn api_plan(
+    State(svc): State<Arc<Service>>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    authorize(&svc, &headers, crate::auth::Scope::Admin).await?;
+    let req: PlanRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        PlanRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{e}; send {{\"dry_run\": true|false, \"now\": \"2026-11-23T18:00:00Z\"}}, each optional"),
+            )
+        })?
+    };
+    let id = API_JOB_IDS.fetch_add(1, Ordering::Relaxed);
+    let started = svc.clock.now();
+    let job = ApiJob {
+        id,
+        kind: if req.dry_run { "dry-run" } else { "plan" },
+        state: "running",
+        started_at: started,
+        finished_at: None,
+        result: None,
+        error: None,
+    };
+    if let Ok(mut jobs) = svc.api_jobs.lock() {
+        // Keep the last hundred.
+        while jobs.len() >= 100 {
+            jobs.pop_first();
+        }
+        jobs.insert(id, job);
+    }
+    let task_svc = Arc::clone(&svc);
+    tokio::spawn(async move {
+        let svc = task_svc;
+        let now = req.now.unwrap_or_else(|| svc.clock.now());
+        let result = jobs::plan(
+            &svc.app,
+            now,
+            &PlanOptions {
+                dry_run: req.dry_run,
+                only_customer: None,
+            },
+        )
+        .await;
+        if result.is_ok() && !req.dry_run {
+            svc.planned.notify_one();
+        }
+        if let Ok(mut jobs) = svc.api_jobs.lock()
+            && let Some(j) = jobs.get_mut(&id)
+        {
+            j.finished_at = Some(svc.clock.now());
+            match result {
+                Ok(report) => {
+                    j.state = "done";
+                    j.result = serde_json::to_value(&report).ok();
+                }
+                Err(e) => {
+                    j.state = "failed";
+                    j.error = Some(format!("{e:#}"));
+                }
+            }
+        }
+    });
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "job": id, "poll": format!("/api/v1/jobs/{id}") })),
+    ))
+}
+
+/// `GET /api/v1/jobs/{id}` (scope read): a job the API started: running, done
+/// (with its result) or failed (with why).
+async fn api_job(
+    State(svc): State<Arc<Service>>,
+    axum::extract::Path(id): axum::extract::Path<u64>,
+    headers: axum::http::HeaderMap,
+) -> Result<Json<ApiJob>, ApiError> {
+    authorize(&svc, &headers, crate::auth::Scope::Read).await?;
+    svc.api_jobs
+        .lock()
+        .ok()
+        .and_then(|j| j.get(&id).cloned())
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "there is no job {id} (jobs are kept while the service runs, the last hundred)"
+                ),
+            )
+        })
 }
 
 /// `%XX` and `+` in a query value.

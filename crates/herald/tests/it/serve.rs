@@ -513,3 +513,109 @@ fn notifications_are_read_through_the_api_a_page_at_a_time() {
     let (status, _, _) = served.stop();
     assert!(status.success());
 }
+
+/// Issue 5, point 2 (act): a dry run of the planner "as of" another moment, in
+/// the background with a job to poll, changes nothing; a resend to another
+/// address goes out at once and is audit-logged with the token's name.
+#[test]
+fn the_api_runs_a_dry_plan_in_the_background_and_resends_a_notice() {
+    let ws = Workspace::new();
+    ws.import_basics();
+    let token = |scope: &str| {
+        let out = ws.herald(&[
+            "token",
+            "create",
+            "--name",
+            &format!("{scope}-token"),
+            "--scope",
+            scope,
+        ]);
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let (admin, reader) = (token("admin"), token("read"));
+    let served = Served::start_with(&ws, &["--now", "2026-11-02T22:59:59Z"]);
+    let count = |rule: &str| rules_sent(&ws).iter().filter(|r| *r == rule).count();
+    eventually("the day's new-invoice notices", || {
+        count("new-invoice") == 4
+    });
+    let notices_before = status_json(&ws)["notifications"].clone();
+
+    let (code, _, body) = served.post(
+        "/api/v1/plan",
+        Some(&admin),
+        &[],
+        r#"{"dry_run": true, "now": "2026-11-13T12:00:00Z"}"#,
+    );
+    assert_eq!(code, 202, "{body}");
+    let job: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let poll = job["poll"].as_str().unwrap().to_owned();
+    let mut done = serde_json::Value::Null;
+    eventually("the dry run to finish", || {
+        let (code, _, body) = served.get_with(&poll, Some(&reader));
+        assert_eq!(code, 200, "{body}");
+        done = serde_json::from_str(&body).unwrap();
+        done["state"] != "running"
+    });
+    assert_eq!(done["state"], "done", "{done}");
+    let would: Vec<&str> = done["result"]["would_plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        would.iter().filter(|r| **r == "due-soon").count(),
+        4,
+        "{done}"
+    );
+    assert_eq!(
+        status_json(&ws)["notifications"],
+        notices_before,
+        "a dry run writes nothing"
+    );
+    assert_eq!(served.post("/api/v1/plan", Some(&reader), &[], "").0, 403);
+    assert_eq!(
+        served
+            .post("/api/v1/plan", Some(&admin), &[], r#"{"dryrun": true}"#)
+            .0,
+        422
+    );
+    assert_eq!(served.get_with("/api/v1/jobs/999999", Some(&reader)).0, 404);
+
+    // Resend the first notice to the office's address.
+    let (_, _, body) = served.get_with("/api/v1/notifications?limit=1", Some(&reader));
+    let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let id = list["items"][0]["notification"]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/notifications/{id}/resend");
+    let (code, _, body) = served.post(
+        &path,
+        Some(&admin),
+        &[],
+        r#"{"to": "archiwum@biuro.example"}"#,
+    );
+    assert_eq!(code, 202, "{body}");
+    eventually("the resent e-mail", || {
+        ws.emails().iter().any(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().contains("archiwum_at_biuro.example"))
+        })
+    });
+    let (code, _, body) = served.post(&path, Some(&admin), &[], r#"{"to": "not an address"}"#);
+    assert_eq!(code, 422, "{body}");
+    assert!(body.contains("/to"), "{body}");
+    assert_eq!(
+        served
+            .post("/api/v1/notifications/999999/resend", Some(&admin), &[], "")
+            .0,
+        404
+    );
+    assert_eq!(served.post(&path, Some(&reader), &[], "").0, 403);
+    let (status, _, _) = served.stop();
+    assert!(status.success());
+    // The new delivery names who asked for it.
+    let history = ws.ok(&["history", "--json", "--limit", "0"]);
+    assert!(
+        history.contains("\"actor\": \"api:admin-token\""),
+        "{history}"
+    );
+}
