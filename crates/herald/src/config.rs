@@ -92,6 +92,18 @@ pub struct RawService {
     /// (their leases expire and the next start sends them).
     #[serde(default = "default_shutdown_timeout")]
     pub shutdown_timeout: String,
+    /// API requests per second a token may make (bursts of twice that).
+    #[serde(default = "default_rate_limit")]
+    pub rate_limit: u32,
+    /// An API request that takes longer is answered 503.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout: String,
+}
+fn default_rate_limit() -> u32 {
+    100
+}
+fn default_request_timeout() -> String {
+    "60s".into()
 }
 impl Default for RawService {
     fn default() -> Self {
@@ -100,6 +112,8 @@ impl Default for RawService {
             plan: default_plan_schedule(),
             send_every: default_send_every(),
             shutdown_timeout: default_shutdown_timeout(),
+            rate_limit: default_rate_limit(),
+            request_timeout: default_request_timeout(),
         }
     }
 }
@@ -123,6 +137,8 @@ pub struct ServiceSettings {
     pub plan: String,
     pub send_every: std::time::Duration,
     pub shutdown_timeout: std::time::Duration,
+    pub rate_limit: u32,
+    pub request_timeout: std::time::Duration,
 }
 
 /// One side of a task reminder: `client = { before = "1d", channels = ["sms"],
@@ -1413,6 +1429,17 @@ impl Config {
                 .map_err(|e| bad("service.send_every", e))?,
             shutdown_timeout: parse_duration(&raw.service.shutdown_timeout)
                 .map_err(|e| bad("service.shutdown_timeout", e))?,
+            rate_limit: match raw.service.rate_limit {
+                0 => {
+                    return Err(bad(
+                        "service.rate_limit",
+                        "0 would refuse every request: give requests per second per token, e.g. 100".into(),
+                    ));
+                }
+                n => n,
+            },
+            request_timeout: parse_duration(&raw.service.request_timeout)
+                .map_err(|e| bad("service.request_timeout", e))?,
         };
         let alerts = Alerts {
             to: raw

@@ -47,6 +47,8 @@ struct Service {
     /// Work started by the API that runs on after the answer (`POST /api/v1/plan`),
     /// by id, for `GET /api/v1/jobs/{id}`.
     api_jobs: std::sync::Mutex<std::collections::BTreeMap<u64, ApiJob>>,
+    /// Each token's bucket for `[service] rate_limit`: tokens left, last refill.
+    buckets: std::sync::Mutex<std::collections::HashMap<i64, (f64, std::time::Instant)>>,
 }
 
 /// A job the API started, as `GET /api/v1/jobs/{id}` shows it.
@@ -89,6 +91,7 @@ pub async fn serve(
         planned: Notify::new(),
         tokens: crate::auth::Verifier::default(),
         api_jobs: std::sync::Mutex::new(std::collections::BTreeMap::new()),
+        buckets: std::sync::Mutex::new(std::collections::HashMap::new()),
     });
     let started = svc.clock.now();
     app.store
@@ -308,7 +311,33 @@ fn router(svc: Arc<Service>) -> axum::Router {
         // Nothing herald accepts comes near this; a bigger body is refused
         // before it is read (batch ingest will set its own limit).
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&svc),
+            time_limit,
+        ))
         .with_state(svc)
+}
+
+/// Answers 503 for a request that takes longer than `[service] request_timeout`
+/// (the work it started is dropped with it).
+async fn time_limit(
+    State(svc): State<Arc<Service>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let limit = svc.app.config.service.request_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the request took longer than {} s ([service] request_timeout); send smaller batches or try again",
+                limit.as_secs()
+            ),
+        )
+        .into_response(),
+    }
 }
 
 /// An API error as JSON: `{"error": "…"}`, the sentence saying what to do.
@@ -317,6 +346,12 @@ struct ApiError(StatusCode, String);
 impl axum::response::IntoResponse for ApiError {
     fn into_response(self) -> axum::response::Response {
         let mut r = (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response();
+        if self.0 == StatusCode::TOO_MANY_REQUESTS {
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
         if self.0 == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
@@ -344,13 +379,37 @@ async fn authorize(
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").map(str::trim));
-    svc.tokens
+    let token = svc
+        .tokens
         .check(&svc.app.store, bearer, need, svc.clock.now())
         .await
         .map_err(|r| match r {
             crate::auth::Refusal::Unauthenticated(m) => ApiError(StatusCode::UNAUTHORIZED, m),
             crate::auth::Refusal::Forbidden(m) => ApiError(StatusCode::FORBIDDEN, m),
-        })
+        })?;
+    // A token bucket per token: `rate_limit` a second, bursts of twice that.
+    let rate = f64::from(svc.app.config.service.rate_limit);
+    let allowed = svc.buckets.lock().map_or(true, |mut b| {
+        let now = std::time::Instant::now();
+        let (left, at) = b.entry(token.id).or_insert((rate * 2.0, now));
+        *left = (*left + now.duration_since(*at).as_secs_f64() * rate).min(rate * 2.0);
+        *at = now;
+        if *left >= 1.0 {
+            *left -= 1.0;
+            true
+        } else {
+            false
+        }
+    });
+    if !allowed {
+        return Err(ApiError(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "more than {rate} requests a second with this token ([service] rate_limit); wait a second and send again"
+            ),
+        ));
+    }
+    Ok(token)
 }
 
 async fn not_found() -> ApiError {

@@ -619,3 +619,31 @@ fn the_api_runs_a_dry_plan_in_the_background_and_resends_a_notice() {
         "{history}"
     );
 }
+
+/// Issue 5, point 3: a token that sends faster than `[service] rate_limit` is
+/// told to wait (429, Retry-After), and served again once it does.
+#[test]
+fn a_token_over_its_rate_limit_is_told_to_wait() {
+    let ws = Workspace::new();
+    ws.set_config("rate_limit = 100 ", "rate_limit = 5 ");
+    let out = ws.herald(&["token", "create", "--name", "busy", "--scope", "read"]);
+    let reader = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let served = Served::start(&ws);
+    let answers: Vec<(u16, String, String)> = (0..30)
+        .map(|_| served.get_with("/api/v1/status", Some(&reader)))
+        .collect();
+    let ok = answers.iter().filter(|a| a.0 == 200).count();
+    assert!(ok >= 10, "a burst of twice the rate is allowed: {ok} of 30");
+    let (_, head, body) = answers
+        .iter()
+        .find(|a| a.0 == 429)
+        .expect("30 requests at once exceed 5 a second with bursts of 10");
+    assert!(head.to_lowercase().contains("retry-after: 1"), "{head}");
+    assert!(body.contains("rate_limit"), "{body}");
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(served.get_with("/api/v1/status", Some(&reader)).0, 200);
+    // /healthz is not an API call: never limited.
+    assert!((0..20).all(|_| served.get("/healthz").0 == 200));
+    let (status, _, _) = served.stop();
+    assert!(status.success());
+}
