@@ -52,13 +52,15 @@ struct Service {
 }
 
 /// A job the API started, as `GET /api/v1/jobs/{id}` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 struct ApiJob {
     id: u64,
     kind: &'static str,
     /// running, done or failed
     state: &'static str,
+    #[schema(value_type = String, format = DateTime)]
     started_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
     finished_at: Option<Timestamp>,
     result: Option<serde_json::Value>,
     error: Option<String>,
@@ -294,6 +296,14 @@ fn router(svc: Arc<Service>) -> axum::Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/v1/status", get(api_status))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { Json(<ApiDoc as utoipa::OpenApi>::openapi()) }),
+        )
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url(
+            "/api/docs/openapi.json",
+            <ApiDoc as utoipa::OpenApi>::openapi(),
+        ))
         .route("/metrics", get(metrics))
         .route("/api/v1/notifications", get(api_notifications))
         .route(
@@ -337,6 +347,40 @@ async fn time_limit(
             ),
         )
         .into_response(),
+    }
+}
+
+/// Every error's body: one sentence saying what is wrong and what to do.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ErrorBody {
+    error: String,
+}
+
+/// The OpenAPI 3.1 document of the API, generated from the handlers' annotations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "herald", description = "herald's HTTP API: ingest records and events, read notifications and deliveries, act on them. Every /api/v1 endpoint wants `Authorization: Bearer <token>` (`herald token create`)."),
+    paths(healthz, readyz, metrics, api_status, api_notifications, api_ingest, api_plan, api_job, api_resend),
+    modifiers(&BearerAuth),
+    tags((name = "ingest"), (name = "read"), (name = "act"), (name = "operations"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API token: `herald token create --scope …`"))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -421,6 +465,11 @@ async fn not_found() -> ApiError {
 
 /// `GET /metrics` (scope read: Prometheus sends it as `authorization` with
 /// `type: Bearer`): Prometheus's text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"),
+              (status = 401, description = "No valid token", body = ErrorBody),
+              (status = 403, description = "The token lacks the read scope", body = ErrorBody)),
+    security(("bearer" = [])))]
 async fn metrics(
     State(svc): State<Arc<Service>>,
     headers: axum::http::HeaderMap,
@@ -441,6 +490,23 @@ async fn metrics(
 /// delivery state), `from` and `until` (fire time, RFC 3339), a page of `limit`
 /// (100, at most 1,000) in id order after the cursor `after`; `next` is the cursor
 /// of the following page, `null` on the last.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "read",
+    params(
+        ("customer" = Option<String>, Query, description = "Only this customer's notifications"),
+        ("invoice" = Option<String>, Query, description = "Only notifications about this invoice"),
+        ("subject" = Option<String>, Query, description = "What they are about: a declaration number, a task id"),
+        ("rule" = Option<String>, Query, description = "Only this rule's"),
+        ("state" = Option<String>, Query, description = "With a delivery in this state: pending, sending, retrying, sent, failed, not_applicable, cancelled"),
+        ("from" = Option<String>, Query, description = "Fire time at or after (RFC 3339)"),
+        ("until" = Option<String>, Query, description = "Fire time before (RFC 3339)"),
+        ("after" = Option<String>, Query, description = "The `next` cursor of the previous page"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 1000 (100)"),
+    ),
+    responses((status = 200, description = "`{items: [history entries], next: cursor | null}`; an entry is what `herald history --json` prints (docs/json.md)", body = serde_json::Value),
+              (status = 400, description = "A bad parameter", body = ErrorBody),
+              (status = 401, description = "No valid token", body = ErrorBody),
+              (status = 403, description = "The token lacks the read scope", body = ErrorBody)),
+    security(("bearer" = [])))]
 async fn api_notifications(
     State(svc): State<Arc<Service>>,
     headers: axum::http::HeaderMap,
@@ -520,7 +586,7 @@ async fn api_notifications(
     Ok(Json(serde_json::json!({ "items": entries, "next": next })))
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ResendRequest {
     /// Another address (e-mail, or a phone number in E.164 for an SMS).
@@ -535,6 +601,15 @@ struct ResendRequest {
 /// notification, to its first recipient or to `to`, optionally with another
 /// template; audit-logged with the token's name. 202: the dispatcher sends it at
 /// once.
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/resend", tag = "act",
+    params(("id" = i64, Path, description = "The notification")),
+    request_body(content = ResendRequest, description = "Each field optional; an empty body resends to the first recipient"),
+    responses((status = 202, description = "`{notification_id, delivery_id}`: queued and sent at once", body = serde_json::Value),
+              (status = 404, description = "No such notification", body = ErrorBody),
+              (status = 422, description = "A bad address or an unknown template", body = ErrorBody),
+              (status = 401, description = "No valid token", body = ErrorBody),
+              (status = 403, description = "The token lacks the admin scope", body = ErrorBody)),
+    security(("bearer" = [])))]
 async fn api_resend(
     State(svc): State<Arc<Service>>,
     axum::extract::Path(id): axum::extract::Path<i64>,
@@ -608,13 +683,14 @@ async fn api_resend(
     ))
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PlanRequest {
     /// List what would be planned and change nothing.
     #[serde(default)]
     dry_run: bool,
     /// Plan as of this instant (RFC 3339) instead of now: a dry run "tonight".
+    #[schema(value_type = Option<String>, format = DateTime)]
     now: Option<Timestamp>,
 }
 
@@ -623,6 +699,13 @@ static API_JOB_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64:
 /// `POST /api/v1/plan` (scope admin): runs the planner now, in the background
 /// (seed 004's "send in background"); 202 with the job to poll. With
 /// `{"dry_run": true, "now": "…"}`, what would be planned then, changing nothing.
+#[utoipa::path(post, path = "/api/v1/plan", tag = "act",
+    request_body(content = PlanRequest, description = "Each field optional"),
+    responses((status = 202, description = "`{job, poll}`: the planner runs in the background", body = serde_json::Value),
+              (status = 422, description = "A bad body", body = ErrorBody),
+              (status = 401, description = "No valid token", body = ErrorBody),
+              (status = 403, description = "The token lacks the admin scope", body = ErrorBody)),
+    security(("bearer" = [])))]
 async fn api_plan(
     State(svc): State<Arc<Service>>,
     headers: axum::http::HeaderMap,
@@ -697,6 +780,13 @@ async fn api_plan(
 
 /// `GET /api/v1/jobs/{id}` (scope read): a job the API started: running, done
 /// (with its result) or failed (with why).
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "act",
+    params(("id" = u64, Path, description = "The job, from `POST /api/v1/plan`")),
+    responses((status = 200, description = "running, done (with its result) or failed (with why)", body = ApiJob),
+              (status = 404, description = "No such job", body = ErrorBody),
+              (status = 401, description = "No valid token", body = ErrorBody),
+              (status = 403, description = "The token lacks the read scope", body = ErrorBody)),
+    security(("bearer" = [])))]
 async fn api_job(
     State(svc): State<Arc<Service>>,
     axum::extract::Path(id): axum::extract::Path<u64>,
@@ -755,6 +845,18 @@ static INGEST_FILES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64
 /// nothing is written; the answer lists every problem with a JSON pointer into
 /// the body (`/3/amount`). Upserts are idempotent on the records' ids; with an
 /// `Idempotency-Key` header, the same request again gets the first answer.
+#[utoipa::path(post, path = "/api/v1/{kind}", tag = "ingest",
+    params(("kind" = String, Path, description = "customers, contacts, operators, relations, invoices, payments, tasks or events"),
+           ("Idempotency-Key" = Option<String>, Header, description = "The same key and request again get the first answer")),
+    request_body(content = serde_json::Value, description = "One record or an array of up to 10,000, with the fields of the import files (README, Import files)"),
+    responses((status = 200, description = "`{kind, received, inserted, updated, unchanged, warnings}`", body = serde_json::Value),
+              (status = 400, description = "The body is not JSON", body = ErrorBody),
+              (status = 413, description = "More than 10,000 records or 32 MiB", body = ErrorBody),
+              (status = 422, description = "Nothing written: `{error, errors: [{pointer, reason}]}`", body = serde_json::Value),
+              (status = 401, description = "No valid token", body = ErrorBody),
+              (status = 403, description = "The token lacks the ingest scope", body = ErrorBody),
+              (status = 404, description = "Not a kind of record", body = ErrorBody)),
+    security(("bearer" = [])))]
 async fn api_ingest(
     State(svc): State<Arc<Service>>,
     axum::extract::Path(kind): axum::extract::Path<String>,
@@ -982,6 +1084,11 @@ async fn ingest_file(
 }
 
 /// `GET /api/v1/status` (scope read): what `herald status --json` prints.
+#[utoipa::path(get, path = "/api/v1/status", tag = "read",
+    responses((status = 200, description = "What `herald status --json` prints (docs/json.md)", body = serde_json::Value),
+              (status = 401, description = "No valid token", body = ErrorBody),
+              (status = 403, description = "The token lacks the read scope", body = ErrorBody)),
+    security(("bearer" = [])))]
 async fn api_status(
     State(svc): State<Arc<Service>>,
     headers: axum::http::HeaderMap,
@@ -996,11 +1103,13 @@ async fn api_status(
 
 /// Alive: the process answers. Nothing about the store, so a slow disk does not
 /// get a working service restarted.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process answers", content_type = "text/plain")))]
 async fn healthz() -> &'static str {
     "ok\n"
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Readiness {
     ready: bool,
     /// What is wrong, one sentence each; empty when ready.
@@ -1009,6 +1118,9 @@ struct Readiness {
 
 /// Ready: the store answers and every job of the service ran recently enough
 /// (see `ServiceJob::overdue`). 503 with the reasons otherwise.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "Ready", body = Readiness),
+              (status = 503, description = "Not ready, with the reasons", body = Readiness)))]
 async fn readyz(State(svc): State<Arc<Service>>) -> (StatusCode, Json<Readiness>) {
     let problems = readiness_problems(&svc.app, svc.clock.now()).await;
     let status = if problems.is_empty() {
