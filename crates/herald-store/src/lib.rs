@@ -13,6 +13,7 @@
 
 mod alerts;
 mod error;
+mod holds;
 mod outbox;
 mod plan;
 mod records;
@@ -34,6 +35,7 @@ use sqlx::{ConnectOptions, Sqlite, Transaction};
 
 pub use alerts::{FailedDelivery, Failures, LastAlert};
 pub use error::StoreError;
+pub use holds::{Hold, HoldOn};
 pub use outbox::OutboxWriter;
 pub use service::ServiceJob;
 pub use tokens::{ApiToken, IdempotentAnswer};

@@ -63,6 +63,25 @@ pub enum SmtpCommand {
     },
 }
 
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct HoldArgs {
+    #[arg(long)]
+    pub customer: Option<String>,
+    #[arg(long)]
+    pub invoice: Option<String>,
+}
+
+impl HoldArgs {
+    fn target(&self) -> (herald_store::HoldOn, String) {
+        match (&self.customer, &self.invoice) {
+            (Some(c), _) => (herald_store::HoldOn::Customer, c.clone()),
+            (None, Some(i)) => (herald_store::HoldOn::Invoice, i.clone()),
+            (None, None) => (herald_store::HoldOn::Customer, String::new()),
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create an API token and print it, once: only its hash is stored.
@@ -133,6 +152,25 @@ pub enum Command {
         #[command(flatten)]
         time: TimeArgs,
     },
+    /// Hold a customer's or an invoice's notices (a dispute, a promise to pay): they
+    /// are cancelled at send time with the reason until resumed or `--until`.
+    Pause {
+        #[command(flatten)]
+        on: HoldArgs,
+        /// Why, for the history: "dispute", "promise to pay by 2026-12-05".
+        #[arg(long)]
+        reason: String,
+        /// When the hold ends by itself (RFC 3339 or a date: the end of that day).
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// End a hold: the next notices go out as they fall due.
+    Resume {
+        #[command(flatten)]
+        on: HoldArgs,
+    },
+    /// Every hold on a customer or an invoice.
+    Holds,
     /// API tokens for `herald serve`'s HTTP API.
     Token {
         #[command(subcommand)]
@@ -383,6 +421,69 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Status { json } => status(&cli, *json).await,
         Command::Token { cmd } => token_cmd(&cli, cmd).await,
+        Command::Pause { on, reason, until } => {
+            let app = open(&cli).await?;
+            let tz = app.config.tenant.time_zone.time_zone();
+            let until = until
+                .as_deref()
+                .map(|u| crate::clock::parse_now(u, &tz).map_err(InputError))
+                .transpose()?;
+            let (kind, id) = on.target();
+            let now = crate::clock::SystemClock.now();
+            if !app
+                .store
+                .pause(kind, &id, reason, until, "cli", now)
+                .await?
+            {
+                return Err(InputError(format!(
+                    "there is no {} '{id}'; import it first",
+                    kind.as_str()
+                ))
+                .into());
+            }
+            println!(
+                "{} {id} on hold ({reason}){}: its notices are cancelled at send time until resumed",
+                kind.as_str(),
+                until.map(|u| format!(" until {u}")).unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Resume { on } => {
+            let app = open(&cli).await?;
+            let (kind, id) = on.target();
+            if !app
+                .store
+                .resume(kind, &id, "cli", crate::clock::SystemClock.now())
+                .await?
+            {
+                return Err(InputError(format!(
+                    "{} '{id}' is not on hold; `herald holds` lists the holds",
+                    kind.as_str()
+                ))
+                .into());
+            }
+            println!("{} {id} resumed", kind.as_str());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Holds => {
+            let app = open(&cli).await?;
+            let holds = app.store.holds().await?;
+            if holds.is_empty() {
+                println!("no holds; `herald pause --customer ID --reason …` sets one");
+            }
+            for h in holds {
+                println!(
+                    "{} {}: {} (by {} at {}{})",
+                    h.on.as_str(),
+                    h.id,
+                    h.reason,
+                    h.actor,
+                    h.created_at,
+                    h.until.map(|u| format!(", until {u}")).unwrap_or_default()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve { listen, now } => {
             let app = open_with(&cli, |c| {
                 if let Some(l) = listen {

@@ -1057,12 +1057,23 @@ async fn feed(
         } else {
             app.store.events(&event_ids).await?
         };
+        let holds = {
+            let c: Vec<&str> = customer_ids.iter().map(|c| c.as_str()).collect();
+            let i: Vec<&str> = ids.iter().map(|i| i.as_str()).collect();
+            app.store
+                .holds_on(&c, &i, lease.now)
+                .await?
+                .into_iter()
+                .map(|h| ((h.on, h.id.clone()), h))
+                .collect()
+        };
         let fresh = Arc::new(Fresh {
             invoices,
             customers,
             tasks,
             operators,
             events,
+            holds,
             budgets: Arc::clone(&budgets),
         });
         for delivery in leased {
@@ -1172,6 +1183,9 @@ struct Fresh {
     operators: HashMap<herald_core::OperatorId, herald_core::records::Operator>,
     /// The events the chunk's notices answer.
     events: HashMap<herald_core::EventId, herald_core::events::Event>,
+    /// Holds in force on the chunk's customers and invoices (a dispute, a promise
+    /// to pay), by what they are on.
+    holds: HashMap<(herald_store::HoldOn, String), herald_store::Hold>,
     budgets: Arc<DailyBudgets>,
 }
 
@@ -1555,9 +1569,33 @@ async fn try_deliver(
 ) -> anyhow::Result<AttemptOutcome> {
     let n = &d.notification;
     let kind = n.kind;
+    // A hold (a dispute, a promise to pay) on the customer cancels the notice; on
+    // an invoice, leaves it out of the letter, and a letter with nothing left is
+    // cancelled (invariant 3).
+    use herald_store::HoldOn;
+    if let Some(h) = n
+        .customer_id
+        .as_ref()
+        .and_then(|c| fresh.holds.get(&(HoldOn::Customer, c.to_string())))
+    {
+        return Ok(AttemptOutcome::Cancelled {
+            reason: h.cancel_reason(),
+        });
+    }
+    let held: Vec<&herald_store::Hold> = d
+        .invoice_ids
+        .iter()
+        .filter_map(|id| fresh.holds.get(&(HoldOn::Invoice, id.to_string())))
+        .collect();
+    if !held.is_empty() && held.len() == d.invoice_ids.len() {
+        return Ok(AttemptOutcome::Cancelled {
+            reason: held[0].cancel_reason(),
+        });
+    }
     let invoices: Vec<InvoiceView> = d
         .invoice_ids
         .iter()
+        .filter(|id| !fresh.holds.contains_key(&(HoldOn::Invoice, id.to_string())))
         .filter_map(|id| fresh.invoices.get(id).cloned())
         .collect();
     let balances: Vec<_> = invoices

@@ -311,6 +311,9 @@ fn router(svc: Arc<Service>) -> axum::Router {
             axum::routing::post(api_resend),
         )
         .route("/api/v1/plan", axum::routing::post(api_plan))
+        .route("/api/v1/holds", get(api_holds))
+        .route("/api/v1/{on}/{id}/pause", axum::routing::post(api_pause))
+        .route("/api/v1/{on}/{id}/resume", axum::routing::post(api_resume))
         .route("/api/v1/jobs/{id}", get(api_job))
         .route(
             "/api/v1/{kind}",
@@ -360,7 +363,7 @@ struct ErrorBody {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "herald", description = "herald's HTTP API: ingest records and events, read notifications and deliveries, act on them. Every /api/v1 endpoint wants `Authorization: Bearer <token>` (`herald token create`)."),
-    paths(healthz, readyz, metrics, api_status, api_notifications, api_ingest, api_plan, api_job, api_resend),
+    paths(healthz, readyz, metrics, api_status, api_notifications, api_ingest, api_plan, api_job, api_resend, api_holds, api_pause, api_resume),
     modifiers(&BearerAuth),
     tags((name = "ingest"), (name = "read"), (name = "act"), (name = "operations"))
 )]
@@ -806,6 +809,127 @@ async fn api_job(
                 ),
             )
         })
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PauseRequest {
+    /// Why: "dispute", "promise to pay by 2026-12-05".
+    reason: String,
+    /// When the hold ends by itself (RFC 3339); none: until resumed.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    until: Option<Timestamp>,
+}
+
+fn hold_on(on: &str) -> Result<herald_store::HoldOn, ApiError> {
+    match on {
+        "customers" => Ok(herald_store::HoldOn::Customer),
+        "invoices" => Ok(herald_store::HoldOn::Invoice),
+        other => Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no such endpoint: '{other}' cannot be paused; customers and invoices can"),
+        )),
+    }
+}
+
+/// `POST /api/v1/{customers|invoices}/{id}/pause` (scope admin): holds the
+/// customer's or invoice's notices (a dispute, a promise to pay): cancelled at
+/// send time with the reason until resumed or `until`; audit-logged.
+#[utoipa::path(post, path = "/api/v1/{on}/{id}/pause", tag = "act",
+    params(("on" = String, Path, description = "customers or invoices"), ("id" = String, Path, description = "The customer's or invoice's id")),
+    request_body = PauseRequest,
+    responses((status = 200, description = "The hold", body = serde_json::Value),
+              (status = 404, description = "No such customer or invoice", body = ErrorBody),
+              (status = 422, description = "A bad body", body = ErrorBody),
+              (status = 401, description = "No valid token", body = ErrorBody),
+              (status = 403, description = "The token lacks the admin scope", body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn api_pause(
+    State(svc): State<Arc<Service>>,
+    axum::extract::Path((on, id)): axum::extract::Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let token = authorize(&svc, &headers, crate::auth::Scope::Admin).await?;
+    let on = hold_on(&on)?;
+    let req: PauseRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{e}; send {{\"reason\": \"dispute\", \"until\": \"2026-12-05T00:00:00Z\"}} (until optional)"),
+        )
+    })?;
+    if req.reason.trim().is_empty() {
+        return Err(ApiError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/reason: say why, for the history".into(),
+        ));
+    }
+    let actor = format!("api:{}", token.name);
+    if !svc
+        .app
+        .store
+        .pause(on, &id, &req.reason, req.until, &actor, svc.clock.now())
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("there is no {} '{id}'", on.as_str()),
+        ));
+    }
+    Ok(Json(serde_json::json!({
+        "on": on.as_str(), "id": id, "reason": req.reason, "until": req.until, "actor": actor
+    })))
+}
+
+/// `POST /api/v1/{customers|invoices}/{id}/resume` (scope admin): ends a hold.
+#[utoipa::path(post, path = "/api/v1/{on}/{id}/resume", tag = "act",
+    params(("on" = String, Path, description = "customers or invoices"), ("id" = String, Path, description = "The customer's or invoice's id")),
+    responses((status = 200, description = "Resumed", body = serde_json::Value),
+              (status = 404, description = "Not on hold", body = ErrorBody),
+              (status = 401, description = "No valid token", body = ErrorBody),
+              (status = 403, description = "The token lacks the admin scope", body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn api_resume(
+    State(svc): State<Arc<Service>>,
+    axum::extract::Path((on, id)): axum::extract::Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let token = authorize(&svc, &headers, crate::auth::Scope::Admin).await?;
+    let on = hold_on(&on)?;
+    let actor = format!("api:{}", token.name);
+    if !svc
+        .app
+        .store
+        .resume(on, &id, &actor, svc.clock.now())
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("{} '{id}' is not on hold", on.as_str()),
+        ));
+    }
+    svc.planned.notify_one();
+    Ok(Json(
+        serde_json::json!({ "on": on.as_str(), "id": id, "resumed": true }),
+    ))
+}
+
+/// `GET /api/v1/holds` (scope read): every hold.
+#[utoipa::path(get, path = "/api/v1/holds", tag = "read",
+    responses((status = 200, description = "`[{on, id, reason, until, actor, created_at}]`", body = serde_json::Value),
+              (status = 401, description = "No valid token", body = ErrorBody),
+              (status = 403, description = "The token lacks the read scope", body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn api_holds(
+    State(svc): State<Arc<Service>>,
+    headers: axum::http::HeaderMap,
+) -> Result<Json<Vec<herald_store::Hold>>, ApiError> {
+    authorize(&svc, &headers, crate::auth::Scope::Read).await?;
+    Ok(Json(
+        svc.app.store.holds().await.map_err(anyhow::Error::from)?,
+    ))
 }
 
 /// `%XX` and `+` in a query value.

@@ -299,3 +299,16 @@ CREATE TABLE idempotency_keys (
     at       INTEGER NOT NULL,
     PRIMARY KEY (token_id, key)
 ) WITHOUT ROWID;
+
+-- Customers and invoices whose notices are held (seed 003: a dispute, a promise to
+-- pay): while a hold lasts, their notices are cancelled at send time with its
+-- reason. `until` NULL: until resumed.
+CREATE TABLE holds (
+    subject_kind TEXT NOT NULL CHECK (subject_kind IN ('customer', 'invoice')),
+    subject_id   TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    until        INTEGER,
+    actor        TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (subject_kind, subject_id)
+) WITHOUT ROWID;

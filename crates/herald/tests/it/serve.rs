@@ -686,6 +686,9 @@ fn the_openapi_document_lists_every_route_and_every_listed_route_answers() {
         ("POST", "/api/v1/plan"),
         ("GET", "/api/v1/jobs/{id}"),
         ("POST", "/api/v1/{kind}"),
+        ("GET", "/api/v1/holds"),
+        ("POST", "/api/v1/{on}/{id}/pause"),
+        ("POST", "/api/v1/{on}/{id}/resume"),
     ]
     .iter()
     .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
@@ -693,7 +696,10 @@ fn the_openapi_document_lists_every_route_and_every_listed_route_answers() {
     served_routes.sort();
     assert_eq!(documented, served_routes);
     for (method, path) in &documented {
-        let concrete = path.replace("{id}", "1").replace("{kind}", "customers");
+        let concrete = path
+            .replace("{id}", "1")
+            .replace("{kind}", "customers")
+            .replace("{on}", "customers");
         let (code, _, body) = if method == "GET" {
             served.get_with(&concrete, Some(&admin))
         } else {
@@ -707,6 +713,97 @@ fn the_openapi_document_lists_every_route_and_every_listed_route_answers() {
     let (code, _, page) = served.get_with("/api/docs/", None);
     assert_eq!(code, 200, "{page}");
     assert!(page.to_lowercase().contains("swagger"), "{page}");
+    let (status, _, _) = served.stop();
+    assert!(status.success());
+}
+
+/// Seed 003 / issue 5 (act): a dispute or a promise to pay holds notices: they are
+/// cancelled at send time with the reason, through the CLI or the API, until
+/// resumed; a hold on one invoice leaves the customer's other notices alone.
+#[test]
+fn a_hold_on_an_invoice_or_a_customer_cancels_their_notices_until_resumed() {
+    let ws = Workspace::new();
+    ws.import_basics();
+    ws.ok(&["pause", "--invoice", "I1", "--reason", "spór o kwotę"]);
+    let bad = ws.herald(&["pause", "--customer", "C9", "--reason", "x"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("there is no customer 'C9'"),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(
+        ws.ok(&["holds"])
+            .contains("invoice I1: spór o kwotę (by cli")
+    );
+    ws.ok(&["run", "--now", "2026-11-02"]);
+    let h = ws.ok(&["history", "--invoice", "I1"]);
+    assert!(
+        h.contains("paused: invoice I1 is on hold (spór o kwotę), set by cli"),
+        "{h}"
+    );
+    assert_eq!(
+        rules_sent(&ws).len(),
+        3,
+        "the other three customers' new-invoice notices"
+    );
+    ws.ok(&["resume", "--invoice", "I1"]);
+    let again = ws.herald(&["resume", "--invoice", "I1"]);
+    assert_eq!(again.status.code(), Some(2));
+
+    // Through the API: a customer on hold until a date.
+    let out = ws.herald(&["token", "create", "--name", "crm", "--scope", "admin"]);
+    let admin = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let served = Served::start_with(&ws, &["--now", "2026-11-02T22:59:59Z"]);
+    let (code, _, body) = served.post(
+        "/api/v1/customers/C2/pause",
+        Some(&admin),
+        &[],
+        r#"{"reason": "promise to pay", "until": "2026-11-20T00:00:00Z"}"#,
+    );
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("api:crm"), "{body}");
+    let (_, _, holds) = served.get_with("/api/v1/holds", Some(&admin));
+    assert!(
+        holds.contains("promise to pay") && holds.contains("\"on\":\"customer\""),
+        "{holds}"
+    );
+    assert_eq!(
+        served
+            .post(
+                "/api/v1/customers/C9/pause",
+                Some(&admin),
+                &[],
+                r#"{"reason": "x"}"#
+            )
+            .0,
+        404
+    );
+    assert_eq!(
+        served
+            .post(
+                "/api/v1/customers/C2/pause",
+                Some(&admin),
+                &[],
+                r#"{"reason": " "}"#
+            )
+            .0,
+        422
+    );
+    assert_eq!(
+        served
+            .post("/api/v1/tasks/T1/pause", Some(&admin), &[], "{}")
+            .0,
+        404
+    );
+    let (code, _, body) = served.post("/api/v1/customers/C2/resume", Some(&admin), &[], "");
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(
+        served
+            .post("/api/v1/customers/C2/resume", Some(&admin), &[], "")
+            .0,
+        404
+    );
     let (status, _, _) = served.stop();
     assert!(status.success());
 }

@@ -1,0 +1,196 @@
+//! Holds on a customer or an invoice (a dispute, a promise to pay): while one
+//! lasts, the dispatcher cancels their notices at send time with its reason
+//! (invariant 3), and the planner goes on as usual, so nothing is lost when the
+//! hold ends: the next step of the ladder goes out when it falls due.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::Store;
+use crate::error::StoreError;
+use crate::sql::{self, json_list, ms};
+
+/// What a hold is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldOn {
+    Customer,
+    Invoice,
+}
+
+impl HoldOn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldOn::Customer => "customer",
+            HoldOn::Invoice => "invoice",
+        }
+    }
+}
+
+/// One hold, as `herald holds` and the API show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hold {
+    pub on: HoldOn,
+    pub id: String,
+    pub reason: String,
+    /// `None`: until resumed.
+    pub until: Option<Timestamp>,
+    pub actor: String,
+    pub created_at: Timestamp,
+}
+
+impl Hold {
+    /// The reason a notice held by it is cancelled, for the history.
+    pub fn cancel_reason(&self) -> String {
+        format!(
+            "paused: {} {} is on hold ({}){}, set by {}",
+            self.on.as_str(),
+            self.id,
+            self.reason,
+            self.until
+                .map(|u| format!(" until {u}"))
+                .unwrap_or_default(),
+            self.actor
+        )
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct HoldRow {
+    subject_kind: String,
+    subject_id: String,
+    reason: String,
+    until: Option<i64>,
+    actor: String,
+    created_at: i64,
+}
+
+impl HoldRow {
+    fn into_hold(self) -> Result<Hold, StoreError> {
+        Ok(Hold {
+            on: if self.subject_kind == "invoice" {
+                HoldOn::Invoice
+            } else {
+                HoldOn::Customer
+            },
+            id: self.subject_id,
+            reason: self.reason,
+            until: sql::opt_ts(self.until)?,
+            actor: self.actor,
+            created_at: sql::ts(self.created_at)?,
+        })
+    }
+}
+
+impl Store {
+    /// Holds a customer's or an invoice's notices (replacing an earlier hold on
+    /// it), audit-logged. `Ok(false)`: no such customer or invoice.
+    pub async fn pause(
+        &self,
+        on: HoldOn,
+        id: &str,
+        reason: &str,
+        until: Option<Timestamp>,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let exists: Option<i64> = match on {
+            HoldOn::Customer => sqlx::query_scalar("SELECT 1 FROM customers WHERE id = $1"),
+            HoldOn::Invoice => sqlx::query_scalar("SELECT 1 FROM invoices WHERE id = $1"),
+        }
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if exists.is_none() {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO holds (subject_kind, subject_id, reason, until, actor, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subject_kind, subject_id) DO UPDATE SET \
+             reason = excluded.reason, until = excluded.until, actor = excluded.actor, created_at = excluded.created_at",
+        )
+        .bind(on.as_str())
+        .bind(id)
+        .bind(reason)
+        .bind(until.map(ms))
+        .bind(actor)
+        .bind(ms(at))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, 'pause', $3, $4)",
+        )
+        .bind(ms(at))
+        .bind(actor)
+        .bind(format!("{} {id}", on.as_str()))
+        .bind(format!(
+            "{reason}{}",
+            until.map(|u| format!(" until {u}")).unwrap_or_default()
+        ))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Ends a hold, audit-logged; `false` when there was none.
+    pub async fn resume(
+        &self,
+        on: HoldOn,
+        id: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query("DELETE FROM holds WHERE subject_kind = $1 AND subject_id = $2")
+            .bind(on.as_str())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n > 0 {
+            sqlx::query(
+                "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, 'resume', $3, '')",
+            )
+            .bind(ms(at))
+            .bind(actor)
+            .bind(format!("{} {id}", on.as_str()))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    /// The holds in force at `now` on any of these customers or invoices.
+    pub async fn holds_on(
+        &self,
+        customers: &[&str],
+        invoices: &[&str],
+        now: Timestamp,
+    ) -> Result<Vec<Hold>, StoreError> {
+        let rows: Vec<HoldRow> = sqlx::query_as(
+            "SELECT subject_kind, subject_id, reason, until, actor, created_at FROM holds \
+             WHERE (until IS NULL OR until > $3) AND ( \
+               (subject_kind = 'customer' AND subject_id IN (SELECT value FROM json_each($1))) \
+               OR (subject_kind = 'invoice' AND subject_id IN (SELECT value FROM json_each($2))))",
+        )
+        .bind(json_list(customers))
+        .bind(json_list(invoices))
+        .bind(ms(now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(HoldRow::into_hold).collect()
+    }
+
+    /// Every hold, ended or not, newest first.
+    pub async fn holds(&self) -> Result<Vec<Hold>, StoreError> {
+        let rows: Vec<HoldRow> = sqlx::query_as(
+            "SELECT subject_kind, subject_id, reason, until, actor, created_at FROM holds ORDER BY created_at DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(HoldRow::into_hold).collect()
+    }
+}
