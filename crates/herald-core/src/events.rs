@@ -77,19 +77,41 @@ pub fn plan_event(
         return None;
     }
     let (fire_at, too_late) = timing(rule, event, new, window)?;
+    let dedupe_key = match event.customer_id {
+        Some(_) => format!("{}:event/{}", rule.id, event.id),
+        None => format!(
+            "{}:event/{}/customer/{}",
+            rule.id, event.id, book.customer.id
+        ),
+    };
     let deliveries = recipients(&rule.audience, book, settings);
+    Some(notice(
+        rule,
+        event,
+        dedupe_key,
+        Some(book.customer.id.clone()),
+        fire_at,
+        deliveries,
+        too_late,
+    ))
+}
+
+/// The notice `rule` plans on `event`, to `deliveries`, due at `fire_at`.
+fn notice(
+    rule: &EventRule,
+    event: &Event,
+    dedupe_key: String,
+    customer_id: Option<crate::values::CustomerId>,
+    fire_at: Timestamp,
+    deliveries: Vec<crate::planner::PlannedDelivery>,
+    too_late: Option<String>,
+) -> PlannedNotification {
     let verdict = verdict_for(rule.send, &deliveries, &rule.audience, too_late);
-    Some(PlannedNotification {
-        dedupe_key: match event.customer_id {
-            Some(_) => format!("{}:event/{}", rule.id, event.id),
-            None => format!(
-                "{}:event/{}/customer/{}",
-                rule.id, event.id, book.customer.id
-            ),
-        },
+    PlannedNotification {
+        dedupe_key,
         rule_id: rule.id.clone(),
         kind: NoticeKind::Event,
-        customer_id: Some(book.customer.id.clone()),
+        customer_id,
         invoice_ids: Vec::new(),
         level: None,
         template: rule.template.clone(),
@@ -100,7 +122,7 @@ pub fn plan_event(
         deliveries,
         verdict,
         covers: Vec::new(),
-    })
+    }
 }
 
 /// When the notice on `event` is due, and whether it is too late, if this run
@@ -169,21 +191,13 @@ pub fn plan_office_event(
     }
     let (fire_at, too_late) = timing(rule, event, new, window)?;
     let deliveries = office_recipients(&rule.audience, settings);
-    let verdict = verdict_for(rule.send, &deliveries, &rule.audience, too_late);
-    Some(PlannedNotification {
-        dedupe_key: format!("{}:event/{}", rule.id, event.id),
-        rule_id: rule.id.clone(),
-        kind: NoticeKind::Event,
-        customer_id: customer.map(|c| c.id.clone()),
-        invoice_ids: Vec::new(),
-        level: None,
-        template: rule.template.clone(),
+    Some(notice(
+        rule,
+        event,
+        format!("{}:event/{}", rule.id, event.id),
+        customer.map(|c| c.id.clone()),
         fire_at,
-        subject: event.subject.clone(),
-        occurs_at: Some(event.occurred_at),
-        event_id: Some(event.id.clone()),
         deliveries,
-        verdict,
-        covers: Vec::new(),
-    })
+        too_late,
+    ))
 }

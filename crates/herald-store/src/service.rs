@@ -199,6 +199,17 @@ impl Store {
         Ok((counts, due))
     }
 
+    /// How many deliveries are due at `now` and not yet taken: the dispatcher's
+    /// queue depth (walks the partial index of waiting deliveries).
+    pub async fn queue_depth(&self, now: Timestamp) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE state IN ('pending', 'retrying') AND next_attempt_at <= $1",
+        )
+        .bind(ms(now))
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Whether the store answers: `/readyz`'s first question.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

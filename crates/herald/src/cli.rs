@@ -317,8 +317,15 @@ pub fn exit_code_of(e: &anyhow::Error) -> u8 {
 pub fn init_logging(cli: &Cli) {
     // Warnings, and the SMTP conversation of an account with `debug = true` (it
     // logs nothing otherwise).
+    // The service logs each run and each delivery (info), by id; a command only
+    // what needs attention.
+    let default = if matches!(cli.command, Command::Serve { .. }) {
+        "info"
+    } else {
+        "warn,herald::smtp=info"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG")
-        .unwrap_or_else(|_| "warn,herald::smtp=info".into());
+        .unwrap_or_else(|_| default.into());
     use std::io::IsTerminal as _;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -1069,6 +1076,7 @@ fn print_service(s: &crate::service::ServiceState) {
                 .unwrap_or_default()
         );
     }
+    println!("  queue: {} deliveries due and not yet taken", s.queue_due);
     for p in &s.problems {
         println!("WARNING: {p}");
     }

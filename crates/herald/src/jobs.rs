@@ -1443,17 +1443,27 @@ async fn deliver(app: &App, d: &LeasedDelivery, fresh: &Fresh, now: Timestamp) -
         // A problem of ours (store read, missing customer) is worth another try.
         Err(e) => retry_or_fail(app, d, now, format!("{e:#}")),
     };
+    let label = match &outcome {
+        AttemptOutcome::Sent { .. } => "sent",
+        AttemptOutcome::Retry { .. } => "retrying",
+        AttemptOutcome::Failed { .. } | AttemptOutcome::FailedOver { .. } => "failed",
+        AttemptOutcome::Cancelled { .. } => "cancelled",
+        AttemptOutcome::Deferred { .. } => "deferred",
+        AttemptOutcome::Postponed { .. } => "postponed",
+    };
     crate::metrics::record_send(
         d.delivery.channel.as_str(),
-        match &outcome {
-            AttemptOutcome::Sent { .. } => "sent",
-            AttemptOutcome::Retry { .. } => "retrying",
-            AttemptOutcome::Failed { .. } | AttemptOutcome::FailedOver { .. } => "failed",
-            AttemptOutcome::Cancelled { .. } => "cancelled",
-            AttemptOutcome::Deferred { .. } => "deferred",
-            AttemptOutcome::Postponed { .. } => "postponed",
-        },
+        label,
         t0.elapsed().as_secs_f64(),
+    );
+    // Every delivery traceable by id in the service's log (`herald serve`).
+    tracing::info!(
+        delivery = d.delivery.id,
+        notification = d.notification.id,
+        rule = %d.notification.rule_id,
+        channel = d.delivery.channel.as_str(),
+        outcome = label,
+        "delivery"
     );
     match outcome {
         AttemptOutcome::Failed { detail } => match fallback_for(app, d).await {

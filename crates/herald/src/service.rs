@@ -1287,6 +1287,8 @@ pub struct ServiceState {
     pub started_at: Option<jiff::Timestamp>,
     pub stopped_at: Option<jiff::Timestamp>,
     pub jobs: Vec<herald_store::ServiceJob>,
+    /// Deliveries due now and not yet taken by a sender.
+    pub queue_due: i64,
     pub problems: Vec<String>,
 }
 
@@ -1317,6 +1319,7 @@ pub async fn service_state(app: &App, now: jiff::Timestamp) -> anyhow::Result<Se
         started_at,
         stopped_at,
         jobs: jobs.into_iter().filter(|j| j.job != JOB_SERVICE).collect(),
+        queue_due: app.store.queue_depth(now).await?,
         problems,
     })
 }

@@ -128,6 +128,13 @@ impl Served {
                     .unwrap()
                     .read_to_string(&mut out)
                     .ok();
+                // The log (stderr) after what it printed.
+                self.child
+                    .stderr
+                    .as_mut()
+                    .unwrap()
+                    .read_to_string(&mut out)
+                    .ok();
                 return (status, started.elapsed(), out);
             }
             assert!(
@@ -189,6 +196,7 @@ fn the_service_plans_and_sends_on_its_own_answers_health_and_stops_on_sigterm() 
     });
     let st = status_json(&ws);
     assert_eq!(st["service"]["running"], true, "{st}");
+    assert!(st["service"]["queue_due"].is_i64(), "{st}");
     assert!(st["last_run"].is_object(), "the service planned: {st}");
     let (code, body) = served.get("/readyz");
     assert_eq!(code, 200, "{body}");
@@ -319,8 +327,19 @@ fn the_service_catches_up_after_being_stopped_for_eleven_days() {
     // 16th, at 08:00) fell due four hours ago.
     let second = Served::start_with(&ws, &["--now", "2026-11-13T11:00:00Z"]);
     eventually("the due-soon notices", || count("due-soon") == 4);
-    let (status, _, _) = second.stop();
+    let (status, _, log) = second.stop();
     assert!(status.success());
+    // Each run and each delivery is in the service's log by id.
+    assert!(log.contains("planner run") && log.contains("run="), "{log}");
+    assert_eq!(
+        log.lines()
+            .filter(|l| l.contains("delivery=")
+                && l.contains("rule=due-soon")
+                && l.contains("sent"))
+            .count(),
+        4,
+        "{log}"
+    );
     assert_eq!(count("new-invoice"), 4, "nothing went out twice");
     let h = ws.ok(&["history", "--invoice", "I1"]);
     assert!(h.contains("due-soon I1") && h.contains("sent"), "{h}");
