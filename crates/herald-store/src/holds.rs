@@ -194,3 +194,56 @@ impl Store {
         rows.into_iter().map(HoldRow::into_hold).collect()
     }
 }
+
+impl Store {
+    /// Cancels what of a notification still waits to be sent (pending or retrying
+    /// deliveries; one being sent right now is left to finish), with the reason in
+    /// its history and an audit row. Returns how many deliveries it cancelled;
+    /// `None` when there is no such notification.
+    pub async fn cancel_notification(
+        &self,
+        id: i64,
+        reason: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<Option<u64>, StoreError> {
+        let mut tx = self.write().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM notifications WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        let text = format!("cancelled by {actor}: {reason}");
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "UPDATE deliveries SET state = 'cancelled', reason = $2, next_attempt_at = NULL, updated_at = $3 \
+             WHERE notification_id = $1 AND state IN ('pending', 'retrying') RETURNING id",
+        )
+        .bind(id)
+        .bind(&text)
+        .bind(ms(at))
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO attempts (delivery_id, at, outcome, detail) \
+             SELECT value, $2, 'cancelled', $3 FROM json_each($1)",
+        )
+        .bind(json_list(&ids))
+        .bind(ms(at))
+        .bind(&text)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, 'cancel', $3, $4)",
+        )
+        .bind(ms(at))
+        .bind(actor)
+        .bind(format!("notification {id}"))
+        .bind(format!("{reason} ({} deliveries)", ids.len()))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(ids.len() as u64))
+    }
+}

@@ -171,6 +171,13 @@ pub enum Command {
     },
     /// Every hold on a customer or an invoice.
     Holds,
+    /// Cancel what of a notification still waits to be sent, with the reason.
+    Cancel {
+        /// The notification (`herald history` shows ids).
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
     /// API tokens for `herald serve`'s HTTP API.
     Token {
         #[command(subcommand)]
@@ -471,6 +478,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             println!("{} {id} resumed", kind.as_str());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Cancel { id, reason } => {
+            let app = open(&cli).await?;
+            match app
+                .store
+                .cancel_notification(*id, reason, "cli", crate::clock::SystemClock.now())
+                .await?
+            {
+                None => Err(InputError(format!(
+                    "there is no notification #{id}; `herald history --customer ID` lists them"
+                ))
+                .into()),
+                Some(0) => Err(InputError(format!(
+                    "notification #{id} has nothing waiting to be sent (sent, failed or cancelled already)"
+                ))
+                .into()),
+                Some(n) => {
+                    println!("notification #{id}: {n} delivery(ies) cancelled ({reason})");
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
         }
         Command::Holds => {
             let app = open(&cli).await?;

@@ -310,6 +310,10 @@ fn router(svc: Arc<Service>) -> axum::Router {
             "/api/v1/notifications/{id}/resend",
             axum::routing::post(api_resend),
         )
+        .route(
+            "/api/v1/notifications/{id}/cancel",
+            axum::routing::post(api_cancel),
+        )
         .route("/api/v1/plan", axum::routing::post(api_plan))
         .route("/api/v1/holds", get(api_holds))
         .route("/api/v1/{on}/{id}/pause", axum::routing::post(api_pause))
@@ -363,7 +367,7 @@ struct ErrorBody {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "herald", description = "herald's HTTP API: ingest records and events, read notifications and deliveries, act on them. Every /api/v1 endpoint wants `Authorization: Bearer <token>` (`herald token create`)."),
-    paths(healthz, readyz, metrics, api_status, api_notifications, api_ingest, api_plan, api_job, api_resend, api_holds, api_pause, api_resume),
+    paths(healthz, readyz, metrics, api_status, api_notifications, api_ingest, api_plan, api_job, api_resend, api_holds, api_pause, api_resume, api_cancel),
     modifiers(&BearerAuth),
     tags((name = "ingest"), (name = "read"), (name = "act"), (name = "operations"))
 )]
@@ -809,6 +813,66 @@ async fn api_job(
                 ),
             )
         })
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CancelRequest {
+    /// Why, for the history.
+    reason: String,
+}
+
+/// `POST /api/v1/notifications/{id}/cancel` (scope admin): cancels what of the
+/// notification still waits to be sent, with the reason; audit-logged.
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/cancel", tag = "act",
+    params(("id" = i64, Path, description = "The notification")),
+    request_body = CancelRequest,
+    responses((status = 200, description = "`{notification_id, cancelled}`: how many deliveries", body = serde_json::Value),
+              (status = 404, description = "No such notification", body = ErrorBody),
+              (status = 409, description = "Nothing waits to be sent", body = ErrorBody),
+              (status = 422, description = "A bad body", body = ErrorBody),
+              (status = 401, description = "No valid token", body = ErrorBody),
+              (status = 403, description = "The token lacks the admin scope", body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn api_cancel(
+    State(svc): State<Arc<Service>>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let token = authorize(&svc, &headers, crate::auth::Scope::Admin).await?;
+    let req: CancelRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{e}; send {{\"reason\": \"…\"}}"),
+        )
+    })?;
+    match svc
+        .app
+        .store
+        .cancel_notification(
+            id,
+            &req.reason,
+            &format!("api:{}", token.name),
+            svc.clock.now(),
+        )
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        None => Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("there is no notification {id}"),
+        )),
+        Some(0) => Err(ApiError(
+            StatusCode::CONFLICT,
+            format!(
+                "notification {id} has nothing waiting to be sent (sent, failed or cancelled already)"
+            ),
+        )),
+        Some(n) => Ok(Json(
+            serde_json::json!({ "notification_id": id, "cancelled": n }),
+        )),
+    }
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]

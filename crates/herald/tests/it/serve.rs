@@ -708,6 +708,7 @@ fn the_openapi_document_lists_every_route_and_every_listed_route_answers() {
         ("GET", "/api/v1/holds"),
         ("POST", "/api/v1/{on}/{id}/pause"),
         ("POST", "/api/v1/{on}/{id}/resume"),
+        ("POST", "/api/v1/notifications/{id}/cancel"),
     ]
     .iter()
     .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
@@ -825,4 +826,63 @@ fn a_hold_on_an_invoice_or_a_customer_cancels_their_notices_until_resumed() {
     );
     let (status, _, _) = served.stop();
     assert!(status.success());
+}
+
+/// A notification cancelled before it went out, from the CLI or the API, stays
+/// cancelled with the reason; one with nothing left to send is refused.
+#[test]
+fn a_waiting_notification_is_cancelled_with_its_reason() {
+    let ws = Workspace::new();
+    ws.import_basics();
+    ws.ok(&["plan", "--now", "2026-11-02"]);
+    let h: serde_json::Value =
+        serde_json::from_str(&ws.ok(&["history", "--json", "--limit", "0"])).unwrap();
+    let ids: Vec<i64> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["notification"]["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 4);
+    ws.ok(&[
+        "cancel",
+        &ids[0].to_string(),
+        "--reason",
+        "wystawiona omyłkowo",
+    ]);
+    let again = ws.herald(&["cancel", &ids[0].to_string(), "--reason", "x"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("nothing waiting to be sent"),
+        "{}",
+        stderr(&again)
+    );
+
+    let out = ws.herald(&["token", "create", "--name", "erp", "--scope", "admin"]);
+    let admin = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    // As of the end of that day, the service sends what was not cancelled.
+    let served = Served::start_with(&ws, &["--now", "2026-11-02T22:59:59Z"]);
+    let path = format!("/api/v1/notifications/{}/cancel", ids[1]);
+    let (code, _, body) = served.post(&path, Some(&admin), &[], r#"{"reason": "duplicate"}"#);
+    // The dispatcher may have sent it already: then there is nothing to cancel.
+    assert!(code == 200 || code == 409, "{code} {body}");
+    let cancelled_by_api = code == 200;
+    assert_eq!(served.post(&path, Some(&admin), &[], "{}").0, 422);
+    assert_eq!(
+        served
+            .post(
+                "/api/v1/notifications/999999/cancel",
+                Some(&admin),
+                &[],
+                r#"{"reason": "x"}"#
+            )
+            .0,
+        404
+    );
+    let expected = if cancelled_by_api { 2 } else { 3 };
+    eventually("the rest sent", || rules_sent(&ws).len() == expected);
+    let (status, _, _) = served.stop();
+    assert!(status.success());
+    let h = ws.ok(&["history", "--customer", "C1"]);
+    assert!(h.contains("cancelled by cli: wystawiona omyłkowo"), "{h}");
 }
