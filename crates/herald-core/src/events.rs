@@ -160,12 +160,7 @@ fn timing(
 /// event, whether the event names a customer or not (seed 002's `absence.added`
 /// to the supervisors), never once per customer.
 pub fn is_office_rule(rule: &EventRule) -> bool {
-    !rule.audience.to.iter().any(|s| {
-        matches!(
-            s,
-            RecipientSpec::CustomerRole(_) | RecipientSpec::AnyContact | RecipientSpec::Relation(_)
-        )
-    })
+    !rule.audience.to.iter().any(RecipientSpec::needs_customer)
 }
 
 /// The one notice an office rule sends on `event` (see [`is_office_rule`]).

@@ -265,14 +265,8 @@ pub fn recipients(
                 }
             }
             RecipientSpec::OperatorRole(role) => {
-                for o in settings
-                    .staff
-                    .iter()
-                    .filter(|o| o.roles.iter().any(|r| r.eq_ignore_ascii_case(role)))
-                {
-                    if let Some(d) = operator_delivery(&audience.channels, o, settings) {
-                        push(&mut out, d);
-                    }
+                for d in staff_in_role(audience, role, settings) {
+                    push(&mut out, d);
                 }
             }
         }
@@ -290,6 +284,20 @@ pub fn recipients(
         }
     }
     out
+}
+
+/// The operators with `role`, each on the first of the rule's channels they have
+/// an address for.
+fn staff_in_role<'a>(
+    audience: &'a Audience,
+    role: &'a str,
+    settings: &'a PlanSettings,
+) -> impl Iterator<Item = PlannedDelivery> + 'a {
+    settings
+        .staff
+        .iter()
+        .filter(move |o| o.roles.iter().any(|r| r.eq_ignore_ascii_case(role)))
+        .filter_map(move |o| operator_delivery(&audience.channels, o, settings))
 }
 
 /// Who gets a notice to the office, which concerns no customer's people: the
@@ -322,14 +330,8 @@ pub fn office_recipients(audience: &Audience, settings: &PlanSettings) -> Vec<Pl
                 locale: settings.default_locale,
             }),
             RecipientSpec::OperatorRole(role) => {
-                for o in settings
-                    .staff
-                    .iter()
-                    .filter(|o| o.roles.iter().any(|r| r.eq_ignore_ascii_case(role)))
-                {
-                    if let Some(d) = operator_delivery(&audience.channels, o, settings) {
-                        push(d);
-                    }
+                for d in staff_in_role(audience, role, settings) {
+                    push(d);
                 }
             }
             RecipientSpec::Address(_)

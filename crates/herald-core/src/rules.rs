@@ -53,6 +53,18 @@ pub enum RecipientSpec {
     AnyContact,
 }
 
+impl RecipientSpec {
+    /// Whether it names some customer's people (a contact role, any contact, an
+    /// operator in a relation to the customer), and so needs a customer to mean
+    /// anyone; addresses, operator roles and webhooks do not.
+    pub fn needs_customer(&self) -> bool {
+        matches!(
+            self,
+            RecipientSpec::CustomerRole(_) | RecipientSpec::AnyContact | RecipientSpec::Relation(_)
+        )
+    }
+}
+
 /// Which customers a rule applies to. Both lists empty: every customer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {

@@ -957,15 +957,14 @@ fn print_send(s: &jobs::SendReport, app: &App) {
 
 async fn status(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
     let app = open(cli).await?;
-    let report = app.store.status().await?;
     let now = crate::clock::SystemClock.now();
-    let service = crate::service::service_state(&app, now).await?;
     if json {
-        let mut v = serde_json::to_value(&report)?;
-        v["service"] = serde_json::to_value(&service)?;
+        let v = crate::service::status_json(&app, now).await?;
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
+    let report = app.store.status().await?;
+    let service = crate::service::service_state(&app, now).await?;
     print_service(&service);
     println!("deliveries by state:");
     for (state, n) in &report.by_state {

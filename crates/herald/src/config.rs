@@ -1604,14 +1604,11 @@ impl Config {
                 };
                 herald_core::schedule::Schedule::parse(schedule)
                     .map_err(|e| bad(&key("on.schedule"), e))?;
-                if let Some((text, _)) = to.iter().zip(&audience.to).find(|(_, s)| {
-                    matches!(
-                        s,
-                        RecipientSpec::CustomerRole(_)
-                            | RecipientSpec::AnyContact
-                            | RecipientSpec::Relation(_)
-                    )
-                }) {
+                if let Some((text, _)) = to
+                    .iter()
+                    .zip(&audience.to)
+                    .find(|(_, s)| s.needs_customer())
+                {
                     return Err(bad(
                         &key("to"),
                         format!(

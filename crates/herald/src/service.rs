@@ -624,16 +624,10 @@ async fn api_resend(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let token = authorize(&svc, &headers, crate::auth::Scope::Admin).await?;
-    let req: ResendRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        ResendRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("{e}; send {{\"to\": …, \"name\": …, \"template\": …}}, each optional"),
-            )
-        })?
-    };
+    let req: ResendRequest = json_body_or_default(
+        &body,
+        "send {\"to\": …, \"name\": …, \"template\": …}, each optional",
+    )?;
     let app = &svc.app;
     if app
         .store
@@ -719,16 +713,10 @@ async fn api_plan(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     authorize(&svc, &headers, crate::auth::Scope::Admin).await?;
-    let req: PlanRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        PlanRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("{e}; send {{\"dry_run\": true|false, \"now\": \"2026-11-23T18:00:00Z\"}}, each optional"),
-            )
-        })?
-    };
+    let req: PlanRequest = json_body_or_default(
+        &body,
+        "send {\"dry_run\": true|false, \"now\": \"2026-11-23T18:00:00Z\"}, each optional",
+    )?;
     let id = API_JOB_IDS.fetch_add(1, Ordering::Relaxed);
     let started = svc.clock.now();
     let job = ApiJob {
@@ -841,12 +829,7 @@ async fn api_cancel(
     body: axum::body::Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let token = authorize(&svc, &headers, crate::auth::Scope::Admin).await?;
-    let req: CancelRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("{e}; send {{\"reason\": \"…\"}}"),
-        )
-    })?;
+    let req: CancelRequest = json_body(&body, "send {\"reason\": \"…\"}")?;
     match svc
         .app
         .store
@@ -916,12 +899,10 @@ async fn api_pause(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let token = authorize(&svc, &headers, crate::auth::Scope::Admin).await?;
     let on = hold_on(&on)?;
-    let req: PauseRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("{e}; send {{\"reason\": \"dispute\", \"until\": \"2026-12-05T00:00:00Z\"}} (until optional)"),
-        )
-    })?;
+    let req: PauseRequest = json_body(
+        &body,
+        "send {\"reason\": \"dispute\", \"until\": \"2026-12-05T00:00:00Z\"} (until optional)",
+    )?;
     if req.reason.trim().is_empty() {
         return Err(ApiError(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -994,6 +975,25 @@ async fn api_holds(
     Ok(Json(
         svc.app.store.holds().await.map_err(anyhow::Error::from)?,
     ))
+}
+
+/// An act's JSON body, or 422 saying what is wrong and, in `hint`, what to send.
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], hint: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, format!("{e}; {hint}")))
+}
+
+/// [`json_body`] for a body whose fields are all optional: an empty one is the
+/// defaults.
+fn json_body_or_default<T: serde::de::DeserializeOwned + Default>(
+    body: &[u8],
+    hint: &str,
+) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        json_body(body, hint)
+    }
 }
 
 /// `%XX` and `+` in a query value.
@@ -1282,11 +1282,15 @@ async fn api_status(
     headers: axum::http::HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authorize(&svc, &headers, crate::auth::Scope::Read).await?;
-    let report = svc.app.store.status().await.map_err(anyhow::Error::from)?;
-    let mut v = serde_json::to_value(&report).map_err(anyhow::Error::from)?;
-    v["service"] = serde_json::to_value(service_state(&svc.app, svc.clock.now()).await?)
-        .map_err(anyhow::Error::from)?;
-    Ok(Json(v))
+    Ok(Json(status_json(&svc.app, svc.clock.now()).await?))
+}
+
+/// What `herald status --json` and `GET /api/v1/status` answer: the store's
+/// counts and, under `service`, the service as last recorded.
+pub async fn status_json(app: &App, now: Timestamp) -> anyhow::Result<serde_json::Value> {
+    let mut v = serde_json::to_value(app.store.status().await?)?;
+    v["service"] = serde_json::to_value(service_state(app, now).await?)?;
+    Ok(v)
 }
 
 /// Alive: the process answers. Nothing about the store, so a slow disk does not
