@@ -328,6 +328,18 @@ pub struct Rules {
 }
 
 impl Rules {
+    /// Every rule's id, of every kind, in the order the kinds are listed above.
+    pub fn all_ids(&self) -> impl Iterator<Item = &str> {
+        self.invoice
+            .iter()
+            .map(|r| r.id.as_str())
+            .chain(self.dunning.iter().map(|r| r.id.as_str()))
+            .chain(self.task.iter().map(|r| r.id.as_str()))
+            .chain(self.event.iter().map(|r| r.id.as_str()))
+            .chain(self.summary.iter().map(|r| r.id.as_str()))
+            .chain(self.digest.iter().map(|r| r.id.as_str()))
+    }
+
     /// The audience of the rule with this id, of either kind.
     pub fn audience(&self, rule_id: &str) -> Option<&Audience> {
         self.invoice

@@ -8,8 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use herald_core::Clock as _;
-use herald_core::message::RecipientInfo;
-use herald_core::planner::{self, NoticeKind};
+use herald_core::planner::NoticeKind;
 use herald_core::values::{CustomerId, InvoiceId, Locale};
 use herald_render::TemplateSet;
 use herald_store::{HistoryFilter, Store};
@@ -133,6 +132,9 @@ pub enum Command {
         dry_run: bool,
         #[arg(long)]
         only_customer: Option<String>,
+        /// With --dry-run: list only this rule's notices ("what would it send tonight").
+        #[arg(long, requires = "dry_run")]
+        rule: Option<String>,
     },
     /// Deliver the notifications that are due (seed 003's second job).
     Send {
@@ -392,6 +394,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let opts = PlanOptions {
                 dry_run: *dry_run,
                 only_customer: only_customer.as_deref().map(customer_arg).transpose()?,
+                only_rule: None,
             };
             let plan = jobs::plan(&app, now, &opts).await?;
             print_plan(&plan, *dry_run);
@@ -405,12 +408,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             time,
             dry_run,
             only_customer,
+            rule,
         } => {
             let app = open(&cli).await?;
             let now = now_for(&app, time)?;
             let opts = PlanOptions {
                 dry_run: *dry_run,
                 only_customer: only_customer.as_deref().map(customer_arg).transpose()?,
+                only_rule: rule.clone(),
             };
             print_plan(&jobs::plan(&app, now, &opts).await?, *dry_run);
             Ok(ExitCode::SUCCESS)
@@ -1206,45 +1211,16 @@ async fn history(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Seed 000's "show send statuses": one column per event type the subject's notices
-/// answer (for a customs declaration always IE529, IE509 and IE599, in that order),
-/// each the status of all its deliveries: a type with no notice is NotApplicable,
-/// and PartiallySent when some recipients got it and others did not.
+/// Seed 000's "show send statuses" for a subject, as columns (see
+/// [`crate::documents::subject_columns`]).
 fn print_subject_statuses(app: &App, subject: &str, entries: &[herald_store::HistoryEntry]) {
-    use herald_core::status::{AggregateStatus, DeliveryState};
-    let type_of = |rule: &str| {
-        app.config
-            .rules
-            .event
-            .iter()
-            .find(|r| r.id == rule)
-            .map(|r| r.event_type.clone())
-    };
-    let mut columns: Vec<String> = Vec::new();
-    if entries
-        .iter()
-        .any(|e| type_of(&e.notification.rule_id).is_some_and(|t| t.starts_with("customs.")))
-    {
-        columns.extend(["customs.IE529", "customs.IE509", "customs.IE599"].map(String::from));
-    }
-    for e in entries {
-        if let Some(t) = type_of(&e.notification.rule_id)
-            && !columns.contains(&t)
-        {
-            columns.push(t);
-        }
-    }
+    let columns = crate::documents::subject_columns(app, entries);
     if columns.is_empty() {
         return;
     }
-    let status = |t: &str| {
-        let states: Vec<DeliveryState> = entries
-            .iter()
-            .filter(|e| type_of(&e.notification.rule_id).as_deref() == Some(t))
-            .flat_map(|e| e.deliveries.iter().map(|d| d.delivery.state))
-            .collect();
-        let status = AggregateStatus::of(states);
-        match status {
+    let name = |s: herald_core::status::AggregateStatus| {
+        use herald_core::status::AggregateStatus;
+        match s {
             AggregateStatus::NotApplicable => "NotApplicable",
             AggregateStatus::Pending => "Pending",
             AggregateStatus::Sent => "Sent",
@@ -1253,13 +1229,12 @@ fn print_subject_statuses(app: &App, subject: &str, entries: &[herald_store::His
             AggregateStatus::Cancelled => "Cancelled",
         }
     };
-    let label = |t: &str| t.rsplit('.').next().unwrap_or(t).to_owned();
     println!("{subject}");
     println!(
         "{}",
         columns
             .iter()
-            .map(|c| format!("{:<15}", label(c)))
+            .map(|c| format!("{:<15}", c.label))
             .collect::<String>()
             .trim_end()
     );
@@ -1267,7 +1242,7 @@ fn print_subject_statuses(app: &App, subject: &str, entries: &[herald_store::His
         "{}",
         columns
             .iter()
-            .map(|c| format!("{:<15}", status(c)))
+            .map(|c| format!("{:<15}", name(c.status)))
             .collect::<String>()
             .trim_end()
     );
@@ -1275,9 +1250,6 @@ fn print_subject_statuses(app: &App, subject: &str, entries: &[herald_store::His
 }
 
 /// For each invoice rule that has no notification about this invoice, why not.
-/// Nothing is stored for these (see `herald_core::planner`), so it is derived: a
-/// trigger that fell in a run's window while herald knew the invoice always has a
-/// stored notification, even a NotApplicable one.
 async fn print_rules_without_notice(
     app: &App,
     id: &InvoiceId,
@@ -1286,32 +1258,8 @@ async fn print_rules_without_notice(
     let Some(view) = app.store.invoice(id).await? else {
         return Err(InputError(format!("there is no invoice '{id}'")).into());
     };
-    // What the planner has looked at so far, not the wall clock: a trigger after
-    // the watermark has simply not been planned yet.
-    let tz = app.config.tenant.time_zone.time_zone();
-    let planned_until = app
-        .store
-        .planner_state()
-        .await?
-        .watermark
-        .map(|w| planner::local_date(w, &tz));
-    for rule in app.config.rules.invoice.iter().filter(|r| r.enabled) {
-        if entries.iter().any(|e| e.notification.rule_id == rule.id) {
-            continue;
-        }
-        let date = rule.trigger_date(&view.invoice);
-        let why = if rule.condition == herald_core::rules::Condition::Unpaid
-            && view.balance().is_zero()
-        {
-            "not applicable: the invoice is paid".to_owned()
-        } else if planned_until.is_none_or(|p| date >= p) {
-            format!("not yet planned: due on {date}")
-        } else {
-            format!(
-                "not applicable: history, its time ({date}) had passed before herald received the invoice"
-            )
-        };
-        println!("- {} {} — {why}", rule.id, view.invoice.id);
+    for (rule, why) in crate::documents::rules_without_notice(app, &view, entries).await? {
+        println!("- {rule} {} — {why}", view.invoice.id);
     }
     Ok(())
 }
@@ -1327,123 +1275,17 @@ async fn preview(
 ) -> anyhow::Result<ExitCode> {
     let app = open(cli).await?;
     let now = now_for(&app, time)?;
-    let today = planner::local_date(now, &app.config.tenant.time_zone.time_zone());
     let customer_id = customer_arg(customer)?;
-    let Some(book) = jobs::book_for(&app, &customer_id).await? else {
-        return Err(InputError(format!(
-            "customer '{customer}' does not exist; import it first"
-        ))
-        .into());
-    };
-    let settings = jobs::settings(&app).await?;
-    let (kind, template, level, audience, invoices) = if let Some(r) =
-        app.config.rules.invoice.iter().find(|r| r.id == rule)
-    {
-        let chosen = match invoice {
-            Some(id) => book
-                .invoices
-                .iter()
-                .find(|v| v.invoice.id.as_str() == id)
-                .cloned()
-                .ok_or_else(|| {
-                    InputError(format!(
-                        "invoice '{id}' is not an invoice of customer '{customer}'"
-                    ))
-                })?,
-            None => book
-                .invoices
-                .iter()
-                .filter(|v| v.balance() > rust_decimal::Decimal::ZERO)
-                .max_by_key(|v| v.invoice.issue_date)
-                .or_else(|| book.invoices.iter().max_by_key(|v| v.invoice.issue_date))
-                .cloned()
-                .ok_or_else(|| {
-                    InputError(format!(
-                        "customer '{customer}' has no invoices to preview with"
-                    ))
-                })?,
-        };
-        (
-            NoticeKind::Invoice,
-            r.template.clone(),
-            None,
-            r.audience.clone(),
-            vec![chosen],
-        )
-    } else if let Some(d) = app.config.rules.dunning.iter().find(|d| d.id == rule) {
-        let overdue: Vec<_> = book
-            .invoices
-            .iter()
-            .filter(|v| v.balance() > rust_decimal::Decimal::ZERO && v.invoice.due_date < today)
-            .cloned()
+    let locale = locale
+        .map(|l| Locale::parse(l).map_err(|e| InputError(e.0)))
+        .transpose()?;
+    let p = crate::documents::preview(&app, rule, &customer_id, invoice, locale, now).await?;
+    let to: Vec<String> =
+        p.to.iter()
+            .map(|d| format!("{} <{}> ({})", d.name, d.address, d.channel))
             .collect();
-        if overdue.is_empty() {
-            return Err(InputError(format!("customer '{customer}' has no overdue invoice on {today}; a dunning letter would list nothing")).into());
-        }
-        let max_days = overdue
-            .iter()
-            .map(|v| planner::days_between(v.invoice.due_date, today))
-            .max()
-            .unwrap_or(0);
-        let lvl = d
-            .levels
-            .iter()
-            .rev()
-            .find(|l| i64::from(l.after_days) <= max_days)
-            .unwrap_or(&d.levels[0]);
-        (
-            NoticeKind::Dunning,
-            lvl.template.clone(),
-            Some(lvl.level),
-            d.audience.clone(),
-            overdue,
-        )
-    } else {
-        return Err(InputError(format!(
-            "there is no rule '{rule}' in {}",
-            app.config.path.display()
-        ))
-        .into());
-    };
-    let deliveries = planner::recipients(&audience, &book, &settings);
-    let locale = match locale {
-        Some(l) => Locale::parse(l).map_err(|e| InputError(e.0))?,
-        None => book.customer.locale.unwrap_or(app.config.tenant.locale),
-    };
-    let recipient = deliveries
-        .first()
-        .map(|d| RecipientInfo {
-            name: d.name.clone(),
-            address: d.address.clone(),
-        })
-        .unwrap_or(RecipientInfo {
-            name: String::new(),
-            address: "(nobody)".into(),
-        });
-    let notice = jobs::Notice {
-        rule,
-        template: &template,
-        kind,
-        level,
-    };
-    let ctx = jobs::context_for(
-        &app,
-        &notice,
-        Some(&book.customer),
-        recipient,
-        locale,
-        &invoices,
-        now,
-    );
-    let r = app
-        .templates
-        .render(&template, locale, app.config.tenant.locale, &ctx)?;
-    let to: Vec<String> = deliveries
-        .iter()
-        .map(|d| format!("{} <{}> ({})", d.name, d.address, d.channel.as_str()))
-        .collect();
     println!("rule:      {rule}");
-    println!("template:  {template} ({})", r.locale);
+    println!("template:  {} ({})", p.template, p.locale);
     println!(
         "to:        {}",
         if to.is_empty() {
@@ -1452,16 +1294,16 @@ async fn preview(
             to.join(", ")
         }
     );
-    println!("subject:   {}", r.subject);
+    println!("subject:   {}", p.subject);
     println!("---");
-    println!("{}", r.text);
-    if let Some(sms) = &r.sms {
+    println!("{}", p.text);
+    if let Some(sms) = &p.sms {
         println!("--- sms");
         println!("{sms}");
     }
     if html {
         println!("--- html");
-        println!("{}", r.html);
+        println!("{}", p.html);
     }
     Ok(ExitCode::SUCCESS)
 }

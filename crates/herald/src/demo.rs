@@ -271,6 +271,7 @@ async fn daily_run(
         &PlanOptions {
             dry_run: false,
             only_customer: None,
+            only_rule: None,
         },
     )
     .await?;

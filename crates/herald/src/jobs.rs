@@ -41,9 +41,14 @@ pub struct PlanReport {
     pub would_plan: Vec<PlannedNotification>,
 }
 
+#[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
     pub dry_run: bool,
     pub only_customer: Option<CustomerId>,
+    /// A dry run of one rule ("what would this rule send tonight"): only its
+    /// notices are listed and counted. Planning for real always runs every rule,
+    /// since the watermark moves for all of them at once.
+    pub only_rule: Option<String>,
 }
 
 /// The tenant's settings, with every operator (recipients by operator role).
@@ -123,6 +128,22 @@ fn candidate_query(app: &App, window: Window, since_seq: i64) -> CandidateQuery 
 /// Plans every notification due up to `now`. Customers are loaded and planned in
 /// chunks so memory stays flat; each chunk is recorded in one transaction.
 pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Result<PlanReport> {
+    if let Some(rule) = &opts.only_rule {
+        if !opts.dry_run {
+            return Err(crate::cli::InputError(format!(
+                "one rule ('{rule}') can only be planned in a dry run: a real run plans every rule, so add --dry-run"
+            ))
+            .into());
+        }
+        if !app.config.rules.all_ids().any(|id| id == rule) {
+            return Err(crate::cli::InputError(format!(
+                "there is no rule '{rule}' in {}; rules: {}",
+                app.config.path.display(),
+                app.config.rules.all_ids().collect::<Vec<_>>().join(", ")
+            ))
+            .into());
+        }
+    }
     let state = app.store.planner_state().await?;
     // A `now` at or before the watermark plans an empty window: only what changed.
     let window = Window {
@@ -198,7 +219,7 @@ pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Resu
     let record = async {
         while let Some(notes) = planned.recv().await {
             let t = std::time::Instant::now();
-            record_batch(app, run_id, now, notes, &mut report).await?;
+            record_batch(app, run_id, now, notes, opts, &mut report).await?;
             t_record += t.elapsed();
         }
         anyhow::Ok(())
@@ -210,7 +231,7 @@ pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Resu
     overviews.extend(scheduled_batches(app, &settings, window, opts).await?);
     overviews.extend(digests(app, &settings, window, opts).await?);
     if !overviews.is_empty() {
-        record_batch(app, run_id, now, overviews, &mut report).await?;
+        record_batch(app, run_id, now, overviews, opts, &mut report).await?;
     }
     tracing::debug!(?t_load, ?t_plan, ?t_record, total = ?started.elapsed(), "plan: chunks done");
     if let Some(id) = run_id {
@@ -490,9 +511,13 @@ async fn record_batch(
     app: &App,
     run_id: Option<i64>,
     now: Timestamp,
-    notes: Vec<PlannedNotification>,
+    mut notes: Vec<PlannedNotification>,
+    opts: &PlanOptions,
     report: &mut PlanReport,
 ) -> anyhow::Result<()> {
+    if let Some(rule) = &opts.only_rule {
+        notes.retain(|n| &n.rule_id == rule);
+    }
     report.planned += notes.len();
     match run_id {
         Some(id) => {

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod demo_data;
+pub mod documents;
 pub mod import;
 pub mod jobs;
 pub mod metrics;

@@ -201,6 +201,7 @@ async fn planner_loop(svc: Arc<Service>, mut stop: watch::Receiver<bool>) {
                 &PlanOptions {
                     dry_run: false,
                     only_customer: None,
+                    only_rule: None,
                 },
             )
             .await?;
@@ -316,6 +317,13 @@ fn router(svc: Arc<Service>) -> axum::Router {
         )
         .route("/api/v1/plan", axum::routing::post(api_plan))
         .route("/api/v1/holds", get(api_holds))
+        .route("/api/v1/preview", get(api_preview))
+        .route("/api/v1/customers/{id}/history", get(api_customer_history))
+        .route("/api/v1/invoices/{id}/statuses", get(api_invoice_statuses))
+        .route(
+            "/api/v1/subjects/{subject}/statuses",
+            get(api_subject_statuses),
+        )
         .route("/api/v1/{on}/{id}/pause", axum::routing::post(api_pause))
         .route("/api/v1/{on}/{id}/resume", axum::routing::post(api_resume))
         .route("/api/v1/jobs/{id}", get(api_job))
@@ -367,7 +375,7 @@ struct ErrorBody {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "herald", description = "herald's HTTP API: ingest records and events, read notifications and deliveries, act on them. Every /api/v1 endpoint wants `Authorization: Bearer <token>` (`herald token create`)."),
-    paths(healthz, readyz, metrics, api_status, api_notifications, api_ingest, api_plan, api_job, api_resend, api_holds, api_pause, api_resume, api_cancel),
+    paths(healthz, readyz, metrics, api_status, api_notifications, api_ingest, api_plan, api_job, api_resend, api_holds, api_pause, api_resume, api_cancel, api_preview, api_customer_history, api_invoice_statuses, api_subject_statuses),
     modifiers(&BearerAuth),
     tags((name = "ingest"), (name = "read"), (name = "act"), (name = "operations"))
 )]
@@ -410,6 +418,17 @@ impl axum::response::IntoResponse for ApiError {
             );
         }
         r
+    }
+}
+
+impl From<crate::documents::Refusal> for ApiError {
+    fn from(r: crate::documents::Refusal) -> Self {
+        use crate::documents::Refusal;
+        match r {
+            Refusal::NotFound(m) => ApiError(StatusCode::NOT_FOUND, m),
+            Refusal::Unanswerable(m) => ApiError(StatusCode::UNPROCESSABLE_ENTITY, m),
+            Refusal::Failed(e) => e.into(),
+        }
     }
 }
 
@@ -619,11 +638,13 @@ struct ResendRequest {
     security(("bearer" = [])))]
 async fn api_resend(
     State(svc): State<Arc<Service>>,
-    axum::extract::Path(id): axum::extract::Path<i64>,
+    axum::extract::Path(id): axum::extract::Path<String>,
     headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
+    body: ActBody,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let token = authorize(&svc, &headers, crate::auth::Scope::Admin).await?;
+    let id = id_in_path::<i64>(&id, "notification")?;
+    let body = read_body(body)?;
     let req: ResendRequest = json_body_or_default(
         &body,
         "send {\"to\": …, \"name\": …, \"template\": …}, each optional",
@@ -693,6 +714,10 @@ struct PlanRequest {
     /// Plan as of this instant (RFC 3339) instead of now: a dry run "tonight".
     #[schema(value_type = Option<String>, format = DateTime)]
     now: Option<Timestamp>,
+    /// With `dry_run`: list only this rule's notices ("what would it send tonight").
+    rule: Option<String>,
+    /// Plan for this customer only (the watermark does not move).
+    customer: Option<String>,
 }
 
 static API_JOB_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -710,13 +735,37 @@ static API_JOB_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64:
 async fn api_plan(
     State(svc): State<Arc<Service>>,
     headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
+    body: ActBody,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     authorize(&svc, &headers, crate::auth::Scope::Admin).await?;
+    let body = read_body(body)?;
     let req: PlanRequest = json_body_or_default(
         &body,
-        "send {\"dry_run\": true|false, \"now\": \"2026-11-23T18:00:00Z\"}, each optional",
+        "send {\"dry_run\": true|false, \"now\": \"2026-11-23T18:00:00Z\", \"rule\": …, \"customer\": …}, each optional",
     )?;
+    let unprocessable = |m: String| ApiError(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let only_customer = req
+        .customer
+        .as_deref()
+        .map(|c| {
+            herald_core::CustomerId::parse(c)
+                .map_err(|e| unprocessable(format!("/customer: {}", e.0)))
+        })
+        .transpose()?;
+    if let Some(rule) = &req.rule {
+        if !req.dry_run {
+            return Err(unprocessable(format!(
+                "/rule: one rule ('{rule}') can only be planned in a dry run; add \"dry_run\": true"
+            )));
+        }
+        let rules = &svc.app.config.rules;
+        if !rules.all_ids().any(|id| id == rule) {
+            return Err(unprocessable(format!(
+                "/rule: there is no rule '{rule}'; rules: {}",
+                rules.all_ids().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
     let id = API_JOB_IDS.fetch_add(1, Ordering::Relaxed);
     let started = svc.clock.now();
     let job = ApiJob {
@@ -744,7 +793,8 @@ async fn api_plan(
             now,
             &PlanOptions {
                 dry_run: req.dry_run,
-                only_customer: None,
+                only_customer,
+                only_rule: req.rule,
             },
         )
         .await;
@@ -784,10 +834,11 @@ async fn api_plan(
     security(("bearer" = [])))]
 async fn api_job(
     State(svc): State<Arc<Service>>,
-    axum::extract::Path(id): axum::extract::Path<u64>,
+    axum::extract::Path(id): axum::extract::Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Result<Json<ApiJob>, ApiError> {
     authorize(&svc, &headers, crate::auth::Scope::Read).await?;
+    let id = id_in_path::<u64>(&id, "job")?;
     svc.api_jobs
         .lock()
         .ok()
@@ -824,11 +875,13 @@ struct CancelRequest {
     security(("bearer" = [])))]
 async fn api_cancel(
     State(svc): State<Arc<Service>>,
-    axum::extract::Path(id): axum::extract::Path<i64>,
+    axum::extract::Path(id): axum::extract::Path<String>,
     headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
+    body: ActBody,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let token = authorize(&svc, &headers, crate::auth::Scope::Admin).await?;
+    let id = id_in_path::<i64>(&id, "notification")?;
+    let body = read_body(body)?;
     let req: CancelRequest = json_body(&body, "send {\"reason\": \"…\"}")?;
     match svc
         .app
@@ -895,9 +948,10 @@ async fn api_pause(
     State(svc): State<Arc<Service>>,
     axum::extract::Path((on, id)): axum::extract::Path<(String, String)>,
     headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
+    body: ActBody,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let token = authorize(&svc, &headers, crate::auth::Scope::Admin).await?;
+    let body = read_body(body)?;
     let on = hold_on(&on)?;
     let req: PauseRequest = json_body(
         &body,
@@ -961,6 +1015,249 @@ async fn api_resume(
     ))
 }
 
+/// A query string as name → value, each name at most once and among `allowed`;
+/// otherwise 400 naming the parameter and the ones there are.
+fn query_params(
+    query: Option<&str>,
+    allowed: &[&str],
+) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+    let bad = |m: String| ApiError(StatusCode::BAD_REQUEST, m);
+    let mut out = std::collections::BTreeMap::new();
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if !allowed.contains(&k) {
+            return Err(bad(format!(
+                "unknown parameter '{k}': use {}",
+                allowed.join(", ")
+            )));
+        }
+        let v = percent_decode(v).map_err(|e| bad(format!("{k}: {e}")))?;
+        if out.insert(k.to_owned(), v).is_some() {
+            return Err(bad(format!("{k}: given twice; give it once")));
+        }
+    }
+    Ok(out)
+}
+
+/// `GET /api/v1/preview` (scope read): a rule's message for a customer rendered
+/// exactly as it would be sent, in the recipient's language, recording and
+/// sending nothing.
+#[utoipa::path(get, path = "/api/v1/preview", tag = "read",
+    params(
+        ("rule" = String, Query, description = "An invoice or dunning rule, e.g. due-soon, dunning"),
+        ("customer" = String, Query, description = "The customer it is for"),
+        ("invoice" = Option<String>, Query, description = "For an invoice rule: the invoice (default: the customer's latest open one)"),
+        ("locale" = Option<String>, Query, description = "Render in this language instead of the customer's"),
+        ("now" = Option<String>, Query, description = "As of this instant (RFC 3339): a dunning letter lists what is overdue then"),
+    ),
+    responses((status = 200, description = "The rendered message and who it would go to", body = crate::documents::Preview),
+              (status = 400, description = "A missing or bad parameter", body = ErrorBody),
+              (status = 404, description = "No such rule, customer or invoice of the customer", body = ErrorBody),
+              (status = 422, description = "Nothing to preview with (no invoice; nothing overdue for a dunning letter; an event rule)", body = ErrorBody),
+              (status = 401, description = "No valid token", body = ErrorBody),
+              (status = 403, description = "The token lacks the read scope", body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn api_preview(
+    State(svc): State<Arc<Service>>,
+    headers: axum::http::HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Json<crate::documents::Preview>, ApiError> {
+    authorize(&svc, &headers, crate::auth::Scope::Read).await?;
+    let q = query_params(
+        query.as_deref(),
+        &["rule", "customer", "invoice", "locale", "now"],
+    )?;
+    let bad = |m: String| ApiError(StatusCode::BAD_REQUEST, m);
+    let rule = q.get("rule").ok_or_else(|| {
+        bad("rule: missing; name the rule to preview, e.g. ?rule=due-soon&customer=C1".into())
+    })?;
+    let customer = q
+        .get("customer")
+        .ok_or_else(|| {
+            bad("customer: missing; name the customer, e.g. ?rule=due-soon&customer=C1".into())
+        })
+        .and_then(|c| {
+            herald_core::CustomerId::parse(c).map_err(|e| bad(format!("customer: {}", e.0)))
+        })?;
+    let locale = q
+        .get("locale")
+        .map(|l| herald_core::values::Locale::parse(l).map_err(|e| bad(format!("locale: {}", e.0))))
+        .transpose()?;
+    let now = match q.get("now") {
+        Some(v) => v
+            .parse::<Timestamp>()
+            .map_err(|e| bad(format!("now: '{v}' is not an RFC 3339 instant: {e}")))?,
+        None => svc.clock.now(),
+    };
+    let preview = crate::documents::preview(
+        &svc.app,
+        rule,
+        &customer,
+        q.get("invoice").map(String::as_str),
+        locale,
+        now,
+    )
+    .await?;
+    Ok(Json(preview))
+}
+
+/// `GET /api/v1/customers/{id}/history` (scope read): the customer, its holds and
+/// its notifications with every delivery and attempt, in the order they were
+/// planned, a page of `limit` (100, at most 1,000) after the cursor `after`.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/history", tag = "read",
+    params(
+        ("id" = String, Path, description = "The customer"),
+        ("after" = Option<String>, Query, description = "The `next` cursor of the previous page"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 1000 (100)"),
+    ),
+    responses((status = 200, description = "`{customer, holds, items: [history entries], next: cursor | null}`", body = serde_json::Value),
+              (status = 400, description = "A bad parameter", body = ErrorBody),
+              (status = 404, description = "No such customer", body = ErrorBody),
+              (status = 401, description = "No valid token", body = ErrorBody),
+              (status = 403, description = "The token lacks the read scope", body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn api_customer_history(
+    State(svc): State<Arc<Service>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&svc, &headers, crate::auth::Scope::Read).await?;
+    let q = query_params(query.as_deref(), &["after", "limit"])?;
+    let bad = |m: String| ApiError(StatusCode::BAD_REQUEST, m);
+    let customer = herald_core::CustomerId::parse(&id)
+        .map_err(|e| ApiError(StatusCode::NOT_FOUND, format!("customer id {}", e.0)))?;
+    let store = &svc.app.store;
+    let Some((record, contacts)) = store
+        .customer(&customer)
+        .await
+        .map_err(anyhow::Error::from)?
+    else {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("there is no customer '{id}'; import it first (POST /api/v1/customers)"),
+        ));
+    };
+    let limit = match q.get("limit") {
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| bad(format!("limit: '{v}': give 1 to 1000")))?,
+        None => 100,
+    };
+    let after = match q.get("after") {
+        Some(v) => v.parse::<i64>().map_err(|_| {
+            bad(format!(
+                "after: '{v}' is not a cursor; pass the `next` of the previous page"
+            ))
+        })?,
+        None => 0,
+    };
+    let entries = store
+        .history(&herald_store::HistoryFilter {
+            customer: Some(customer.clone()),
+            after_id: Some(after),
+            limit,
+            ..Default::default()
+        })
+        .await
+        .map_err(anyhow::Error::from)?;
+    let next = (entries.len() == limit as usize)
+        .then(|| entries.last().map(|e| e.notification.id.to_string()))
+        .flatten();
+    let holds = store
+        .holds_on(&[customer.as_str()], &[], svc.clock.now())
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok(Json(serde_json::json!({
+        "customer": record,
+        "contacts": contacts,
+        "holds": holds,
+        "items": entries,
+        "next": next,
+    })))
+}
+
+/// `GET /api/v1/invoices/{id}/statuses` (scope read): the invoice's status per
+/// rule (seed 000's "show send statuses"): the latest notice's status, every
+/// notice, the next reminder, and why a rule has said nothing yet.
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/statuses", tag = "read",
+    params(("id" = String, Path, description = "The invoice")),
+    responses((status = 200, description = "One status per enabled invoice and dunning rule", body = crate::documents::InvoiceStatuses),
+              (status = 404, description = "No such invoice", body = ErrorBody),
+              (status = 401, description = "No valid token", body = ErrorBody),
+              (status = 403, description = "The token lacks the read scope", body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn api_invoice_statuses(
+    State(svc): State<Arc<Service>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Json<crate::documents::InvoiceStatuses>, ApiError> {
+    authorize(&svc, &headers, crate::auth::Scope::Read).await?;
+    query_params(query.as_deref(), &[])?;
+    let invoice = herald_core::InvoiceId::parse(&id)
+        .map_err(|e| ApiError(StatusCode::NOT_FOUND, format!("invoice id {}", e.0)))?;
+    let entries = svc
+        .app
+        .store
+        .history(&herald_store::HistoryFilter {
+            invoice: Some(invoice.clone()),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .await
+        .map_err(anyhow::Error::from)?;
+    Ok(Json(
+        crate::documents::invoice_statuses(&svc.app, &invoice, &entries).await?,
+    ))
+}
+
+/// `GET /api/v1/subjects/{subject}/statuses` (scope read): what a subject's
+/// notices (a customs declaration, a task) answered, one column per event type:
+/// for a declaration IE529, IE509 and IE599 (seed 000), each not_applicable,
+/// pending, sent, partially_sent, failed or cancelled.
+#[utoipa::path(get, path = "/api/v1/subjects/{subject}/statuses", tag = "read",
+    params(("subject" = String, Path, description = "A declaration number, a task id")),
+    responses((status = 200, description = "`{subject, columns: [{event_type, label, status}], notifications: [ids]}`", body = serde_json::Value),
+              (status = 404, description = "No notice is about this subject", body = ErrorBody),
+              (status = 401, description = "No valid token", body = ErrorBody),
+              (status = 403, description = "The token lacks the read scope", body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn api_subject_statuses(
+    State(svc): State<Arc<Service>>,
+    axum::extract::Path(subject): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&svc, &headers, crate::auth::Scope::Read).await?;
+    query_params(query.as_deref(), &[])?;
+    let entries = svc
+        .app
+        .store
+        .history(&herald_store::HistoryFilter {
+            subject: Some(subject.clone()),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .await
+        .map_err(anyhow::Error::from)?;
+    if entries.is_empty() {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no notice is about '{subject}' (yet): check the number, or whether its events reached herald"
+            ),
+        ));
+    }
+    Ok(Json(serde_json::json!({
+        "subject": subject,
+        "columns": crate::documents::subject_columns(&svc.app, &entries),
+        "notifications": entries.iter().map(|e| e.notification.id).collect::<Vec<_>>(),
+    })))
+}
+
 /// `GET /api/v1/holds` (scope read): every hold.
 #[utoipa::path(get, path = "/api/v1/holds", tag = "read",
     responses((status = 200, description = "`[{on, id, reason, until, actor, created_at}]`", body = serde_json::Value),
@@ -977,10 +1274,45 @@ async fn api_holds(
     ))
 }
 
+/// An act's body, read before the handler runs: a rejection (too big, broken
+/// off) is kept so the handler can answer it as JSON after the token check.
+type ActBody = Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>;
+
+fn read_body(body: ActBody) -> Result<axum::body::Bytes, ApiError> {
+    body.map_err(|e| {
+        ApiError(
+            e.status(),
+            format!(
+                "the body could not be read ({e}); an act's body is a few fields, at most 1 MiB"
+            ),
+        )
+    })
+}
+
+/// A numeric id from the path; anything else names nothing there is (404),
+/// answered after the token check like every other refusal.
+fn id_in_path<T: std::str::FromStr>(id: &str, what: &str) -> Result<T, ApiError> {
+    id.parse().map_err(|_| {
+        ApiError(
+            StatusCode::NOT_FOUND,
+            format!("there is no {what} '{id}': {what} ids are numbers"),
+        )
+    })
+}
+
 /// An act's JSON body, or 422 saying what is wrong and, in `hint`, what to send.
+/// Text that is not JSON at all gets 400, as for ingest; JSON of the wrong shape
+/// (an unknown field, a wrong type) 422.
 fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], hint: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, format!("{e}; {hint}")))
+    serde_json::from_slice(body).map_err(|e| {
+        let code = match e.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                StatusCode::BAD_REQUEST
+            }
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        ApiError(code, format!("{e}; {hint}"))
+    })
 }
 
 /// [`json_body`] for a body whose fields are all optional: an empty one is the

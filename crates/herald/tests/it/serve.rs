@@ -709,6 +709,10 @@ fn the_openapi_document_lists_every_route_and_every_listed_route_answers() {
         ("POST", "/api/v1/{on}/{id}/pause"),
         ("POST", "/api/v1/{on}/{id}/resume"),
         ("POST", "/api/v1/notifications/{id}/cancel"),
+        ("GET", "/api/v1/preview"),
+        ("GET", "/api/v1/customers/{id}/history"),
+        ("GET", "/api/v1/invoices/{id}/statuses"),
+        ("GET", "/api/v1/subjects/{subject}/statuses"),
     ]
     .iter()
     .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
@@ -719,6 +723,7 @@ fn the_openapi_document_lists_every_route_and_every_listed_route_answers() {
         let concrete = path
             .replace("{id}", "1")
             .replace("{kind}", "customers")
+            .replace("{subject}", "S1")
             .replace("{on}", "customers");
         let (code, _, body) = if method == "GET" {
             served.get_with(&concrete, Some(&admin))
@@ -885,4 +890,381 @@ fn a_waiting_notification_is_cancelled_with_its_reason() {
     assert!(status.success());
     let h = ws.ok(&["history", "--customer", "C1"]);
     assert!(h.contains("cancelled by cli: wystawiona omyłkowo"), "{h}");
+}
+
+/// Issue 5, point 2 (read and act): one invoice's statuses per rule, a customs
+/// declaration's IE529/IE509/IE599 columns (seed 000), a customer's history with
+/// its holds, a rule previewed exactly as it was sent, and a dry run of one rule.
+#[test]
+fn a_document_s_statuses_a_preview_and_a_customer_s_history_through_the_api() {
+    let ws = Workspace::new();
+    ws.import_basics();
+    ws.write(
+        "customs.csv",
+        "customer_id,role,name,email,phone,email_opt_in,sms_opt_in\n\
+         C1,customs,Dział celny,clo@kowalski.example.pl,,true,false\n",
+    );
+    ws.ok(&["import", "contacts", "customs.csv"]);
+    ws.write(
+        "events.json",
+        r#"[{"id": "ev-1", "type": "customs.IE529", "customer_id": "C1", "subject": "26PL44302000012345",
+             "occurred_at": "2026-11-02T09:42:00+01:00"}]"#,
+    );
+    ws.ok(&["import", "events", "events.json"]);
+    ws.ok(&["run", "--now", "2026-11-02"]);
+    let token = |scope: &str| {
+        let out = ws.herald(&["token", "create", "--name", scope, "--scope", scope]);
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let (reader, admin) = (token("read"), token("admin"));
+    let served = Served::start_with(&ws, &["--now", "2026-11-02T22:59:59Z"]);
+    let get = |path: &str| -> (u16, serde_json::Value) {
+        let (code, _, body) = served.get_with(path, Some(&reader));
+        let json = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{path}: {code} answered no JSON ({e}): {body}"));
+        (code, json)
+    };
+
+    // One invoice, every rule: sent, not yet planned, not applicable.
+    let (code, st) = get("/api/v1/invoices/I1/statuses");
+    assert_eq!(code, 200, "{st}");
+    assert_eq!(st["customer"], "C1");
+    assert_eq!(st["balance"], "1234.50", "{st}");
+    let rule = |id: &str| {
+        st["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == id)
+            .unwrap_or_else(|| panic!("no status for rule {id}: {st}"))
+            .clone()
+    };
+    assert_eq!(rule("new-invoice")["status"], "sent", "{st}");
+    assert_eq!(
+        rule("new-invoice")["notifications"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(rule("due-soon")["status"], "not_applicable");
+    assert!(
+        rule("due-soon")["why"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("not yet planned: due on 2026-11-13")),
+        "{st}"
+    );
+    assert_eq!(rule("dunning")["status"], "not_applicable");
+    let (code, body) = get("/api/v1/invoices/NOPE/statuses");
+    assert_eq!(code, 404, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("import it first"));
+
+    // Seed 000's columns for a declaration.
+    let (code, sub) = get("/api/v1/subjects/26PL44302000012345/statuses");
+    assert_eq!(code, 200, "{sub}");
+    let columns: Vec<(String, String)> = sub["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["label"].as_str().unwrap().to_owned(),
+                c["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            ("IE529".to_owned(), "sent".to_owned()),
+            ("IE509".to_owned(), "not_applicable".to_owned()),
+            ("IE599".to_owned(), "not_applicable".to_owned())
+        ]
+    );
+    assert_eq!(get("/api/v1/subjects/26PL000/statuses").0, 404);
+
+    // A customer's history, and its hold once paused.
+    let (code, h) = get("/api/v1/customers/C1/history");
+    assert_eq!(code, 200, "{h}");
+    assert_eq!(h["customer"]["name"], "Kowalski i Wspólnicy sp. z o.o.");
+    let rules: Vec<&str> = h["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["notification"]["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["new-invoice", "customs-ie529"], "{h}");
+    assert!(
+        h["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["notification"]["customer_id"] == "C1")
+    );
+    assert_eq!(h["holds"].as_array().unwrap().len(), 0);
+    let (code, _, body) = served.post(
+        "/api/v1/customers/C1/pause",
+        Some(&admin),
+        &[],
+        r#"{"reason": "spór o kwotę"}"#,
+    );
+    assert_eq!(code, 200, "{body}");
+    let (_, h) = get("/api/v1/customers/C1/history?limit=1");
+    assert_eq!(h["holds"][0]["reason"], "spór o kwotę", "{h}");
+    assert_eq!(h["items"].as_array().unwrap().len(), 1);
+    let next = h["next"].as_str().expect("a next page").to_owned();
+    let (_, h2) = get(&format!(
+        "/api/v1/customers/C1/history?limit=1&after={next}"
+    ));
+    assert_eq!(h2["items"].as_array().unwrap().len(), 1, "{h2}");
+    assert_ne!(
+        h2["items"][0]["notification"]["id"],
+        h["items"][0]["notification"]["id"]
+    );
+    assert_eq!(get("/api/v1/customers/C9/history").0, 404);
+    assert_eq!(get("/api/v1/customers/C1/history?limit=0").0, 400);
+
+    // A preview is the message as it went out: the same subject as the e-mail sent.
+    let (code, p) = get("/api/v1/preview?rule=new-invoice&customer=C1&invoice=I1");
+    assert_eq!(code, 200, "{p}");
+    assert_eq!(p["locale"], "pl");
+    assert_eq!(p["to"][0]["address"], "anna@kowalski.example.pl", "{p}");
+    let sent = ws
+        .emails()
+        .into_iter()
+        .map(|e| parse_eml(&e))
+        .find(|m| {
+            m.to()
+                .and_then(|t| t.first())
+                .and_then(|a| a.address())
+                .is_some_and(|a| a == "anna@kowalski.example.pl")
+        })
+        .expect("the new-invoice e-mail to C1");
+    assert_eq!(p["subject"].as_str(), sent.subject(), "{p}");
+    assert!(p["html"].as_str().unwrap().contains("FV/2026/11/001"));
+    let (_, en) = get("/api/v1/preview?rule=new-invoice&customer=C1&locale=en");
+    assert_eq!(en["locale"], "en");
+    assert_ne!(en["subject"], p["subject"]);
+    // A dunning letter as of a day when I1 is overdue lists it, at its level.
+    let (code, d) = get("/api/v1/preview?rule=dunning&customer=C1&now=2026-12-20T10:00:00Z");
+    assert_eq!(code, 200, "{d}");
+    assert_eq!(d["invoices"], serde_json::json!(["I1"]));
+    assert!(d["level"].as_u64().is_some_and(|l| l >= 1), "{d}");
+    for (query, code, says) in [
+        ("?rule=nope&customer=C1", 404, "there is no rule 'nope'"),
+        (
+            "?rule=dunning&customer=C1",
+            422,
+            "no overdue invoice on 2026-11-02",
+        ),
+        (
+            "?rule=customs-ie529&customer=C1",
+            422,
+            "answers events or tasks",
+        ),
+        (
+            "?rule=new-invoice&customer=C9",
+            404,
+            "customer 'C9' does not exist",
+        ),
+        (
+            "?rule=new-invoice&customer=C1&invoice=I2",
+            404,
+            "not an invoice of customer 'C1'",
+        ),
+        ("?customer=C1", 400, "rule: missing"),
+        ("?rule=new-invoice", 400, "customer: missing"),
+        ("?rule=new-invoice&customer=C1&locale=xx-", 400, "locale:"),
+        ("?rule=new-invoice&customer=C1&now=tomorrow", 400, "now:"),
+        (
+            "?rule=new-invoice&rule=dunning&customer=C1",
+            400,
+            "given twice",
+        ),
+        (
+            "?rule=new-invoice&customer=C1&colour=red",
+            400,
+            "unknown parameter 'colour'",
+        ),
+    ] {
+        let (got, body) = get(&format!("/api/v1/preview{query}"));
+        assert_eq!(got, code, "{query}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(says),
+            "{query}: {body}"
+        );
+    }
+
+    // What would one rule send on the 13th: only its notices.
+    let (code, _, body) = served.post(
+        "/api/v1/plan",
+        Some(&admin),
+        &[],
+        r#"{"dry_run": true, "now": "2026-11-13T12:00:00Z", "rule": "due-soon"}"#,
+    );
+    assert_eq!(code, 202, "{body}");
+    let poll = serde_json::from_str::<serde_json::Value>(&body).unwrap()["poll"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut done = serde_json::Value::Null;
+    eventually("the dry run of due-soon", || {
+        done = get(&poll).1;
+        done["state"] != "running"
+    });
+    let would: Vec<&str> = done["result"]["would_plan"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{done}"))
+        .iter()
+        .map(|n| n["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(would, ["due-soon"; 4], "{done}");
+    for (body, says) in [
+        (r#"{"rule": "due-soon"}"#, "only be planned in a dry run"),
+        (
+            r#"{"dry_run": true, "rule": "nope"}"#,
+            "there is no rule 'nope'",
+        ),
+        (r#"{"dry_run": true, "customer": ""}"#, "/customer"),
+    ] {
+        let (code, _, answer) = served.post("/api/v1/plan", Some(&admin), &[], body);
+        assert_eq!(code, 422, "{body}: {answer}");
+        assert!(answer.contains(says), "{body}: {answer}");
+    }
+    let (status, _, _) = served.stop();
+    assert!(status.success());
+}
+
+/// Issue 5, point 5: every endpoint's error cases, for every route the OpenAPI
+/// document lists (so a new route is covered as soon as it is documented): no
+/// token 401, a token without the documented scope 403; and for each body an
+/// act takes: not JSON 400, an unknown field 422, a wrong type 422, too big 413.
+/// Each refusal is JSON with an `error` that says what to do.
+#[test]
+fn every_documented_endpoint_refuses_what_it_must_with_a_reason() {
+    let ws = Workspace::new();
+    ws.import_basics();
+    // Notification 1 exists, so an act on it gets as far as reading its body.
+    ws.ok(&["run", "--now", "2026-11-02"]);
+    let token = |scope: &str| {
+        let out = ws.herald(&["token", "create", "--name", scope, "--scope", scope]);
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let tokens: std::collections::BTreeMap<&str, String> = ["read", "ingest", "admin"]
+        .into_iter()
+        .map(|s| (s, token(s)))
+        .collect();
+    let served = Served::start(&ws);
+    let (_, _, body) = served.get_with("/api/v1/openapi.json", None);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let error_of = |what: &str, code: u16, body: &str| -> String {
+        let json: serde_json::Value = serde_json::from_str(body)
+            .unwrap_or_else(|e| panic!("{what}: {code} answered no JSON ({e}): {body}"));
+        json["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{what}: {code} without an error: {body}"))
+            .to_owned()
+    };
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let id = if path.contains("/notifications/") {
+                "1"
+            } else {
+                "C1"
+            };
+            let concrete = path
+                .replace("{id}", id)
+                .replace("{kind}", "customers")
+                .replace("{on}", "customers")
+                .replace("{subject}", "S1");
+            let send = |token: Option<&str>, body: &str| {
+                if method == "get" {
+                    served.get_with(&concrete, token)
+                } else {
+                    served.post(&concrete, token, &[], body)
+                }
+            };
+            let what = format!("{method} {path}");
+            let Some(scope) = op["responses"]["403"]["description"]
+                .as_str()
+                .and_then(|d| d.strip_prefix("The token lacks the "))
+                .and_then(|d| d.strip_suffix(" scope"))
+            else {
+                // Unauthenticated by design: health checks and the document itself.
+                assert!(
+                    ["/healthz", "/readyz"].contains(&path.as_str()),
+                    "{what} documents no scope"
+                );
+                continue;
+            };
+            let (code, head, body) = send(None, "{}");
+            assert_eq!(code, 401, "{what} without a token: {body}");
+            assert!(
+                head.to_lowercase().contains("www-authenticate: bearer"),
+                "{what}: {head}"
+            );
+            assert!(
+                error_of(&what, code, &body).contains("herald token create"),
+                "{what}: {body}"
+            );
+            let (code, _, body) = send(Some("not-a-token"), "{}");
+            assert_eq!(code, 401, "{what} with a made-up token: {body}");
+            let other = if scope == "read" { "ingest" } else { "read" };
+            let (code, _, body) = send(Some(&tokens[other]), "{}");
+            assert_eq!(code, 403, "{what} with a {other} token: {body}");
+            assert!(
+                error_of(&what, code, &body).contains(scope),
+                "{what}: {body}"
+            );
+            checked += 1;
+
+            let Some(content) = op["requestBody"]["content"]["application/json"].as_object() else {
+                continue;
+            };
+            let mine = tokens[scope].as_str();
+            let (code, _, body) = send(Some(mine), r#"{"oops"#);
+            assert_eq!(code, 400, "{what} with text that is not JSON: {body}");
+            error_of(&what, code, &body);
+            // A field of the documented shape, and one that is not in it.
+            let (unknown, wrong) = match content["schema"]["$ref"].as_str() {
+                Some(r) => {
+                    let name = r.rsplit('/').next().unwrap();
+                    let schema = &doc["components"]["schemas"][name];
+                    let field = schema["properties"]
+                        .as_object()
+                        .and_then(|p| p.keys().next())
+                        .unwrap_or_else(|| panic!("{what}: {name} has no properties"));
+                    (
+                        r#"{"colour": "red"}"#.to_owned(),
+                        format!(r#"{{"{field}": [[1]]}}"#),
+                    )
+                }
+                None => (
+                    r#"[{"id": "C9", "name": "N", "colour": "red"}]"#.to_owned(),
+                    r#"[{"id": [[1]], "name": "N"}]"#.to_owned(),
+                ),
+            };
+            for (case, body_sent) in [("an unknown field", &unknown), ("a wrong type", &wrong)] {
+                let (code, _, body) = send(Some(mine), body_sent);
+                assert_eq!(code, 422, "{what} with {case} {body_sent}: {body}");
+                error_of(&what, code, &body);
+            }
+            let limit = if path == "/api/v1/{kind}" {
+                32 << 20
+            } else {
+                1 << 20
+            };
+            let big = format!("[{}]", " ".repeat(limit));
+            let (code, _, body) = send(Some(mine), &big);
+            assert_eq!(code, 413, "{what} with {} bytes: {body}", big.len());
+            assert!(
+                error_of(&what, code, &body).contains("MiB"),
+                "{what}: {body}"
+            );
+        }
+    }
+    assert!(checked >= 15, "only {checked} routes checked");
+    let (status, _, _) = served.stop();
+    assert!(status.success());
 }

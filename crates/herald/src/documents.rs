@@ -1,0 +1,430 @@
+//! One document as the people who ask about it see it: its status per rule (seed
+//! 000's "show send statuses" columns), why a rule has said nothing about it yet,
+//! and a rule's message rendered exactly as it would go out (preview).
+//!
+//! The CLI prints these and the API returns them as JSON; both go through here so
+//! the two can never tell a different story about the same invoice.
+
+use herald_core::message::RecipientInfo;
+use herald_core::planner::{self, NoticeKind};
+use herald_core::status::{AggregateStatus, DeliveryState};
+use herald_core::values::{CustomerId, InvoiceId, Locale};
+use herald_store::HistoryEntry;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::app::App;
+use crate::jobs;
+
+/// Why a question about a document has no answer. The CLI turns both into a
+/// usage error; the API into 404 and 422.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The customer, invoice or rule does not exist.
+    NotFound(String),
+    /// It exists, but the question cannot be answered for it (a customer without
+    /// invoices to preview a reminder with).
+    Unanswerable(String),
+    /// The store or a template failed.
+    Failed(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Refusal {
+    fn from(e: anyhow::Error) -> Self {
+        Refusal::Failed(e)
+    }
+}
+
+impl From<herald_store::StoreError> for Refusal {
+    fn from(e: herald_store::StoreError) -> Self {
+        Refusal::Failed(e.into())
+    }
+}
+
+impl From<Refusal> for anyhow::Error {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::NotFound(m) | Refusal::Unanswerable(m) => crate::cli::InputError(m).into(),
+            Refusal::Failed(e) => e,
+        }
+    }
+}
+
+/// One column of a subject's send statuses: an event type its notices answer and
+/// the status of all their deliveries.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SubjectColumn {
+    /// The event type, e.g. `customs.IE529`.
+    pub event_type: String,
+    /// The column's heading: the type's last part, e.g. `IE529`.
+    pub label: String,
+    #[schema(value_type = String)]
+    pub status: AggregateStatus,
+}
+
+/// Seed 000's "show send statuses": one column per event type the subject's notices
+/// answer (for a customs declaration always IE529, IE509 and IE599, in that order),
+/// each the status of all its deliveries: a type with no notice is NotApplicable,
+/// and PartiallySent when some recipients got it and others did not.
+pub fn subject_columns(app: &App, entries: &[HistoryEntry]) -> Vec<SubjectColumn> {
+    let type_of = |rule: &str| {
+        app.config
+            .rules
+            .event
+            .iter()
+            .find(|r| r.id == rule)
+            .map(|r| r.event_type.clone())
+    };
+    let mut columns: Vec<String> = Vec::new();
+    if entries
+        .iter()
+        .any(|e| type_of(&e.notification.rule_id).is_some_and(|t| t.starts_with("customs.")))
+    {
+        columns.extend(["customs.IE529", "customs.IE509", "customs.IE599"].map(String::from));
+    }
+    for e in entries {
+        if let Some(t) = type_of(&e.notification.rule_id)
+            && !columns.contains(&t)
+        {
+            columns.push(t);
+        }
+    }
+    columns
+        .into_iter()
+        .map(|t| {
+            let states: Vec<DeliveryState> = entries
+                .iter()
+                .filter(|e| type_of(&e.notification.rule_id).as_deref() == Some(t.as_str()))
+                .flat_map(|e| e.deliveries.iter().map(|d| d.delivery.state))
+                .collect();
+            SubjectColumn {
+                label: t.rsplit('.').next().unwrap_or(&t).to_owned(),
+                status: AggregateStatus::of(states),
+                event_type: t,
+            }
+        })
+        .collect()
+}
+
+/// One rule's word on one invoice.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RuleStatus {
+    pub rule: String,
+    /// The status of the rule's latest notice about the invoice (a dunning
+    /// ladder's highest letter); `not_applicable` while there is none.
+    #[schema(value_type = String)]
+    pub status: AggregateStatus,
+    /// The dunning level of that latest notice.
+    pub level: Option<u32>,
+    /// Every notice of the rule about the invoice, oldest first.
+    pub notifications: Vec<i64>,
+    /// When the next dunning reminder is due.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub next_reminder_on: Option<Date>,
+    /// Why the rule has no notice about the invoice, when it has none.
+    pub why: Option<String>,
+}
+
+/// An invoice's statuses, one per enabled invoice and dunning rule.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct InvoiceStatuses {
+    pub invoice: String,
+    pub number: String,
+    pub customer: String,
+    /// What is still owed, in the invoice's currency.
+    pub balance: String,
+    pub currency: String,
+    pub rules: Vec<RuleStatus>,
+}
+
+/// The invoice's status per rule, from its history (`entries`: the store's
+/// history filtered by the invoice).
+pub async fn invoice_statuses(
+    app: &App,
+    id: &InvoiceId,
+    entries: &[HistoryEntry],
+) -> Result<InvoiceStatuses, Refusal> {
+    let Some(view) = app.store.invoice(id).await? else {
+        return Err(Refusal::NotFound(format!(
+            "there is no invoice '{id}'; import it first (herald import invoices, or POST /api/v1/invoices)"
+        )));
+    };
+    let silent = rules_without_notice(app, &view, entries).await?;
+    let mut rules = Vec::new();
+    let invoice_rules = app.config.rules.invoice.iter().filter(|r| r.enabled);
+    let dunning_rules = app.config.rules.dunning.iter().filter(|d| d.enabled);
+    for rule in invoice_rules
+        .map(|r| r.id.as_str())
+        .chain(dunning_rules.map(|d| d.id.as_str()))
+    {
+        let mine: Vec<&HistoryEntry> = entries
+            .iter()
+            .filter(|e| e.notification.rule_id == rule)
+            .collect();
+        let latest = mine
+            .iter()
+            .max_by_key(|e| (e.notification.fire_at, e.notification.id));
+        rules.push(RuleStatus {
+            rule: rule.to_owned(),
+            status: latest.map_or(AggregateStatus::NotApplicable, |e| {
+                AggregateStatus::of(e.deliveries.iter().map(|d| d.delivery.state))
+            }),
+            level: latest.and_then(|e| e.notification.level),
+            notifications: mine.iter().map(|e| e.notification.id).collect(),
+            next_reminder_on: latest.and_then(|e| e.next_reminder_on),
+            why: silent
+                .iter()
+                .find(|(r, _)| r == rule)
+                .map(|(_, why)| why.clone()),
+        });
+    }
+    Ok(InvoiceStatuses {
+        invoice: view.invoice.id.to_string(),
+        number: view.invoice.number.clone(),
+        customer: view.invoice.customer_id.to_string(),
+        balance: view.balance().to_string(),
+        currency: view.invoice.currency.to_string(),
+        rules,
+    })
+}
+
+/// For each enabled invoice rule with no notification about the invoice, why not.
+/// Nothing is stored for these (see `herald_core::planner`), so it is derived: a
+/// trigger that fell in a run's window while herald knew the invoice always has a
+/// stored notification, even a NotApplicable one.
+pub async fn rules_without_notice(
+    app: &App,
+    view: &planner::InvoiceView,
+    entries: &[HistoryEntry],
+) -> anyhow::Result<Vec<(String, String)>> {
+    // What the planner has looked at so far, not the wall clock: a trigger after
+    // the watermark has simply not been planned yet.
+    let tz = app.config.tenant.time_zone.time_zone();
+    let planned_until = app
+        .store
+        .planner_state()
+        .await?
+        .watermark
+        .map(|w| planner::local_date(w, &tz));
+    let mut out = Vec::new();
+    for rule in app.config.rules.invoice.iter().filter(|r| r.enabled) {
+        if entries.iter().any(|e| e.notification.rule_id == rule.id) {
+            continue;
+        }
+        let date = rule.trigger_date(&view.invoice);
+        let why = if rule.condition == herald_core::rules::Condition::Unpaid
+            && view.balance().is_zero()
+        {
+            "not applicable: the invoice is paid".to_owned()
+        } else if planned_until.is_none_or(|p| date >= p) {
+            format!("not yet planned: due on {date}")
+        } else {
+            format!(
+                "not applicable: history, its time ({date}) had passed before herald received the invoice"
+            )
+        };
+        out.push((rule.id.clone(), why));
+    }
+    Ok(out)
+}
+
+/// Who a previewed message would go to.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PreviewRecipient {
+    pub name: String,
+    pub address: String,
+    pub channel: String,
+}
+
+/// A rule's message for a customer, rendered as it would be sent, without
+/// recording or sending anything.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Preview {
+    pub rule: String,
+    pub template: String,
+    /// The language it was rendered in (the customer's, unless asked otherwise;
+    /// the tenant's when the template lacks it).
+    pub locale: String,
+    pub level: Option<u32>,
+    /// The invoices the message is about.
+    pub invoices: Vec<String>,
+    /// Empty when no contact of the customer can be reached by the rule.
+    pub to: Vec<PreviewRecipient>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// The SMS text, when the template has one.
+    pub sms: Option<String>,
+}
+
+/// Renders `rule` (an invoice or dunning rule) for `customer` as of `now`: for an
+/// invoice rule about `invoice` (default: the customer's latest open invoice), for
+/// a dunning rule about every invoice overdue on that day, at the level the oldest
+/// of them has reached.
+pub async fn preview(
+    app: &App,
+    rule: &str,
+    customer: &CustomerId,
+    invoice: Option<&str>,
+    locale: Option<Locale>,
+    now: Timestamp,
+) -> Result<Preview, Refusal> {
+    let today = planner::local_date(now, &app.config.tenant.time_zone.time_zone());
+    let Some(book) = jobs::book_for(app, customer).await? else {
+        return Err(Refusal::NotFound(format!(
+            "customer '{customer}' does not exist; import it first"
+        )));
+    };
+    let settings = jobs::settings(app).await?;
+    let (kind, template, level, audience, invoices) = if let Some(r) =
+        app.config.rules.invoice.iter().find(|r| r.id == rule)
+    {
+        let chosen = match invoice {
+            Some(id) => book
+                .invoices
+                .iter()
+                .find(|v| v.invoice.id.as_str() == id)
+                .cloned()
+                .ok_or_else(|| {
+                    Refusal::NotFound(format!(
+                        "invoice '{id}' is not an invoice of customer '{customer}'"
+                    ))
+                })?,
+            None => book
+                .invoices
+                .iter()
+                .filter(|v| v.balance() > rust_decimal::Decimal::ZERO)
+                .max_by_key(|v| v.invoice.issue_date)
+                .or_else(|| book.invoices.iter().max_by_key(|v| v.invoice.issue_date))
+                .cloned()
+                .ok_or_else(|| {
+                    Refusal::Unanswerable(format!(
+                        "customer '{customer}' has no invoices to preview with; import one first"
+                    ))
+                })?,
+        };
+        (
+            NoticeKind::Invoice,
+            r.template.clone(),
+            None,
+            r.audience.clone(),
+            vec![chosen],
+        )
+    } else if let Some(d) = app.config.rules.dunning.iter().find(|d| d.id == rule) {
+        let overdue: Vec<_> = book
+            .invoices
+            .iter()
+            .filter(|v| v.balance() > rust_decimal::Decimal::ZERO && v.invoice.due_date < today)
+            .cloned()
+            .collect();
+        if overdue.is_empty() {
+            return Err(Refusal::Unanswerable(format!(
+                "customer '{customer}' has no overdue invoice on {today}; a dunning letter would list nothing (preview as of a later day with now)"
+            )));
+        }
+        let max_days = overdue
+            .iter()
+            .map(|v| planner::days_between(v.invoice.due_date, today))
+            .max()
+            .unwrap_or(0);
+        let lvl = d
+            .levels
+            .iter()
+            .rev()
+            .find(|l| i64::from(l.after_days) <= max_days)
+            .unwrap_or(&d.levels[0]);
+        (
+            NoticeKind::Dunning,
+            lvl.template.clone(),
+            Some(lvl.level),
+            d.audience.clone(),
+            overdue,
+        )
+    } else {
+        let other = app
+            .config
+            .rules
+            .event
+            .iter()
+            .map(|r| r.id.as_str())
+            .chain(app.config.rules.task.iter().map(|r| r.id.as_str()))
+            .any(|id| id == rule);
+        return Err(if other {
+            Refusal::Unanswerable(format!(
+                "rule '{rule}' answers events or tasks; a preview renders invoice and dunning rules. See what it sent with the notifications of its subject"
+            ))
+        } else {
+            Refusal::NotFound(format!(
+                "there is no rule '{rule}' in {}; invoice rules: {}; dunning: {}",
+                app.config.path.display(),
+                app.config
+                    .rules
+                    .invoice
+                    .iter()
+                    .map(|r| r.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                app.config
+                    .rules
+                    .dunning
+                    .iter()
+                    .map(|r| r.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        });
+    };
+    let deliveries = planner::recipients(&audience, &book, &settings);
+    let locale = locale
+        .or(book.customer.locale)
+        .unwrap_or(app.config.tenant.locale);
+    let recipient = deliveries
+        .first()
+        .map(|d| RecipientInfo {
+            name: d.name.clone(),
+            address: d.address.clone(),
+        })
+        .unwrap_or(RecipientInfo {
+            name: String::new(),
+            address: "(nobody)".into(),
+        });
+    let notice = jobs::Notice {
+        rule,
+        template: &template,
+        kind,
+        level,
+    };
+    let ctx = jobs::context_for(
+        app,
+        &notice,
+        Some(&book.customer),
+        recipient,
+        locale,
+        &invoices,
+        now,
+    );
+    let r = app
+        .templates
+        .render(&template, locale, app.config.tenant.locale, &ctx)
+        .map_err(anyhow::Error::from)?;
+    Ok(Preview {
+        rule: rule.to_owned(),
+        template,
+        locale: r.locale.to_string(),
+        level,
+        invoices: invoices.iter().map(|v| v.invoice.id.to_string()).collect(),
+        to: deliveries
+            .iter()
+            .map(|d| PreviewRecipient {
+                name: d.name.clone(),
+                address: d.address.clone(),
+                channel: d.channel.as_str().to_owned(),
+            })
+            .collect(),
+        subject: r.subject,
+        text: r.text,
+        html: r.html,
+        sms: r.sms,
+    })
+}
