@@ -33,7 +33,7 @@ fn candidate_filter(q: &CandidateQuery, first: usize, open: bool) -> (Vec<String
         terms.push(format!("seq > {}", p(Param::Int(q.since_seq), &mut params)));
     } else if q.since_seq == 0 {
         // No run has finished yet, so every invoice is changed and every customer
-        // with one is found through `changed_seq`: the date ranges, which reach
+        // with one is found through `customer_changes`: the date ranges, which reach
         // back to the first invoice ever, would only find the same customers again.
         return (terms, params);
     }
@@ -151,7 +151,7 @@ impl Store {
         let (terms, mut params) = candidate_filter(q, 2, false);
         params.insert(0, Param::Int(q.since_seq));
         let sql = terms.iter().fold(
-            "SELECT id AS customer_id FROM customers WHERE changed_seq > $1".to_owned(),
+            "SELECT customer_id FROM customer_changes WHERE seq > $1".to_owned(),
             |mut s, term| {
                 let _ = write!(
                     s,
@@ -268,6 +268,13 @@ impl Store {
             .bind(last_seq)
             .execute(&mut *tx)
             .await?;
+        // What every run from now on has seen already: from the front of the log,
+        // so the pages freed are whole ones.
+        sqlx::query(
+            "DELETE FROM customer_changes WHERE seq <= (SELECT value FROM meta WHERE key = 'last_seq')",
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -311,7 +311,7 @@ async fn mark_customers_changed(
 ) -> Result<(), StoreError> {
     for chunk in customers.chunks(10_000) {
         sqlx::query(
-            "UPDATE customers SET changed_seq = $2 WHERE id IN (SELECT value FROM json_each($1))",
+            "INSERT OR IGNORE INTO customer_changes (seq, customer_id) SELECT $2, value FROM json_each($1)",
         )
         .bind(json_list(chunk))
         .bind(seq)
@@ -859,18 +859,22 @@ impl Store {
              json_extract(value, '$[6]'), json_extract(value, '$[7]'), $2, $2 FROM json_each($1)"
         };
         let mut chunks = sorted.chunks(10_000);
-        let mut next_json = chunks.next().map(invoices_json);
-        while let Some(json) = next_json.take() {
+        let mut next_json = chunks.next().map(|c| (c, invoices_json(c)));
+        while let Some((chunk, json)) = next_json.take() {
             // A first import knows every row is new; otherwise count what exists,
             // and mark the customers that invoices move away from as changed.
+            let mut known = 0;
             if !empty_before {
-                let known: i64 = sqlx::query_scalar(
+                known = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM invoices WHERE id IN (SELECT value ->> 0 FROM json_each($1))",
                 )
                 .bind(&json)
                 .fetch_one(&mut *tx)
                 .await?;
                 existing += known as u64;
+            }
+            // Only an invoice herald has can move to another customer.
+            if known > 0 {
                 // Invoices moving to another customer: (old customer, id, new customer).
                 let moved: String = sqlx::query_scalar(
                     "SELECT json_group_array(json_array(i.customer_id, i.id, j.value ->> 2)) \
@@ -884,8 +888,8 @@ impl Store {
                     // The customer left behind is looked at again, and the invoice
                     // keeps its place on the dunning ladder: no level twice.
                     sqlx::query(
-                        "UPDATE customers SET changed_seq = $2 WHERE id IN \
-                         (SELECT value ->> 0 FROM json_each($1))",
+                        "INSERT OR IGNORE INTO customer_changes (seq, customer_id) \
+                         SELECT $2, value ->> 0 FROM json_each($1)",
                     )
                     .bind(&moved)
                     .bind(seq)
@@ -904,17 +908,24 @@ impl Store {
             // next one's JSON: on two cores the two take turns no more.
             let (done, following) = tokio::join!(
                 sqlx::query(insert).bind(&json).bind(seq).execute(&mut *tx),
-                async { chunks.next().map(invoices_json) }
+                async { chunks.next().map(|c| (c, invoices_json(c))) }
             );
             let done = done?;
             next_json = following;
             affected += done.rows_affected();
-            // The customers whose invoices this chunk changed (those rows now
-            // carry this seq; unchanged ones kept theirs).
-            if !empty_before {
+            if known == 0 && !empty_before {
+                // Every row of the chunk was new: each of its customers changed
+                // (the rows are in customer order, so dedup names each once).
+                let mut customers: Vec<&str> =
+                    chunk.iter().map(|i| i.customer_id.as_str()).collect();
+                customers.dedup();
+                mark_customers_changed(&mut tx, &customers, seq).await?;
+            } else if !empty_before {
+                // The customers whose invoices this chunk changed (those rows now
+                // carry this seq; unchanged ones kept theirs).
                 sqlx::query(
-                    "UPDATE customers SET changed_seq = $2 WHERE changed_seq <> $2 AND id IN \
-                     (SELECT i.customer_id FROM json_each($1) j JOIN invoices i ON i.id = j.value ->> 0 WHERE i.seq = $2)",
+                    "INSERT OR IGNORE INTO customer_changes (seq, customer_id) \
+                     SELECT $2, i.customer_id FROM json_each($1) j JOIN invoices i ON i.id = j.value ->> 0 WHERE i.seq = $2",
                 )
                 .bind(&json)
                 .bind(seq)

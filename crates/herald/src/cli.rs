@@ -716,7 +716,13 @@ async fn import_cmd(cli: &Cli, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&cli.config)?;
     let store = Store::open_existing(&config.store_url).await?;
     let started = std::time::Instant::now();
-    let known = import::load_known(&store, kind, &args.file).await?;
+    let known = import::load_known(
+        &store,
+        kind,
+        import::Records::File(&args.file),
+        import::KnownScope::Everything,
+    )
+    .await?;
     let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
     let bar = (std::io::stderr().is_terminal() && size > 1_000_000).then(|| {
         let b = indicatif::ProgressBar::new(size);

@@ -436,15 +436,44 @@ fn format_of(path: &Path) -> Result<Format, ImportError> {
     }
 }
 
-/// Reads every row of the file, handing each to `on_row(line, cells, row_problem)`.
+/// Where records come from: a file (CSV, JSON, JSON lines), or the JSON objects
+/// an API request carried, read in place rather than written out and read back.
+#[derive(Debug, Clone, Copy)]
+pub enum Records<'a> {
+    File(&'a Path),
+    /// Record `i` is "line" `i + 1` in every problem; `name` stands for the path
+    /// in messages.
+    Objects {
+        name: &'a Path,
+        objects: &'a [serde_json::Map<String, serde_json::Value>],
+    },
+}
+
+impl<'a> Records<'a> {
+    /// The file, or the name that stands for it in messages.
+    pub fn path(&self) -> &'a Path {
+        match *self {
+            Records::File(p) => p,
+            Records::Objects { name, .. } => name,
+        }
+    }
+}
+
+/// Reads every row, handing each to `on_row(line, cells, row_problem)`.
 fn read_rows(
     kind: RecordKind,
-    path: &Path,
+    records: Records<'_>,
     ignore_unknown: bool,
     progress: Option<&indicatif::ProgressBar>,
     ignored: &mut Vec<(u64, String)>,
     on_row: source::OnRow<'_>,
 ) -> Result<u64, ImportError> {
+    let path = match records {
+        Records::File(path) => path,
+        Records::Objects { name, objects } => {
+            return source::read_objects(kind, name, objects, ignore_unknown, ignored, on_row);
+        }
+    };
     match format_of(path)? {
         Format::Csv => source::read_csv(kind, path, ignore_unknown, progress, ignored, on_row),
         Format::Json => source::read_json(kind, path, ignore_unknown, progress, ignored, on_row),
@@ -468,7 +497,7 @@ fn read_rows(
 /// Values that are not valid ids are left out here; [`parse_file`] reports them.
 pub fn referenced_ids(
     kind: RecordKind,
-    path: &Path,
+    records: Records<'_>,
 ) -> Result<(Vec<CustomerId>, Vec<InvoiceId>), ImportError> {
     let (col, invoice) = match kind {
         RecordKind::Customers | RecordKind::Operators => return Ok((Vec::new(), Vec::new())),
@@ -491,14 +520,21 @@ pub fn referenced_ids(
     };
     let mut seen: FastSet<String> = FastSet::default();
     let mut ignored = Vec::new();
-    read_rows(kind, path, true, None, &mut ignored, &mut |_, cells, _| {
-        if let Some(Cell::Text(s)) = cells.get(col) {
-            let s = s.trim();
-            if !seen.contains(s) {
-                seen.insert(s.to_owned());
+    read_rows(
+        kind,
+        records,
+        true,
+        None,
+        &mut ignored,
+        &mut |_, cells, _| {
+            if let Some(Cell::Text(s)) = cells.get(col) {
+                let s = s.trim();
+                if !seen.contains(s) {
+                    seen.insert(s.to_owned());
+                }
             }
-        }
-    })?;
+        },
+    )?;
     let mut ids: Vec<String> = seen.into_iter().collect();
     ids.sort_unstable();
     if invoice {
@@ -530,11 +566,23 @@ pub fn parse_file(
     opts: &ImportOptions,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<ParseReport, ImportError> {
+    parse_records(kind, Records::File(path), known, opts, progress)
+}
+
+/// [`parse_file`] for records from anywhere.
+pub fn parse_records(
+    kind: RecordKind,
+    records: Records<'_>,
+    known: &Known,
+    opts: &ImportOptions,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<ParseReport, ImportError> {
+    let path = records.path();
     let mut v = validate::Validator::new(kind, path, known, opts);
     let mut ignored = Vec::new();
     let rows_read = read_rows(
         kind,
-        path,
+        records,
         opts.ignore_unknown_columns,
         progress,
         &mut ignored,
@@ -555,24 +603,40 @@ pub fn parse_file(
 }
 
 /// What the store already knows that a file of `kind` needs checked against:
-/// the customers and invoices it names (every customer id, up to a million: that
-/// is cheaper than reading the file an extra time), and every operator.
+/// the customers and invoices it names (or every customer id, see [`KnownScope`]),
+/// and every operator.
+/// How [`load_known`] learns which customers exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KnownScope {
+    /// Every customer id at once, when there are at most a million: one read,
+    /// where a file of a million invoices would otherwise look up each id.
+    Everything,
+    /// Only the ids the file names: an API batch of 10,000 records names at most
+    /// that many, and reading all 100,000 customers for it cost more than the batch.
+    Referenced,
+}
+
 pub async fn load_known(
     store: &herald_store::Store,
     kind: RecordKind,
-    path: &Path,
+    records: Records<'_>,
+    scope: KnownScope,
 ) -> anyhow::Result<Known> {
-    let all_customers = match kind {
-        RecordKind::Contacts
-        | RecordKind::Invoices
-        | RecordKind::Relations
-        | RecordKind::Tasks
-        | RecordKind::Events => store.all_customer_ids(1_000_000).await?,
+    let all_customers = match (kind, scope) {
+        (_, KnownScope::Referenced) => None,
+        (
+            RecordKind::Contacts
+            | RecordKind::Invoices
+            | RecordKind::Relations
+            | RecordKind::Tasks
+            | RecordKind::Events,
+            KnownScope::Everything,
+        ) => store.all_customer_ids(1_000_000).await?,
         _ => None,
     };
     let (customer_ids, invoice_ids) = match all_customers {
         Some(_) => (Vec::new(), Vec::new()),
-        None => referenced_ids(kind, path).map_err(|e| crate::cli::InputError(e.to_string()))?,
+        None => referenced_ids(kind, records).map_err(|e| crate::cli::InputError(e.to_string()))?,
     };
     let mut known = Known {
         customers: match all_customers {

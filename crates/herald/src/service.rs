@@ -1356,8 +1356,6 @@ pub const INGEST_MAX_ITEMS: usize = 10_000;
 /// An ingest body's size limit: 10,000 records of a few hundred bytes each fit.
 const INGEST_BODY_LIMIT: usize = 32 << 20;
 
-static INGEST_FILES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
 /// `POST /api/v1/{kind}` (scope ingest): upserts records of one kind
 /// (customers, contacts, operators, relations, invoices, payments, tasks,
 /// events), one JSON object or an array of up to 10,000, with the same fields and
@@ -1467,65 +1465,67 @@ async fn api_ingest(
         .into_response())
 }
 
-/// The work of an ingest request: the body, as JSON lines (one record per line, so
-/// the import's line numbers are the records' positions), through the import's
-/// validation and upsert. 200 with the counts, or 422 with every problem.
+/// The work of an ingest request: the body's records through the import's
+/// validation and upsert, read in place (record `i` is the import's line `i + 1`,
+/// so a problem's place becomes the JSON pointer `/i`). 200 with the counts, or
+/// 422 with every problem.
 async fn ingest(
     app: &App,
     kind: crate::import::RecordKind,
     body: &[u8],
 ) -> Result<(StatusCode, serde_json::Value), ApiError> {
-    let unprocessable = |m: String| ApiError(StatusCode::UNPROCESSABLE_ENTITY, m);
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+    let t = std::time::Instant::now();
+    // One object or an array of them; anything else is refused as a whole.
+    let not_json = |e: serde_json::Error| {
         ApiError(
             StatusCode::BAD_REQUEST,
             format!("the body is not JSON ({e}); send one object or an array of objects"),
         )
-    })?;
-    let items = match value {
-        serde_json::Value::Array(items) => items,
-        serde_json::Value::Object(_) => vec![value],
+    };
+    let objects: Vec<serde_json::Map<String, serde_json::Value>> = match serde_json::from_slice::<
+        serde_json::Value,
+    >(body)
+    .map_err(not_json)?
+    {
+        serde_json::Value::Array(items) => {
+            if items.len() > INGEST_MAX_ITEMS {
+                return Err(ApiError(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "{} records in one request; send at most {INGEST_MAX_ITEMS} per request",
+                        items.len()
+                    ),
+                ));
+            }
+            let mut objects = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                match item {
+                    serde_json::Value::Object(o) => objects.push(o),
+                    _ => {
+                        return Err(ApiError(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            format!("/{i}: every record must be a JSON object"),
+                        ));
+                    }
+                }
+            }
+            objects
+        }
+        serde_json::Value::Object(o) => vec![o],
         _ => {
-            return Err(unprocessable(
+            return Err(ApiError(
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "the body must be one JSON object or an array of objects".into(),
             ));
         }
     };
-    if items.len() > INGEST_MAX_ITEMS {
-        return Err(ApiError(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "{} records in one request; send at most {INGEST_MAX_ITEMS} per request",
-                items.len()
-            ),
-        ));
-    }
-    if let Some(i) = items.iter().position(|v| !v.is_object()) {
-        return Err(ApiError(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("/{i}: every record must be a JSON object"),
-        ));
-    }
-    let n = INGEST_FILES.fetch_add(1, Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("herald-ingest-{}-{n}.jsonl", std::process::id()));
-    let mut lines = String::with_capacity(body.len() + items.len());
-    for item in &items {
-        lines.push_str(&item.to_string());
-        lines.push('\n');
-    }
-    std::fs::write(&path, lines)
-        .with_context(|| format!("writing the request to {}", path.display()))?;
-    let result = ingest_file(app, kind, &path).await;
-    let _ = std::fs::remove_file(&path);
-    result
-}
-
-async fn ingest_file(
-    app: &App,
-    kind: crate::import::RecordKind,
-    path: &std::path::Path,
-) -> Result<(StatusCode, serde_json::Value), ApiError> {
-    let here = path.display().to_string();
+    tracing::debug!(elapsed = ?t.elapsed(), records = objects.len(), "ingest: the body read");
+    let name = std::path::Path::new("the request");
+    let records = crate::import::Records::Objects {
+        name,
+        objects: &objects,
+    };
+    let here = name.display().to_string();
     let pointer = |line: u64, column: &str| {
         let i = line.saturating_sub(1);
         if column.is_empty() {
@@ -1534,10 +1534,17 @@ async fn ingest_file(
             format!("/{i}/{column}")
         }
     };
-    let known = crate::import::load_known(&app.store, kind, path).await?;
-    let report = crate::import::parse_file(
+    let known = crate::import::load_known(
+        &app.store,
         kind,
-        path,
+        records,
+        crate::import::KnownScope::Referenced,
+    )
+    .await?;
+    tracing::debug!(elapsed = ?t.elapsed(), "ingest: the records' customers and invoices read");
+    let report = crate::import::parse_records(
+        kind,
+        records,
         &known,
         &crate::import::ImportOptions::default(),
         None,
@@ -1589,7 +1596,9 @@ async fn ingest_file(
             }),
         ));
     }
+    tracing::debug!(elapsed = ?t.elapsed(), "ingest: parsed and validated");
     let counts = crate::import::write(&app.store, &report.parsed).await?;
+    tracing::debug!(elapsed = ?t.elapsed(), "ingest: written");
     Ok((
         StatusCode::OK,
         serde_json::json!({

@@ -308,21 +308,7 @@ pub(super) fn read_json(
         pos += stream.byte_offset();
         rows += 1;
 
-        let mut cells: [Cell<'_>; MAX_COLS] = std::array::from_fn(|_| Cell::Absent);
-        for (key, value) in &object {
-            let name = normalize_name(key);
-            let Some(c) = cols.iter().position(|c| c.name == name) else {
-                unknown.entry(key.clone()).or_insert(line);
-                continue;
-            };
-            cells[c] = match value {
-                // An event's payload may be given as the object itself.
-                Value::Object(_) if cols[c].name == "payload" => {
-                    Cell::Text(Cow::Owned(value.to_string()))
-                }
-                _ => json_cell(value, cols[c].name == "roles"),
-            };
-        }
+        let cells = object_cells(kind, &object, line, &mut unknown);
         on_row(line, &cells[..cols.len()], None);
 
         pos = skip_ws(&bytes, pos);
@@ -363,6 +349,68 @@ pub(super) fn read_json(
     if let Some(pb) = progress {
         pb.inc((bytes.len().saturating_sub(reported)) as u64);
     }
+    unknown_fields(kind, path, unknown, ignore_unknown, ignored)?;
+    Ok(rows)
+}
+
+/// Records the API has already parsed (one JSON object each), read as a file of
+/// them would be: record `i` is "line" `i + 1`, so a problem's place is its index.
+/// `path` only names the records in messages.
+pub(crate) fn read_objects(
+    kind: RecordKind,
+    path: &Path,
+    objects: &[Map<String, Value>],
+    ignore_unknown: bool,
+    ignored: &mut Vec<(u64, String)>,
+    on_row: OnRow<'_>,
+) -> Result<u64, ImportError> {
+    let cols = kind.columns();
+    let mut unknown: BTreeMap<String, u64> = BTreeMap::new();
+    for (i, object) in objects.iter().enumerate() {
+        let line = i as u64 + 1;
+        let cells = object_cells(kind, object, line, &mut unknown);
+        on_row(line, &cells[..cols.len()], None);
+    }
+    unknown_fields(kind, path, unknown, ignore_unknown, ignored)?;
+    Ok(objects.len() as u64)
+}
+
+/// One JSON record's fields in the kind's column order; a field that is not a
+/// column goes into `unknown` with the first line it was seen on.
+fn object_cells<'v>(
+    kind: RecordKind,
+    object: &'v Map<String, Value>,
+    line: u64,
+    unknown: &mut BTreeMap<String, u64>,
+) -> [Cell<'v>; MAX_COLS] {
+    let cols = kind.columns();
+    let mut cells: [Cell<'v>; MAX_COLS] = std::array::from_fn(|_| Cell::Absent);
+    for (key, value) in object {
+        let name = normalize_name(key);
+        let Some(c) = cols.iter().position(|c| c.name == name) else {
+            unknown.entry(key.clone()).or_insert(line);
+            continue;
+        };
+        cells[c] = match value {
+            // An event's payload may be given as the object itself.
+            Value::Object(_) if cols[c].name == "payload" => {
+                Cell::Text(Cow::Owned(value.to_string()))
+            }
+            _ => json_cell(value, cols[c].name == "roles"),
+        };
+    }
+    cells
+}
+
+/// Fields that are no column: an error naming them all, or (asked to ignore
+/// them) a warning each.
+fn unknown_fields(
+    kind: RecordKind,
+    path: &Path,
+    unknown: BTreeMap<String, u64>,
+    ignore_unknown: bool,
+    ignored: &mut Vec<(u64, String)>,
+) -> Result<(), ImportError> {
     if !unknown.is_empty() {
         let first_line = unknown.values().copied().min().unwrap_or(1);
         if !ignore_unknown {
@@ -375,7 +423,7 @@ pub(super) fn read_json(
         }
         ignored.extend(unknown.into_iter().map(|(name, line)| (line, name)));
     }
-    Ok(rows)
+    Ok(())
 }
 
 fn json_cell(value: &Value, list_allowed: bool) -> Cell<'_> {

@@ -965,7 +965,7 @@ fn referenced_ids_lists_the_referenced_customers_and_invoices_once() {
         "invoices.csv",
         &invoices("I2,A,C2,x,y,PLN,1\nI1,B,C1,x,y,PLN,1\nI3,B,C1,x,y,PLN,1\n,B,,x,y,PLN,1\n"),
     );
-    let (c, i) = referenced_ids(RecordKind::Invoices, &path).unwrap();
+    let (c, i) = referenced_ids(RecordKind::Invoices, Records::File(&path)).unwrap();
     assert_eq!(
         c.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
         ["C1", "C2"]
@@ -976,7 +976,7 @@ fn referenced_ids_lists_the_referenced_customers_and_invoices_once() {
         "payments.jsonl",
         "{\"id\":\"P1\",\"invoice_id\":\"I5\",\"extra\":1}\n",
     );
-    let (c, i) = referenced_ids(RecordKind::Payments, &path).unwrap();
+    let (c, i) = referenced_ids(RecordKind::Payments, Records::File(&path)).unwrap();
     assert!(c.is_empty());
     assert_eq!(i[0].as_str(), "I5");
 }
