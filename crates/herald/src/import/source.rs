@@ -386,8 +386,11 @@ fn object_cells<'v>(
     let cols = kind.columns();
     let mut cells: [Cell<'v>; MAX_COLS] = std::array::from_fn(|_| Cell::Absent);
     for (key, value) in object {
-        let name = normalize_name(key);
-        let Some(c) = cols.iter().position(|c| c.name == name) else {
+        // Most keys are written as the columns are named: no new string for those.
+        let Some(c) = cols.iter().position(|c| c.name == key).or_else(|| {
+            let name = normalize_name(key);
+            cols.iter().position(|c| c.name == name)
+        }) else {
             unknown.entry(key.clone()).or_insert(line);
             continue;
         };
