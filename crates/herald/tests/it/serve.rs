@@ -1268,3 +1268,94 @@ fn every_documented_endpoint_refuses_what_it_must_with_a_reason() {
     let (status, _, _) = served.stop();
     assert!(status.success());
 }
+
+/// Issue 5, point 5: the whole way through the API alone, as an ERP would use
+/// it: records in, the planner run on request, the dispatcher delivering to the
+/// outbox, and the statuses read back; a second plan sends nothing again.
+#[test]
+fn an_erp_feeds_herald_through_the_api_and_reads_back_what_was_sent() {
+    let ws = Workspace::new();
+    let out = ws.herald(&["token", "create", "--name", "erp", "--scope", "admin"]);
+    let erp = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    // Late on 2 November: the invoices below were issued that day.
+    let served = Served::start_with(&ws, &["--now", "2026-11-02T20:00:00Z"]);
+    for (kind, body) in [
+        (
+            "customers",
+            r#"[{"id": "C1", "name": "Kowalski i Wspólnicy sp. z o.o.", "locale": "pl", "time_zone": "Europe/Warsaw"},
+                {"id": "C2", "name": "Harbour Logistics Ltd", "locale": "en", "time_zone": "Europe/Dublin"}]"#,
+        ),
+        (
+            "contacts",
+            r#"[{"customer_id": "C1", "role": "billing", "name": "Anna Kowalska", "email": "anna@kowalski.example.pl", "email_opt_in": true, "sms_opt_in": false},
+                {"customer_id": "C2", "role": "billing", "name": "Mary Byrne", "email": "mary@harbour.example.ie", "email_opt_in": true, "sms_opt_in": false}]"#,
+        ),
+        (
+            "invoices",
+            r#"[{"id": "I1", "number": "FV/2026/11/001", "customer_id": "C1", "issue_date": "2026-11-02", "due_date": "2026-11-16", "currency": "PLN", "amount": "1234.50"},
+                {"id": "I2", "number": "INV-2026-0002", "customer_id": "C2", "issue_date": "2026-11-02", "due_date": "2026-11-16", "currency": "EUR", "amount": 99.9}]"#,
+        ),
+    ] {
+        let (code, _, answer) = served.post(&format!("/api/v1/{kind}"), Some(&erp), &[], body);
+        assert_eq!(code, 200, "{kind}: {answer}");
+    }
+    let plan = |served: &Served| -> serde_json::Value {
+        let (code, _, body) = served.post("/api/v1/plan", Some(&erp), &[], "");
+        assert_eq!(code, 202, "{body}");
+        let poll = serde_json::from_str::<serde_json::Value>(&body).unwrap()["poll"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut job = serde_json::Value::Null;
+        eventually("the planning job", || {
+            let (_, _, body) = served.get_with(&poll, Some(&erp));
+            job = serde_json::from_str(&body).unwrap();
+            job["state"] != "running"
+        });
+        assert_eq!(job["state"], "done", "{job}");
+        job
+    };
+    let job = plan(&served);
+    assert_eq!(
+        job["result"]["inserted"], 2,
+        "two new-invoice notices: {job}"
+    );
+    let statuses = |id: &str| -> serde_json::Value {
+        let (code, _, body) =
+            served.get_with(&format!("/api/v1/invoices/{id}/statuses"), Some(&erp));
+        assert_eq!(code, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    };
+    let status_of = |st: &serde_json::Value, rule: &str| {
+        st["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == rule)
+            .map(|r| r["status"].as_str().unwrap().to_owned())
+    };
+    eventually("both notices sent", || {
+        ["I1", "I2"]
+            .iter()
+            .all(|id| status_of(&statuses(id), "new-invoice").as_deref() == Some("sent"))
+    });
+    let (_, _, body) = served.get_with("/api/v1/notifications?invoice=I2", Some(&erp));
+    let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let delivery = &list["items"][0]["deliveries"][0];
+    assert_eq!(delivery["address"], "mary@harbour.example.ie", "{list}");
+    assert_eq!(delivery["locale"], "en");
+    let file = delivery["provider_id"].as_str().unwrap();
+    let sent = parse_eml(&ws.path().join(file));
+    assert!(
+        sent.subject().unwrap().contains("INV-2026-0002"),
+        "{:?}",
+        sent.subject()
+    );
+    // Planning again writes nothing new and sends nothing again.
+    let again = plan(&served);
+    assert_eq!(again["result"]["inserted"], 0, "{again}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(ws.emails().len(), 2);
+    let (status, _, _) = served.stop();
+    assert!(status.success());
+}
