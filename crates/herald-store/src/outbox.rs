@@ -303,9 +303,9 @@ impl Store {
             (None, None) => return Err(StoreError::NothingToResend(notification_id)),
         };
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO deliveries (notification_id, channel, name, address, locale, state, next_attempt_at, \
+            "INSERT INTO deliveries (notification_id, rule_id, channel, name, address, locale, state, next_attempt_at, \
              created_at, updated_at, template_override, resend_of, actor) \
-             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6, $6, $7, $8, $9) RETURNING id",
+             VALUES ($1, (SELECT rule_id FROM notifications WHERE id = $1), $2, $3, $4, $5, 'pending', $6, $6, $6, $7, $8, $9) RETURNING id",
         )
         .bind(notification_id)
         .bind(channel.clone())
@@ -588,9 +588,9 @@ async fn record_group(
             && done.contains(id)
         {
             sqlx::query(
-                "INSERT INTO deliveries (notification_id, channel, name, address, locale, state, \
+                "INSERT INTO deliveries (notification_id, rule_id, channel, name, address, locale, state, \
                  next_attempt_at, created_at, updated_at, fallback_of, actor) \
-                 SELECT f.notification_id, $2, $3, $4, $5, 'pending', $6, $6, $6, f.id, 'fallback' \
+                 SELECT f.notification_id, f.rule_id, $2, $3, $4, $5, 'pending', $6, $6, $6, f.id, 'fallback' \
                  FROM deliveries f WHERE f.id = $1 AND NOT EXISTS (SELECT 1 FROM deliveries o \
                  WHERE o.notification_id = f.notification_id AND o.channel = $2 AND o.address = $4)",
             )

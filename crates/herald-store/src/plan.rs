@@ -520,6 +520,7 @@ async fn insert_planned_deliveries(
             n.deliveries.iter().map(move |d| {
                 (
                     *id,
+                    n.rule_id.as_str(),
                     d.channel.as_str(),
                     &d.name,
                     &d.address,
@@ -533,10 +534,10 @@ async fn insert_planned_deliveries(
         .collect();
     for chunk in rows.chunks(10_000) {
         sqlx::query(
-            "INSERT INTO deliveries (notification_id, channel, name, address, locale, state, reason, \
+            "INSERT INTO deliveries (notification_id, rule_id, channel, name, address, locale, state, reason, \
              next_attempt_at, created_at, updated_at) \
              SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
-             value ->> 7, $2, $2 FROM json_each($1)",
+             value ->> 7, value ->> 8, $2, $2 FROM json_each($1)",
         )
         .bind(json_list(chunk))
         .bind(ms(planned_at))

@@ -16,25 +16,18 @@ use crate::types::{
 impl Store {
     pub async fn status(&self) -> Result<StatusReport, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let mut by_state = BTreeMap::new();
-        for row in sqlx::query("SELECT state, COUNT(*) FROM deliveries GROUP BY state")
-            .fetch_all(&mut *tx)
-            .await?
-        {
-            by_state.insert(row.try_get(0)?, row.try_get(1)?);
-        }
+        // One pass over the deliveries gives both the totals and each rule's.
+        let mut by_state: BTreeMap<String, i64> = BTreeMap::new();
         let mut by_rule: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-        let rows = sqlx::query(
-            "SELECT n.rule_id, d.state, COUNT(*) FROM deliveries d JOIN notifications n ON n.id = d.notification_id \
-             GROUP BY n.rule_id, d.state",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows =
+            sqlx::query("SELECT rule_id, state, COUNT(*) FROM deliveries GROUP BY rule_id, state")
+                .fetch_all(&mut *tx)
+                .await?;
         for row in rows {
-            by_rule
-                .entry(row.try_get(0)?)
-                .or_default()
-                .insert(row.try_get(1)?, row.try_get(2)?);
+            let (rule, state, n): (String, String, i64) =
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            *by_state.entry(state.clone()).or_insert(0) += n;
+            by_rule.entry(rule).or_default().insert(state, n);
         }
         let mut notifications = BTreeMap::new();
         let mut notifications_by_rule: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
