@@ -703,6 +703,29 @@ impl Store {
             .collect()
     }
 
+    /// The latest `limit` events of a type, of a customer or about a subject (each
+    /// when given), newest first: what a preview of an event rule picks from.
+    pub async fn recent_events(
+        &self,
+        kind: &str,
+        customer: Option<&str>,
+        subject: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Event>, StoreError> {
+        let rows: Vec<StoredEvent> = sqlx::query_as(
+            "SELECT id, type AS kind, customer_id, operator_id, subject, occurred_at, payload, attachment, \
+             false AS new FROM events WHERE type = $1 AND ($2 IS NULL OR customer_id = $2) \
+             AND ($3 IS NULL OR subject = $3) ORDER BY occurred_at DESC, id DESC LIMIT $4",
+        )
+        .bind(kind)
+        .bind(customer)
+        .bind(subject)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(StoredEvent::into_event).collect()
+    }
+
     /// Inserts or updates tasks.
     pub async fn upsert_tasks(&self, rows: &[Task]) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.write().await?;

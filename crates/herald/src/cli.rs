@@ -222,10 +222,13 @@ pub enum Command {
     },
     /// Render a rule's message for a customer without sending it.
     Preview {
-        /// The rule id, e.g. due-soon or dunning.
+        /// The rule id, e.g. due-soon, dunning or customs-ie529.
         rule: String,
+        #[arg(long, required_unless_present = "subject")]
+        customer: Option<String>,
+        /// An event rule: its latest event about this subject (a declaration number).
         #[arg(long)]
-        customer: String,
+        subject: Option<String>,
         /// The invoice (single-invoice rules); default: the customer's latest open one.
         #[arg(long)]
         invoice: Option<String>,
@@ -552,6 +555,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Preview {
             rule,
             customer,
+            subject,
             invoice,
             locale,
             html,
@@ -560,7 +564,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             preview(
                 &cli,
                 rule,
-                customer,
+                customer.as_deref(),
+                subject.as_deref(),
                 invoice.as_deref(),
                 locale.as_deref(),
                 *html,
@@ -1270,10 +1275,12 @@ async fn print_rules_without_notice(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn preview(
     cli: &Cli,
     rule: &str,
-    customer: &str,
+    customer: Option<&str>,
+    subject: Option<&str>,
     invoice: Option<&str>,
     locale: Option<&str>,
     html: bool,
@@ -1281,11 +1288,22 @@ async fn preview(
 ) -> anyhow::Result<ExitCode> {
     let app = open(cli).await?;
     let now = now_for(&app, time)?;
-    let customer_id = customer_arg(customer)?;
+    let customer_id = customer.map(customer_arg).transpose()?;
     let locale = locale
         .map(|l| Locale::parse(l).map_err(|e| InputError(e.0)))
         .transpose()?;
-    let p = crate::documents::preview(&app, rule, &customer_id, invoice, locale, now).await?;
+    let p = crate::documents::preview(
+        &app,
+        &crate::documents::PreviewRequest {
+            rule,
+            customer: customer_id,
+            invoice,
+            subject,
+            locale,
+            now,
+        },
+    )
+    .await?;
     let to: Vec<String> =
         p.to.iter()
             .map(|d| format!("{} <{}> ({})", d.name, d.address, d.channel))

@@ -258,28 +258,88 @@ pub struct Preview {
     pub sms: Option<String>,
 }
 
-/// Renders `rule` (an invoice or dunning rule) for `customer` as of `now`: for an
-/// invoice rule about `invoice` (default: the customer's latest open invoice), for
-/// a dunning rule about every invoice overdue on that day, at the level the oldest
-/// of them has reached.
-pub async fn preview(
-    app: &App,
-    rule: &str,
-    customer: &CustomerId,
-    invoice: Option<&str>,
-    locale: Option<Locale>,
-    now: Timestamp,
-) -> Result<Preview, Refusal> {
+/// What to preview: a rule, and what it is for.
+#[derive(Debug, Clone)]
+pub struct PreviewRequest<'a> {
+    pub rule: &'a str,
+    /// Whom it is for; an event rule takes its event's customer when not given.
+    pub customer: Option<CustomerId>,
+    /// An invoice rule's invoice (default: the customer's latest open one).
+    pub invoice: Option<&'a str>,
+    /// An event rule's subject (a declaration number): its latest event about it.
+    pub subject: Option<&'a str>,
+    /// Render in this language instead of the recipient's.
+    pub locale: Option<Locale>,
+    pub now: Timestamp,
+}
+
+/// Renders a rule as of `now`: an invoice rule about one invoice; a dunning rule
+/// about every invoice overdue on that day, at the level the oldest of them has
+/// reached; an event rule for the latest event of its type it would answer (of
+/// the customer, about the subject).
+pub async fn preview(app: &App, req: &PreviewRequest<'_>) -> Result<Preview, Refusal> {
+    let (rule, invoice, now) = (req.rule, req.invoice, req.now);
     let today = planner::local_date(now, &app.config.tenant.time_zone.time_zone());
+    let mut event = None;
+    let event_rule = app.config.rules.event.iter().find(|r| r.id == rule);
+    if let Some(r) = event_rule {
+        let recent = app
+            .store
+            .recent_events(
+                &r.event_type,
+                req.customer.as_ref().map(CustomerId::as_str),
+                req.subject,
+                200,
+            )
+            .await?;
+        let Some(e) = recent
+            .into_iter()
+            .find(|e| herald_core::events::matches(r, e))
+        else {
+            return Err(Refusal::NotFound(format!(
+                "no {} event{}{} that rule '{rule}' answers has reached herald; preview it once one has (herald import events, or POST /api/v1/events)",
+                r.event_type,
+                req.customer
+                    .as_ref()
+                    .map(|c| format!(" of customer '{c}'"))
+                    .unwrap_or_default(),
+                req.subject
+                    .map(|s| format!(" about '{s}'"))
+                    .unwrap_or_default(),
+            )));
+        };
+        event = Some(e);
+    }
+    let customer = match (&req.customer, &event) {
+        (Some(c), _) => c.clone(),
+        (None, Some(e)) => e.customer_id.clone().ok_or_else(|| {
+            Refusal::Unanswerable(format!(
+                "event {} concerns no customer: rule '{rule}' writes to the office; a preview renders a notice to a customer",
+                e.id
+            ))
+        })?,
+        (None, None) => {
+            return Err(Refusal::Unanswerable(format!(
+                "name the customer to preview rule '{rule}' for"
+            )));
+        }
+    };
+    let customer = &customer;
     let Some(book) = jobs::book_for(app, customer).await? else {
         return Err(Refusal::NotFound(format!(
             "customer '{customer}' does not exist; import it first"
         )));
     };
     let settings = jobs::settings(app).await?;
-    let (kind, template, level, audience, invoices) = if let Some(r) =
-        app.config.rules.invoice.iter().find(|r| r.id == rule)
-    {
+    let (kind, template, level, audience, invoices) = if let Some(r) = event_rule {
+        (
+            NoticeKind::Event,
+            r.template.clone(),
+            None,
+            r.audience.clone(),
+            Vec::new(),
+        )
+    } else if let Some(r) = app.config.rules.invoice.iter().find(|r| r.id == rule) {
         let chosen = match invoice {
             Some(id) => book
                 .invoices
@@ -342,41 +402,22 @@ pub async fn preview(
             overdue,
         )
     } else {
-        let other = app
-            .config
-            .rules
-            .event
-            .iter()
-            .map(|r| r.id.as_str())
-            .chain(app.config.rules.task.iter().map(|r| r.id.as_str()))
-            .any(|id| id == rule);
-        return Err(if other {
+        let rules = &app.config.rules;
+        return Err(if rules.all_ids().any(|id| id == rule) {
             Refusal::Unanswerable(format!(
-                "rule '{rule}' answers events or tasks; a preview renders invoice and dunning rules. See what it sent with the notifications of its subject"
+                "rule '{rule}' is a task, summary or digest rule; a preview renders invoice, dunning and event rules. See what it sent with GET /api/v1/notifications?rule={rule}"
             ))
         } else {
             Refusal::NotFound(format!(
-                "there is no rule '{rule}' in {}; invoice rules: {}; dunning: {}",
+                "there is no rule '{rule}' in {}; rules: {}",
                 app.config.path.display(),
-                app.config
-                    .rules
-                    .invoice
-                    .iter()
-                    .map(|r| r.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                app.config
-                    .rules
-                    .dunning
-                    .iter()
-                    .map(|r| r.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                rules.all_ids().collect::<Vec<_>>().join(", ")
             ))
         });
     };
     let deliveries = planner::recipients(&audience, &book, &settings);
-    let locale = locale
+    let locale = req
+        .locale
         .or(book.customer.locale)
         .unwrap_or(app.config.tenant.locale);
     let recipient = deliveries
@@ -395,7 +436,7 @@ pub async fn preview(
         kind,
         level,
     };
-    let ctx = jobs::context_for(
+    let mut ctx = jobs::context_for(
         app,
         &notice,
         Some(&book.customer),
@@ -404,6 +445,9 @@ pub async fn preview(
         &invoices,
         now,
     );
+    if let Some(e) = &event {
+        ctx.event = Some(jobs::event_info(app, e, &app.store.operators().await?));
+    }
     let r = app
         .templates
         .render(&template, locale, app.config.tenant.locale, &ctx)

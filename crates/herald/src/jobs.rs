@@ -1596,6 +1596,34 @@ mod tests {
     }
 }
 
+/// An event as its templates see it: its time in the tenant's zone, the name of
+/// the operator it names.
+pub fn event_info(
+    app: &App,
+    e: &herald_core::events::Event,
+    operators: &std::collections::HashMap<
+        herald_core::values::OperatorId,
+        herald_core::records::Operator,
+    >,
+) -> herald_core::message::EventInfo {
+    let local = e
+        .occurred_at
+        .to_zoned(app.config.tenant.time_zone.time_zone());
+    herald_core::message::EventInfo {
+        id: e.id.to_string(),
+        kind: e.kind.clone(),
+        subject: e.subject.clone(),
+        date: local.date(),
+        time: local.strftime("%H:%M").to_string(),
+        payload: e.payload.clone(),
+        operator: e
+            .operator_id
+            .as_ref()
+            .and_then(|o| operators.get(o))
+            .map(|o| o.name.clone()),
+    }
+}
+
 async fn try_deliver(
     app: &App,
     d: &LeasedDelivery,
@@ -1711,24 +1739,7 @@ async fn try_deliver(
         }
     }
     ctx.task = task;
-    ctx.event = event.map(|e| {
-        let local = e
-            .occurred_at
-            .to_zoned(app.config.tenant.time_zone.time_zone());
-        herald_core::message::EventInfo {
-            id: e.id.to_string(),
-            kind: e.kind.clone(),
-            subject: e.subject.clone(),
-            date: local.date(),
-            time: local.strftime("%H:%M").to_string(),
-            payload: e.payload.clone(),
-            operator: e
-                .operator_id
-                .as_ref()
-                .and_then(|o| fresh.operators.get(o))
-                .map(|o| o.name.clone()),
-        }
-    });
+    ctx.event = event.map(|e| event_info(app, e, &fresh.operators));
     let parts = match d.delivery.channel {
         ChannelKind::Email => herald_render::Parts::Email,
         ChannelKind::Sms => herald_render::Parts::Sms,

@@ -1044,16 +1044,17 @@ fn query_params(
 /// sending nothing.
 #[utoipa::path(get, path = "/api/v1/preview", tag = "read",
     params(
-        ("rule" = String, Query, description = "An invoice or dunning rule, e.g. due-soon, dunning"),
-        ("customer" = String, Query, description = "The customer it is for"),
+        ("rule" = String, Query, description = "An invoice, dunning or event rule, e.g. due-soon, dunning, customs-ie529"),
+        ("customer" = Option<String>, Query, description = "The customer it is for (an event rule: its event's customer when not given)"),
         ("invoice" = Option<String>, Query, description = "For an invoice rule: the invoice (default: the customer's latest open one)"),
+        ("subject" = Option<String>, Query, description = "For an event rule: the latest event of its type about this subject (a declaration number)"),
         ("locale" = Option<String>, Query, description = "Render in this language instead of the customer's"),
         ("now" = Option<String>, Query, description = "As of this instant (RFC 3339): a dunning letter lists what is overdue then"),
     ),
     responses((status = 200, description = "The rendered message and who it would go to", body = crate::documents::Preview),
               (status = 400, description = "A missing or bad parameter", body = ErrorBody),
-              (status = 404, description = "No such rule, customer or invoice of the customer", body = ErrorBody),
-              (status = 422, description = "Nothing to preview with (no invoice; nothing overdue for a dunning letter; an event rule)", body = ErrorBody),
+              (status = 404, description = "No such rule, customer, invoice of the customer, or event for an event rule", body = ErrorBody),
+              (status = 422, description = "Nothing to preview with (no invoice; nothing overdue for a dunning letter; a task, summary or digest rule)", body = ErrorBody),
               (status = 401, description = "No valid token", body = ErrorBody),
               (status = 403, description = "The token lacks the read scope", body = ErrorBody)),
     security(("bearer" = [])))]
@@ -1065,20 +1066,21 @@ async fn api_preview(
     authorize(&svc, &headers, crate::auth::Scope::Read).await?;
     let q = query_params(
         query.as_deref(),
-        &["rule", "customer", "invoice", "locale", "now"],
+        &["rule", "customer", "invoice", "subject", "locale", "now"],
     )?;
     let bad = |m: String| ApiError(StatusCode::BAD_REQUEST, m);
     let rule = q.get("rule").ok_or_else(|| {
         bad("rule: missing; name the rule to preview, e.g. ?rule=due-soon&customer=C1".into())
     })?;
+    if !q.contains_key("customer") && !q.contains_key("subject") {
+        return Err(bad(
+            "customer: missing; name the customer (or, for an event rule, the subject), e.g. ?rule=due-soon&customer=C1".into(),
+        ));
+    }
     let customer = q
         .get("customer")
-        .ok_or_else(|| {
-            bad("customer: missing; name the customer, e.g. ?rule=due-soon&customer=C1".into())
-        })
-        .and_then(|c| {
-            herald_core::CustomerId::parse(c).map_err(|e| bad(format!("customer: {}", e.0)))
-        })?;
+        .map(|c| herald_core::CustomerId::parse(c).map_err(|e| bad(format!("customer: {}", e.0))))
+        .transpose()?;
     let locale = q
         .get("locale")
         .map(|l| herald_core::values::Locale::parse(l).map_err(|e| bad(format!("locale: {}", e.0))))
@@ -1091,11 +1093,14 @@ async fn api_preview(
     };
     let preview = crate::documents::preview(
         &svc.app,
-        rule,
-        &customer,
-        q.get("invoice").map(String::as_str),
-        locale,
-        now,
+        &crate::documents::PreviewRequest {
+            rule,
+            customer,
+            invoice: q.get("invoice").map(String::as_str),
+            subject: q.get("subject").map(String::as_str),
+            locale,
+            now,
+        },
     )
     .await?;
     Ok(Json(preview))

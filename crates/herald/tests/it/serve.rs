@@ -1058,9 +1058,14 @@ fn a_document_s_statuses_a_preview_and_a_customer_s_history_through_the_api() {
             "no overdue invoice on 2026-11-02",
         ),
         (
-            "?rule=customs-ie529&customer=C1",
+            "?rule=task-reminder&customer=C1",
             422,
-            "answers events or tasks",
+            "is a task, summary or digest rule",
+        ),
+        (
+            "?rule=customs-ie599&customer=C1",
+            404,
+            "no customs.IE599 event of customer 'C1'",
         ),
         (
             "?rule=new-invoice&customer=C9",
@@ -1094,6 +1099,22 @@ fn a_document_s_statuses_a_preview_and_a_customer_s_history_through_the_api() {
             "{query}: {body}"
         );
     }
+
+    // An event rule previewed for a declaration: its latest event, to the
+    // customer's customs contact, as the forwarded message went out.
+    let (code, c) = get("/api/v1/preview?rule=customs-ie529&subject=26PL44302000012345");
+    assert_eq!(code, 200, "{c}");
+    assert_eq!(c["to"][0]["address"], "clo@kowalski.example.pl", "{c}");
+    let forwarded = ws
+        .emails()
+        .into_iter()
+        .map(|e| parse_eml(&e))
+        .find(|m| {
+            m.subject()
+                .is_some_and(|s| s.contains("26PL44302000012345"))
+        })
+        .expect("the IE529 e-mail");
+    assert_eq!(c["subject"].as_str(), forwarded.subject(), "{c}");
 
     // What would one rule send on the 13th: only its notices.
     let (code, _, body) = served.post(
