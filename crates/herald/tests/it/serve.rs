@@ -21,9 +21,14 @@ impl Served {
     }
 
     fn start_with(ws: &Workspace, extra: &[&str]) -> Served {
+        Self::start_env(ws, extra, &[])
+    }
+
+    fn start_env(ws: &Workspace, extra: &[&str], env: &[(&str, &str)]) -> Served {
         let mut child = Command::new(herald_bin())
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
+            .envs(env.iter().copied())
             .current_dir(ws.path())
             .env_remove("HERALD_CONFIG")
             .env_remove("HERALD_NOW")
@@ -1379,4 +1384,77 @@ fn an_erp_feeds_herald_through_the_api_and_reads_back_what_was_sent() {
     assert_eq!(ws.emails().len(), 2);
     let (status, _, _) = served.stop();
     assert!(status.success());
+}
+
+/// Issue 5, point 3: no secret in any response. The SMS gateway's token (from the
+/// environment) and the API token's own secret appear in no answer of any
+/// documented GET route, in no error, and not in the service's log, also after
+/// an SMS failed and its error was recorded.
+#[test]
+fn no_answer_and_no_log_line_shows_a_secret() {
+    const SMS_TOKEN: &str = "smsapi-secret-5b1c9e";
+    let ws = Workspace::new();
+    ws.set_config(
+        "kind = \"file\"                      # writes each SMS as a JSON file",
+        // A gateway that refuses connections: the failure is recorded with its reason.
+        "kind = \"http\"\npreset = \"smsapi\"\ntoken_env = \"TEST_SMSAPI_TOKEN\"\nbase_url = \"http://127.0.0.1:9\"\ntimeout = \"2s\"",
+    );
+    ws.set_config(
+        "channels = [\"email\"]  ",
+        "channels = [\"sms\", \"email\"]  ",
+    );
+    ws.import_basics();
+    let out = ws.herald(&["token", "create", "--name", "ops", "--scope", "admin"]);
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    // The part after the id is the secret; the id alone is not.
+    let secret = token.rsplit('_').next().unwrap().to_owned();
+    assert!(secret.len() >= 16, "{token}");
+    let served = Served::start_env(
+        &ws,
+        &["--now", "2026-11-02T22:59:59Z"],
+        &[("TEST_SMSAPI_TOKEN", SMS_TOKEN)],
+    );
+    eventually("the SMS attempt recorded", || {
+        let (_, _, body) = served.get_with("/api/v1/notifications?state=retrying", Some(&token));
+        body.contains("attempt_log") && body.contains("127.0.0.1:9")
+    });
+    let (_, _, body) = served.get_with("/api/v1/openapi.json", None);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let mut answers = Vec::new();
+    for path in doc["paths"].as_object().unwrap().keys() {
+        let concrete = path.replace("{id}", "C1").replace("{subject}", "S1");
+        if doc["paths"][path]["get"].is_object() {
+            answers.push((concrete.clone(), served.get_with(&concrete, Some(&token))));
+        }
+    }
+    for path in [
+        "/api/v1/invoices/I1/statuses",
+        "/api/v1/notifications?state=retrying",
+        "/api/v1/preview?rule=new-invoice&customer=C1",
+    ] {
+        answers.push((path.to_owned(), served.get_with(path, Some(&token))));
+    }
+    answers.push((
+        "a bad token".to_owned(),
+        served.get_with("/api/v1/status", Some(&format!("{token}x"))),
+    ));
+    for (what, (code, head, body)) in &answers {
+        for s in [SMS_TOKEN, secret.as_str()] {
+            assert!(
+                !head.contains(s) && !body.contains(s),
+                "{what} ({code}) shows a secret: {head}\n{body}"
+            );
+        }
+    }
+    let status = ws.ok(&["status", "--json"]);
+    assert!(!status.contains(SMS_TOKEN));
+    let (exit, _, log) = served.stop();
+    assert!(exit.success());
+    assert!(
+        log.contains("delivery="),
+        "the log has the deliveries: {log}"
+    );
+    for s in [SMS_TOKEN, secret.as_str()] {
+        assert!(!log.contains(s), "the service log shows a secret: {log}");
+    }
 }
