@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 # Real parts the tests use. SQLite is compiled in. E-mail tests talk to postfix's
-# smtp-sink (the postfix package; its daemon is never started). Later issues add
-# PostgreSQL 15 and Chromium here.
+# smtp-sink (the postfix package; its daemon is never started). Store tests start
+# their own PostgreSQL 15 cluster in a temp dir (initdb, pg_ctl; Debian's cluster
+# is never used). Chromium comes with the web console.
 [ -x /usr/sbin/smtp-sink ] || need_apt+=(postfix)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql-15)
 # DKIM signatures are checked by an independent verifier: Debian's dkimpy, with a
 # key made by openssl.
 [ -x /usr/bin/openssl ] || need_apt+=(openssl)

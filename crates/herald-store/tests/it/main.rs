@@ -3,6 +3,7 @@
 mod bench;
 mod fixtures;
 mod outbox;
+mod pg;
 mod planning;
 mod records;
 mod service;
