@@ -23,6 +23,15 @@ pub enum StoreError {
     Missing { path: PathBuf },
 
     #[error(
+        "the database {path} was written by a newer herald (its schema is at version {version}; this herald knows versions up to {known}) and is left untouched: upgrade herald to the version that wrote it"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        version: i64,
+        known: i64,
+    },
+
+    #[error(
         "cannot bring the database {path} up to date: {source}; if it was written by a newer herald, upgrade herald"
     )]
     Migrate {

@@ -138,13 +138,19 @@ impl Store {
             path: path.clone(),
             source,
         })?;
-        MIGRATOR
-            .run(&writer)
-            .await
-            .map_err(|source| StoreError::Migrate {
+        MIGRATOR.run(&writer).await.map_err(|source| match source {
+            // The database has a migration this binary does not know: a newer
+            // herald wrote it, and this one must not touch it.
+            sqlx::migrate::MigrateError::VersionMissing(version) => StoreError::NewerSchema {
+                path: path.clone(),
+                version,
+                known: MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0),
+            },
+            source => StoreError::Migrate {
                 path: path.clone(),
                 source,
-            })?;
+            },
+        })?;
         let pool = open(4).await.map_err(|source| StoreError::Open {
             path: path.clone(),
             source,

@@ -2,6 +2,7 @@
 
 mod bench;
 mod fixtures;
+mod open;
 mod outbox;
 mod pg;
 mod planning;

@@ -1,0 +1,47 @@
+//! Opening a store (issue 6, point 1): a database written by a newer herald is
+//! refused with a message saying so, and left as it was.
+
+use herald_store::Store;
+use sqlx::Connection as _;
+
+#[tokio::test]
+async fn a_database_from_a_newer_herald_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("herald.db");
+    let url = format!("sqlite://{}", file.display());
+    let store = Store::open(&url).await.unwrap();
+    store.close().await;
+
+    // A newer herald applied a migration this one does not know.
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (999, 'from a newer herald', true, x'00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let before = applied(&mut conn).await;
+    conn.close().await.unwrap();
+
+    let err = Store::open(&url).await.unwrap_err().to_string();
+    assert!(
+        err.contains("was written by a newer herald")
+            && err.contains("version 999")
+            && err.contains("upgrade herald"),
+        "{err}"
+    );
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    assert_eq!(applied(&mut conn).await, before, "left untouched");
+    assert!(before.ends_with(",999"), "{before}");
+}
+
+/// The versions of the migrations applied, in order, comma-separated.
+async fn applied(conn: &mut sqlx::SqliteConnection) -> String {
+    sqlx::query_scalar(
+        "SELECT group_concat(version, ',') FROM (SELECT version FROM _sqlx_migrations ORDER BY version)",
+    )
+    .fetch_one(conn)
+    .await
+    .unwrap()
+}
