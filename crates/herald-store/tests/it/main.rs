@@ -5,6 +5,7 @@ mod fixtures;
 mod open;
 mod outbox;
 mod pg;
+mod pg_schema;
 mod planning;
 mod records;
 mod service;
