@@ -987,9 +987,16 @@ async fn status(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
         println!("  {state:<16} {n:>8}");
     }
     println!("by rule:");
+    // One column for the counts, however long the rule ids are.
+    let width = report
+        .by_rule
+        .keys()
+        .map(|r| r.chars().count())
+        .max()
+        .unwrap_or(0);
     for (rule, states) in &report.by_rule {
         let parts: Vec<String> = states.iter().map(|(s, n)| format!("{s} {n}")).collect();
-        println!("  {rule:<16} {}", parts.join(", "));
+        println!("  {rule:<width$} {}", parts.join(", "));
     }
     let parts: Vec<String> = report
         .notifications
