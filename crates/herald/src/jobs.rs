@@ -125,23 +125,42 @@ fn candidate_query(app: &App, window: Window, since_seq: i64) -> CandidateQuery 
     q
 }
 
+/// Why a plan limited to one rule cannot run; each caller words it its own way.
+pub enum OnlyRuleRefusal {
+    /// A real run plans every rule, since the watermark moves for all at once.
+    NeedsDryRun,
+    /// No rule has that id; `rules` lists those there are.
+    Unknown { rules: String },
+}
+
+/// Checks [`PlanOptions::only_rule`] before a run: the API refuses at once, not
+/// from inside the background job.
+pub fn only_rule_refusal(app: &App, rule: &str, dry_run: bool) -> Option<OnlyRuleRefusal> {
+    if !dry_run {
+        return Some(OnlyRuleRefusal::NeedsDryRun);
+    }
+    let rules = &app.config.rules;
+    (!rules.all_ids().any(|id| id == rule)).then(|| OnlyRuleRefusal::Unknown {
+        rules: rules.all_ids().collect::<Vec<_>>().join(", "),
+    })
+}
+
 /// Plans every notification due up to `now`. Customers are loaded and planned in
 /// chunks so memory stays flat; each chunk is recorded in one transaction.
 pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Result<PlanReport> {
     if let Some(rule) = &opts.only_rule {
-        if !opts.dry_run {
-            return Err(crate::cli::InputError(format!(
+        let refusal = match only_rule_refusal(app, rule, opts.dry_run) {
+            None => None,
+            Some(OnlyRuleRefusal::NeedsDryRun) => Some(format!(
                 "one rule ('{rule}') can only be planned in a dry run: a real run plans every rule, so add --dry-run"
-            ))
-            .into());
-        }
-        if !app.config.rules.all_ids().any(|id| id == rule) {
-            return Err(crate::cli::InputError(format!(
-                "there is no rule '{rule}' in {}; rules: {}",
-                app.config.path.display(),
-                app.config.rules.all_ids().collect::<Vec<_>>().join(", ")
-            ))
-            .into());
+            )),
+            Some(OnlyRuleRefusal::Unknown { rules }) => Some(format!(
+                "there is no rule '{rule}' in {}; rules: {rules}",
+                app.config.path.display()
+            )),
+        };
+        if let Some(m) = refusal {
+            return Err(crate::cli::InputError(m).into());
         }
     }
     let state = app.store.planner_state().await?;

@@ -579,20 +579,8 @@ async fn api_notifications(
             }
             "from" => filter.from = Some(time(&v)?),
             "until" => filter.until = Some(time(&v)?),
-            "after" => {
-                filter.after_id = Some(v.parse().map_err(|_| {
-                    bad(format!(
-                        "after: '{v}' is not a cursor; pass the `next` of the previous page"
-                    ))
-                })?)
-            }
-            "limit" => {
-                filter.limit = v
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=1000).contains(n))
-                    .ok_or_else(|| bad(format!("limit: '{v}': give 1 to 1000")))?
-            }
+            "after" => filter.after_id = Some(page_cursor(&v)?),
+            "limit" => filter.limit = page_limit(&v)?,
             other => {
                 return Err(bad(format!(
                     "unknown parameter '{other}': use customer, invoice, subject, rule, state, from, until, after, limit"
@@ -753,17 +741,18 @@ async fn api_plan(
         })
         .transpose()?;
     if let Some(rule) = &req.rule {
-        if !req.dry_run {
-            return Err(unprocessable(format!(
-                "/rule: one rule ('{rule}') can only be planned in a dry run; add \"dry_run\": true"
-            )));
-        }
-        let rules = &svc.app.config.rules;
-        if !rules.all_ids().any(|id| id == rule) {
-            return Err(unprocessable(format!(
-                "/rule: there is no rule '{rule}'; rules: {}",
-                rules.all_ids().collect::<Vec<_>>().join(", ")
-            )));
+        match jobs::only_rule_refusal(&svc.app, rule, req.dry_run) {
+            None => {}
+            Some(jobs::OnlyRuleRefusal::NeedsDryRun) => {
+                return Err(unprocessable(format!(
+                    "/rule: one rule ('{rule}') can only be planned in a dry run; add \"dry_run\": true"
+                )));
+            }
+            Some(jobs::OnlyRuleRefusal::Unknown { rules }) => {
+                return Err(unprocessable(format!(
+                    "/rule: there is no rule '{rule}'; rules: {rules}"
+                )));
+            }
         }
     }
     let id = API_JOB_IDS.fetch_add(1, Ordering::Relaxed);
@@ -1039,6 +1028,29 @@ fn query_params(
     Ok(out)
 }
 
+/// A page size: 1 to 1,000.
+fn page_limit(v: &str) -> Result<u32, ApiError> {
+    v.parse::<u32>()
+        .ok()
+        .filter(|n| (1..=1000).contains(n))
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::BAD_REQUEST,
+                format!("limit: '{v}': give 1 to 1000"),
+            )
+        })
+}
+
+/// The `next` cursor of a previous page: the last notification id it held.
+fn page_cursor(v: &str) -> Result<i64, ApiError> {
+    v.parse().map_err(|_| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("after: '{v}' is not a cursor; pass the `next` of the previous page"),
+        )
+    })
+}
+
 /// `GET /api/v1/preview` (scope read): a rule's message for a customer rendered
 /// exactly as it would be sent, in the recipient's language, recording and
 /// sending nothing.
@@ -1129,7 +1141,6 @@ async fn api_customer_history(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authorize(&svc, &headers, crate::auth::Scope::Read).await?;
     let q = query_params(query.as_deref(), &["after", "limit"])?;
-    let bad = |m: String| ApiError(StatusCode::BAD_REQUEST, m);
     let customer = herald_core::CustomerId::parse(&id)
         .map_err(|e| ApiError(StatusCode::NOT_FOUND, format!("customer id {}", e.0)))?;
     let store = &svc.app.store;
@@ -1143,22 +1154,8 @@ async fn api_customer_history(
             format!("there is no customer '{id}'; import it first (POST /api/v1/customers)"),
         ));
     };
-    let limit = match q.get("limit") {
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| bad(format!("limit: '{v}': give 1 to 1000")))?,
-        None => 100,
-    };
-    let after = match q.get("after") {
-        Some(v) => v.parse::<i64>().map_err(|_| {
-            bad(format!(
-                "after: '{v}' is not a cursor; pass the `next` of the previous page"
-            ))
-        })?,
-        None => 0,
-    };
+    let limit = q.get("limit").map_or(Ok(100), |v| page_limit(v))?;
+    let after = q.get("after").map_or(Ok(0), |v| page_cursor(v))?;
     let entries = store
         .history(&herald_store::HistoryFilter {
             customer: Some(customer.clone()),

@@ -134,20 +134,13 @@ impl PgServer {
         format!("{}/data", self.dir.path().display())
     }
 
-    /// One of PostgreSQL's programs, as the `postgres` user when we are root;
-    /// a failure panics with its output and the server's log.
+    /// Runs one of PostgreSQL's programs; a failure panics with its output and
+    /// the server's log.
     fn run(&self, program: &str, args: &[&str]) -> Output {
-        let exe = self.bin.join(program);
-        let out = if is_root() {
-            Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(&exe)
-                .args(args)
-                .output()
-        } else {
-            Command::new(&exe).args(args).output()
-        }
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
+        let out = self
+            .command(program, args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
         if !out.status.success() {
             let log =
                 std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
@@ -160,22 +153,29 @@ impl PgServer {
         }
         out
     }
+
+    /// One of PostgreSQL's programs, run as the `postgres` user when we are root
+    /// (the server refuses to run as root).
+    fn command(&self, program: &str, args: &[&str]) -> Command {
+        let exe = self.bin.join(program);
+        let mut cmd = if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        };
+        cmd.args(args);
+        cmd
+    }
 }
 
 impl Drop for PgServer {
     fn drop(&mut self) {
         let data = self.data();
-        let exe = self.bin.join("pg_ctl");
-        let args = ["-D", data.as_str(), "-m", "immediate", "-w", "stop"];
-        let _ = if is_root() {
-            Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(&exe)
-                .args(args)
-                .output()
-        } else {
-            Command::new(&exe).args(args).output()
-        };
+        let _ = self
+            .command("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"])
+            .output();
     }
 }
 

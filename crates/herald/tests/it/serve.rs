@@ -157,6 +157,13 @@ impl Drop for Served {
     }
 }
 
+/// A new API token `name` with `scope`, as `herald token create` prints it.
+fn token(ws: &Workspace, name: &str, scope: &str) -> String {
+    let out = ws.herald(&["token", "create", "--name", name, "--scope", scope]);
+    assert_ok(&out, "token create");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 fn status_json(ws: &Workspace) -> serde_json::Value {
     serde_json::from_str(&ws.ok(&["status", "--json"])).unwrap()
 }
@@ -917,11 +924,7 @@ fn a_document_s_statuses_a_preview_and_a_customer_s_history_through_the_api() {
     );
     ws.ok(&["import", "events", "events.json"]);
     ws.ok(&["run", "--now", "2026-11-02"]);
-    let token = |scope: &str| {
-        let out = ws.herald(&["token", "create", "--name", scope, "--scope", scope]);
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    };
-    let (reader, admin) = (token("read"), token("admin"));
+    let (reader, admin) = (token(&ws, "read", "read"), token(&ws, "admin", "admin"));
     let served = Served::start_with(&ws, &["--now", "2026-11-02T22:59:59Z"]);
     let get = |path: &str| -> (u16, serde_json::Value) {
         let (code, _, body) = served.get_with(path, Some(&reader));
@@ -1172,13 +1175,9 @@ fn every_documented_endpoint_refuses_what_it_must_with_a_reason() {
     ws.import_basics();
     // Notification 1 exists, so an act on it gets as far as reading its body.
     ws.ok(&["run", "--now", "2026-11-02"]);
-    let token = |scope: &str| {
-        let out = ws.herald(&["token", "create", "--name", scope, "--scope", scope]);
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    };
     let tokens: std::collections::BTreeMap<&str, String> = ["read", "ingest", "admin"]
         .into_iter()
-        .map(|s| (s, token(s)))
+        .map(|s| (s, token(&ws, s, s)))
         .collect();
     let served = Served::start(&ws);
     let (_, _, body) = served.get_with("/api/v1/openapi.json", None);
@@ -1301,8 +1300,7 @@ fn every_documented_endpoint_refuses_what_it_must_with_a_reason() {
 #[test]
 fn an_erp_feeds_herald_through_the_api_and_reads_back_what_was_sent() {
     let ws = Workspace::new();
-    let out = ws.herald(&["token", "create", "--name", "erp", "--scope", "admin"]);
-    let erp = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let erp = token(&ws, "erp", "admin");
     // Late on 2 November: the invoices below were issued that day.
     let served = Served::start_with(&ws, &["--now", "2026-11-02T20:00:00Z"]);
     for (kind, body) in [
@@ -1404,8 +1402,7 @@ fn no_answer_and_no_log_line_shows_a_secret() {
         "channels = [\"sms\", \"email\"]  ",
     );
     ws.import_basics();
-    let out = ws.herald(&["token", "create", "--name", "ops", "--scope", "admin"]);
-    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let token = token(&ws, "ops", "admin");
     // The part after the id is the secret; the id alone is not.
     let secret = token.rsplit('_').next().unwrap().to_owned();
     assert!(secret.len() >= 16, "{token}");
