@@ -18,24 +18,29 @@ pub enum StoreError {
     Open { path: PathBuf, source: sqlx::Error },
 
     #[error(
+        "cannot connect to the PostgreSQL database {at}: {source}; check that PostgreSQL runs there and that the URL's host, port, database, user and password are right"
+    )]
+    Connect { at: String, source: sqlx::Error },
+
+    #[error(
         "there is no database at {path}: run `herald init` to create it, or point [store] url at the right file"
     )]
     Missing { path: PathBuf },
 
     #[error(
-        "the database {path} was written by a newer herald (its schema is at version {version}; this herald knows versions up to {known}) and is left untouched: upgrade herald to the version that wrote it"
+        "the database {at} was written by a newer herald (its schema is at version {version}; this herald knows versions up to {known}) and is left untouched: upgrade herald to the version that wrote it"
     )]
     NewerSchema {
-        path: PathBuf,
+        at: String,
         version: i64,
         known: i64,
     },
 
     #[error(
-        "cannot bring the database {path} up to date: {source}; if it was written by a newer herald, upgrade herald"
+        "cannot bring the database {at} up to date: {source}; if it was written by a newer herald, upgrade herald"
     )]
     Migrate {
-        path: PathBuf,
+        at: String,
         source: sqlx::migrate::MigrateError,
     },
 
@@ -64,7 +69,7 @@ pub enum StoreError {
     Corrupt(String),
 
     #[error(
-        "the database is busy: another herald process holds it for longer than 5 s; try again, or stop the other process"
+        "the database is busy: another herald process holds it for longer than 5 s, or a concurrent transaction conflicted with this one; nothing was written: try again, or stop the other process"
     )]
     Busy(#[source] sqlx::Error),
 
@@ -85,6 +90,11 @@ impl From<sqlx::Error> for StoreError {
                     return StoreError::Constraint(msg);
                 }
                 _ => {}
+            }
+            // PostgreSQL: a deadlock or a serialization failure; the transaction
+            // was rolled back whole, and trying again is the documented remedy.
+            if matches!(db.code().as_deref(), Some("40001" | "40P01")) {
+                return StoreError::Busy(e);
             }
             if msg.contains("database is locked") || msg.contains("database is busy") {
                 return StoreError::Busy(e);

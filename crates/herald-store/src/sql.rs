@@ -8,20 +8,9 @@ use herald_core::{Currency, CustomerId, InvoiceId, Locale, PaymentId};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
-use sqlx::sqlite::SqliteArguments;
-use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection};
 
 use crate::error::StoreError;
 use crate::types::{AttemptKind, VerdictKind};
-
-pub(crate) type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
-
-/// A statement built at run time from fixed fragments and placeholder numbers only;
-/// values are always bound, never spliced in.
-pub(crate) fn dynamic<'q>(sql: String) -> Query<'q> {
-    sqlx::query(AssertSqlSafe(sql))
-}
 
 /// Rows per multi-row statement: large enough that the per-statement overhead
 /// vanishes, small enough to stay far below SQLite's 32766 parameters.
@@ -55,32 +44,6 @@ pub(crate) fn values(rows: usize, cols: usize) -> String {
 /// A list passed as one JSON parameter, read back with `json_each`.
 pub(crate) fn json_list<T: Serialize>(items: &[T]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
-}
-
-/// Runs `sql` once per chunk of `keys` (passed as `$1`, a JSON list) and parses the
-/// one text it returns, a `json_group_array(json_array(…))`, into rows.
-///
-/// Why: sqlx hands every result row from SQLite's worker thread to ours as its own
-/// message, several microseconds a row; one JSON text per 10,000 rows is parsed by
-/// serde in a fraction of that. Lookups of 600,000 keys went from 5.8 s to well
-/// under one.
-pub(crate) async fn json_rows<K: Serialize, T: DeserializeOwned>(
-    conn: &mut SqliteConnection,
-    sql: &'static str,
-    keys: &[K],
-) -> Result<Vec<T>, StoreError> {
-    let mut out = Vec::new();
-    for chunk in keys.chunks(10_000) {
-        let text: Option<String> = sqlx::query_scalar(sql)
-            .bind(json_list(chunk))
-            .fetch_one(&mut *conn)
-            .await?;
-        let Some(text) = text else { continue };
-        let rows: Vec<T> = serde_json::from_str(&text)
-            .map_err(|e| StoreError::Corrupt(format!("a stored row does not read back: {e}")))?;
-        out.extend(rows);
-    }
-    Ok(out)
 }
 
 pub(crate) fn ms(t: Timestamp) -> i64 {
@@ -184,12 +147,4 @@ pub(crate) enum Param {
     Text(String),
 }
 
-pub(crate) fn bind_all<'q>(mut q: Query<'q>, params: &[Param]) -> Query<'q> {
-    for p in params {
-        q = match p {
-            Param::Int(i) => q.bind(*i),
-            Param::Text(s) => q.bind(s.clone()),
-        };
-    }
-    q
-}
+

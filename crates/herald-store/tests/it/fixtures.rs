@@ -7,20 +7,23 @@ use herald_core::records::{Contact, Customer, Invoice, Payment};
 use herald_core::rules::ChannelKind;
 use herald_core::{Currency, CustomerId, EmailAddress, InvoiceId, Locale, PaymentId};
 use herald_store::Store;
+use herald_store::testing::TestDatabase;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 
 pub struct TestStore {
     pub store: Store,
-    pub _dir: tempfile::TempDir,
+    pub _db: TestDatabase,
 }
 
+/// An empty store of the suite's backend (`HERALD_TEST_BACKEND`).
 pub async fn store() -> TestStore {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("herald.db").display());
-    let store = Store::open(&url).await.unwrap();
-    TestStore { store, _dir: dir }
+    let db = TestDatabase::new().await;
+    let store = Store::open(db.url())
+        .await
+        .unwrap_or_else(|e| panic!("cannot open the test store {}: {e}", db.url()));
+    TestStore { store, _db: db }
 }
 
 pub fn cid(s: &str) -> CustomerId {

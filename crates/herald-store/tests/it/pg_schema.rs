@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use sqlx::Connection as _;
 
-use crate::pg::PgServer;
+use herald_store::testing::PgServer;
 
 /// Table → its columns in order, each with "NOT NULL" when it is required.
 type Tables = BTreeMap<String, Vec<(String, bool)>>;

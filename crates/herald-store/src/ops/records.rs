@@ -15,20 +15,19 @@ use herald_core::{
     CustomerId, EmailAddress, EventId, InvoiceId, Money, OperatorId, PhoneNumber, TaskId,
 };
 use jiff::Timestamp;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, Row, SqliteConnection};
+use sqlx::Row;
 
-use crate::Store;
+use super::exec::{self, dynamic, query, query_as, query_scalar};
+use super::{Backend, Conn, DbRow};
 use crate::error::StoreError;
-use crate::sql::{
-    self, Param, Query, bind_all, date_text, dynamic, json_list, ms, rows_per_statement, values,
-};
+use super::exec::{Query, bind_all, dynamic_scalar};
+use crate::sql::{self, Param, date_text, json_list, ms, rows_per_statement, values};
 use crate::types::{InvoiceBalance, RecordCounts, UpsertCounts};
 
 /// Runs a multi-row upsert in chunks and returns the key of every row it inserted
 /// or changed (the statement's `RETURNING` column).
 async fn upsert_rows<T>(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     rows: &[T],
     head: &str,
     tail: &str,
@@ -184,11 +183,11 @@ impl StoredTask {
 /// The keys among `lookup` that already exist; `sql` takes the list as `$1` and
 /// returns them as one `json_group_array`.
 pub(crate) async fn existing_keys(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sql: &'static str,
     lookup: &[&str],
 ) -> Result<HashSet<String>, StoreError> {
-    Ok(sql::json_rows::<_, String>(conn, sql, lookup)
+    Ok(exec::json_rows::<_, String>(conn, sql, lookup)
         .await?
         .into_iter()
         .collect())
@@ -211,30 +210,35 @@ fn classify(total: usize, returned: &[String], existing: &HashSet<String>) -> Up
 /// SQLite, so a failed import leaves the indexes as they were. The SQL is read from
 /// the schema itself, so it cannot drift from the migrations.
 async fn drop_indexes_for_bulk(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     table: &'static str,
     batch: usize,
 ) -> Result<Vec<String>, StoreError> {
     if batch < 50_000 {
         return Ok(Vec::new());
     }
-    let have: i64 = sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+    let have: i64 = dynamic_scalar(format!("SELECT COUNT(*) FROM {table}"))
         .fetch_one(&mut *conn)
         .await?;
     if (batch as i64) < have / 2 {
         return Ok(Vec::new());
     }
-    let indexes: Vec<(String, String)> = sqlx::query_as(
+    // The indexes the schema created, not those behind a key or a constraint.
+    let indexes: Vec<(String, String)> = query_as(pick!(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL ORDER BY name",
-    )
+        "SELECT i.relname::text, pg_get_indexdef(i.oid) FROM pg_index x \
+         JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
+         WHERE t.relname = $1 AND t.relnamespace = current_schema()::regnamespace \
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid) ORDER BY 1",
+    ))
     .bind(table)
     .fetch_all(&mut *conn)
     .await?;
     for (name, _) in &indexes {
-        sqlx::query(AssertSqlSafe(format!(
+        dynamic(format!(
             "DROP INDEX \"{}\"",
             name.replace('"', "\"\"")
-        )))
+        ))
         .execute(&mut *conn)
         .await?;
     }
@@ -305,12 +309,12 @@ const UPSERT_INVOICES: &str = "INSERT INTO invoices (id, number, customer_id, is
 
 /// Marks these customers changed at `seq`: the next planning run looks at them again.
 async fn mark_customers_changed(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     customers: &[&str],
     seq: i64,
 ) -> Result<(), StoreError> {
     for chunk in customers.chunks(10_000) {
-        sqlx::query(
+        query(
             "INSERT OR IGNORE INTO customer_changes (seq, customer_id) SELECT $2, value FROM json_each($1)",
         )
         .bind(json_list(chunk))
@@ -324,9 +328,9 @@ async fn mark_customers_changed(
 /// Allocates the next change number. Writers are serialized, so numbers become
 /// visible in the order they are handed out and a planner that read `max_seq`
 /// never misses a change committed later.
-pub(crate) async fn next_seq(conn: &mut SqliteConnection) -> Result<i64, StoreError> {
+pub(crate) async fn next_seq(conn: &mut Conn) -> Result<i64, StoreError> {
     Ok(
-        sqlx::query_scalar("UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value")
+        query_scalar("UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value")
             .fetch_one(&mut *conn)
             .await?,
     )
@@ -343,7 +347,7 @@ pub(crate) struct InvoiceFilter {
 pub(crate) const INVOICE_COLS: &str = "id, number, customer_id, issue_date, due_date, currency, amount_minor, paid_minor, attachment, seq, \
      COALESCE((SELECT p.covered FROM dunning_progress p WHERE p.customer_id = invoices.customer_id AND p.invoice_id = invoices.id), 0), created_seq";
 
-pub(crate) fn invoice_view(row: &SqliteRow, since_seq: i64) -> Result<InvoiceView, StoreError> {
+pub(crate) fn invoice_view(row: &DbRow, since_seq: i64) -> Result<InvoiceView, StoreError> {
     let currency = sql::currency(row.try_get(5)?)?;
     let invoice = Invoice {
         id: sql::invoice_id(row.try_get(0)?)?,
@@ -421,7 +425,7 @@ impl PackedInvoice {
 
 pub(crate) const CUSTOMER_COLS: &str = "id, name, grp, locale, time_zone";
 
-pub(crate) fn customer_row(row: &SqliteRow) -> Result<Customer, StoreError> {
+pub(crate) fn customer_row(row: &DbRow) -> Result<Customer, StoreError> {
     let locale: Option<&str> = row.try_get(3)?;
     let tz: Option<&str> = row.try_get(4)?;
     Ok(Customer {
@@ -441,7 +445,7 @@ pub(crate) fn customer_row(row: &SqliteRow) -> Result<Customer, StoreError> {
 pub(crate) const CONTACT_COLS: &str =
     "customer_id, role, name, email, phone, email_opt_in, sms_opt_in";
 
-pub(crate) fn contact_row(row: &SqliteRow) -> Result<Contact, StoreError> {
+pub(crate) fn contact_row(row: &DbRow) -> Result<Contact, StoreError> {
     let email: Option<&str> = row.try_get(3)?;
     let phone: Option<&str> = row.try_get(4)?;
     Ok(Contact {
@@ -465,8 +469,8 @@ pub(crate) fn contact_row(row: &SqliteRow) -> Result<Contact, StoreError> {
     })
 }
 
-impl Store {
-    pub async fn upsert_customers(&self, rows: &[Customer]) -> Result<UpsertCounts, StoreError> {
+impl Backend {
+    pub(crate) async fn upsert_customers(&self, rows: &[Customer]) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.write().await?;
         let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         let existing = existing_keys(
@@ -498,7 +502,7 @@ impl Store {
         Ok(classify(rows.len(), &returned, &existing))
     }
 
-    pub async fn upsert_contacts(&self, rows: &[Contact]) -> Result<UpsertCounts, StoreError> {
+    pub(crate) async fn upsert_contacts(&self, rows: &[Contact]) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.write().await?;
         let mut ids: Vec<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
         ids.sort_unstable();
@@ -536,7 +540,7 @@ impl Store {
         Ok(classify(rows.len(), &returned, &existing))
     }
 
-    pub async fn upsert_operators(&self, rows: &[Operator]) -> Result<UpsertCounts, StoreError> {
+    pub(crate) async fn upsert_operators(&self, rows: &[Operator]) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.write().await?;
         let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         let existing = existing_keys(
@@ -570,9 +574,7 @@ impl Store {
         Ok(classify(rows.len(), &returned, &existing))
     }
 
-    /// Inserts or updates events; a new or changed one gets this batch's `seq`, so
-    /// the next planning run looks at it whenever it happened.
-    pub async fn upsert_events(&self, rows: &[Event]) -> Result<UpsertCounts, StoreError> {
+    pub(crate) async fn upsert_events(&self, rows: &[Event]) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.write().await?;
         let seq = next_seq(&mut tx).await?;
         let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
@@ -612,17 +614,13 @@ impl Store {
         Ok(classify(rows.len(), &returned, &existing))
     }
 
-    /// What a planning run looks at: every event of `types` (those some rule
-    /// answers) changed since `since_seq` (new: `true`), and every one that
-    /// happened in `(after, until]`.
-    pub async fn events_to_plan(
-        &self,
+    pub(crate) async fn events_to_plan(&self,
         since_seq: i64,
         after: Timestamp,
         until: Timestamp,
         types: &[&str],
     ) -> Result<Vec<(Event, bool)>, StoreError> {
-        let rows: Vec<StoredEvent> = sqlx::query_as(
+        let rows: Vec<StoredEvent> = query_as(
             "SELECT id, type AS kind, customer_id, operator_id, subject, occurred_at, payload, attachment, \
              (seq > $1) AS new FROM events WHERE seq > $1 AND type IN (SELECT value FROM json_each($4)) \
              UNION SELECT id, type AS kind, customer_id, operator_id, subject, occurred_at, payload, attachment, \
@@ -643,11 +641,7 @@ impl Store {
             .collect()
     }
 
-    /// How many events of `event_type` each operator is named in over the periods
-    /// of a digest, each period from its start up to (not including) `until`, so
-    /// an event falls in one digest's period and never in two.
-    pub async fn activity(
-        &self,
+    pub(crate) async fn activity(&self,
         event_type: &str,
         periods: &herald_core::digest::DigestPeriods,
     ) -> Result<HashMap<OperatorId, herald_core::message::ActivityCounts>, StoreError> {
@@ -660,7 +654,7 @@ impl Store {
         .into_iter()
         .min()
         .unwrap_or(periods.until);
-        let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+        let rows: Vec<(String, i64, i64, i64, i64)> = query_as(
             "SELECT operator_id, SUM(occurred_at >= $3), SUM(occurred_at >= $4), SUM(occurred_at >= $5),              SUM(occurred_at >= $6) FROM events              WHERE type = $1 AND operator_id IS NOT NULL AND occurred_at >= $2 AND occurred_at < $7              GROUP BY operator_id",
         )
         .bind(event_type)
@@ -689,9 +683,8 @@ impl Store {
             .collect()
     }
 
-    /// Events by id; missing ones are left out.
-    pub async fn events(&self, ids: &[EventId]) -> Result<HashMap<EventId, Event>, StoreError> {
-        let rows: Vec<StoredEvent> = sqlx::query_as(
+    pub(crate) async fn events(&self, ids: &[EventId]) -> Result<HashMap<EventId, Event>, StoreError> {
+        let rows: Vec<StoredEvent> = query_as(
             "SELECT id, type AS kind, customer_id, operator_id, subject, occurred_at, payload, attachment, \
              false AS new FROM events WHERE id IN (SELECT value FROM json_each($1))",
         )
@@ -703,16 +696,13 @@ impl Store {
             .collect()
     }
 
-    /// The latest `limit` events of a type, of a customer or about a subject (each
-    /// when given), newest first: what a preview of an event rule picks from.
-    pub async fn recent_events(
-        &self,
+    pub(crate) async fn recent_events(&self,
         kind: &str,
         customer: Option<&str>,
         subject: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Event>, StoreError> {
-        let rows: Vec<StoredEvent> = sqlx::query_as(
+        let rows: Vec<StoredEvent> = query_as(
             "SELECT id, type AS kind, customer_id, operator_id, subject, occurred_at, payload, attachment, \
              false AS new FROM events WHERE type = $1 AND ($2 IS NULL OR customer_id = $2) \
              AND ($3 IS NULL OR subject = $3) ORDER BY occurred_at DESC, id DESC LIMIT $4",
@@ -726,8 +716,7 @@ impl Store {
         rows.into_iter().map(StoredEvent::into_event).collect()
     }
 
-    /// Inserts or updates tasks.
-    pub async fn upsert_tasks(&self, rows: &[Task]) -> Result<UpsertCounts, StoreError> {
+    pub(crate) async fn upsert_tasks(&self, rows: &[Task]) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.write().await?;
         let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         let existing = existing_keys(
@@ -765,9 +754,8 @@ impl Store {
         Ok(classify(rows.len(), &returned, &existing))
     }
 
-    /// A customer's tasks, by id.
-    pub async fn tasks_of(&self, customer: &CustomerId) -> Result<Vec<Task>, StoreError> {
-        let rows: Vec<StoredTask> = sqlx::query_as(
+    pub(crate) async fn tasks_of(&self, customer: &CustomerId) -> Result<Vec<Task>, StoreError> {
+        let rows: Vec<StoredTask> = query_as(
             "SELECT id, title, customer_id, operator_id, starts_at, time_zone, recurrence, template \
              FROM tasks WHERE customer_id = $1 ORDER BY id",
         )
@@ -777,8 +765,7 @@ impl Store {
         rows.into_iter().map(StoredTask::into_task).collect()
     }
 
-    /// Adds relations; one already stored is unchanged (every column is its key).
-    pub async fn upsert_relations(&self, rows: &[Relation]) -> Result<UpsertCounts, StoreError> {
+    pub(crate) async fn upsert_relations(&self, rows: &[Relation]) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.write().await?;
         let mut inserted = 0u64;
         // Few rows (one per customer and role): a JSON statement per thousand.
@@ -793,7 +780,7 @@ impl Store {
                     )
                 })
                 .collect();
-            let done = sqlx::query(
+            let done = query(
                 "INSERT INTO relations (customer_id, relation, operator_id) \
                  SELECT value->>0, value->>1, value->>2 FROM json_each($1) WHERE true \
                  ON CONFLICT DO NOTHING",
@@ -811,9 +798,8 @@ impl Store {
         })
     }
 
-    /// A customer's relations: who its account manager, accounting manager… is.
-    pub async fn relations_of(&self, customer: &CustomerId) -> Result<Vec<Relation>, StoreError> {
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
+    pub(crate) async fn relations_of(&self, customer: &CustomerId) -> Result<Vec<Relation>, StoreError> {
+        let rows: Vec<(String, String, String)> = query_as(
             "SELECT customer_id, operator_id, relation FROM relations WHERE customer_id = $1 \
              ORDER BY relation, operator_id",
         )
@@ -832,9 +818,8 @@ impl Store {
             .collect()
     }
 
-    /// Every operator id; relations are checked against them.
-    pub async fn all_operator_ids(&self) -> Result<HashSet<OperatorId>, StoreError> {
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM operators")
+    pub(crate) async fn all_operator_ids(&self) -> Result<HashSet<OperatorId>, StoreError> {
+        let ids: Vec<String> = query_scalar("SELECT id FROM operators")
             .fetch_all(&self.pool)
             .await?;
         ids.iter()
@@ -845,16 +830,14 @@ impl Store {
             .collect()
     }
 
-    /// Inserts or updates invoices; every inserted or changed one gets this batch's
-    /// `seq`, so the next planning run looks at it again.
-    pub async fn upsert_invoices(&self, rows: &[Invoice]) -> Result<UpsertCounts, StoreError> {
+    pub(crate) async fn upsert_invoices(&self, rows: &[Invoice]) -> Result<UpsertCounts, StoreError> {
         if rows.is_empty() {
             return Ok(UpsertCounts::default());
         }
         let t0 = std::time::Instant::now();
         let mut tx = self.write().await?;
         let seq = next_seq(&mut tx).await?;
-        let empty_before: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM invoices)")
+        let empty_before: bool = query_scalar("SELECT NOT EXISTS (SELECT 1 FROM invoices)")
             .fetch_one(&mut *tx)
             .await?;
         let rebuilt = if empty_before {
@@ -888,7 +871,7 @@ impl Store {
             // and mark the customers that invoices move away from as changed.
             let mut known = 0;
             if !empty_before {
-                known = sqlx::query_scalar(
+                known = query_scalar(
                     "SELECT COUNT(*) FROM invoices WHERE id IN (SELECT value ->> 0 FROM json_each($1))",
                 )
                 .bind(&json)
@@ -899,7 +882,7 @@ impl Store {
             // Only an invoice herald has can move to another customer.
             if known > 0 {
                 // Invoices moving to another customer: (old customer, id, new customer).
-                let moved: String = sqlx::query_scalar(
+                let moved: String = query_scalar(
                     "SELECT json_group_array(json_array(i.customer_id, i.id, j.value ->> 2)) \
                      FROM json_each($1) j JOIN invoices i ON i.id = j.value ->> 0 \
                      WHERE i.customer_id IS NOT j.value ->> 2",
@@ -910,7 +893,7 @@ impl Store {
                 if moved != "[]" {
                     // The customer left behind is looked at again, and the invoice
                     // keeps its place on the dunning ladder: no level twice.
-                    sqlx::query(
+                    query(
                         "INSERT OR IGNORE INTO customer_changes (seq, customer_id) \
                          SELECT $2, value ->> 0 FROM json_each($1)",
                     )
@@ -918,7 +901,7 @@ impl Store {
                     .bind(seq)
                     .execute(&mut *tx)
                     .await?;
-                    sqlx::query(
+                    query(
                         "UPDATE dunning_progress SET customer_id = j.value ->> 2 FROM json_each($1) AS j \
                          WHERE dunning_progress.customer_id = j.value ->> 0 AND dunning_progress.invoice_id = j.value ->> 1",
                     )
@@ -930,7 +913,7 @@ impl Store {
             // SQLite inserts this chunk on its own thread while ours writes the
             // next one's JSON: on two cores the two take turns no more.
             let (done, following) = tokio::join!(
-                sqlx::query(insert).bind(&json).bind(seq).execute(&mut *tx),
+                query(insert).bind(&json).bind(seq).execute(&mut *tx),
                 async { chunks.next().map(|c| (c, invoices_json(c))) }
             );
             let done = done?;
@@ -946,7 +929,7 @@ impl Store {
             } else if !empty_before {
                 // The customers whose invoices this chunk changed (those rows now
                 // carry this seq; unchanged ones kept theirs).
-                sqlx::query(
+                query(
                     "INSERT OR IGNORE INTO customer_changes (seq, customer_id) \
                      SELECT $2, i.customer_id FROM json_each($1) j JOIN invoices i ON i.id = j.value ->> 0 WHERE i.seq = $2",
                 )
@@ -964,7 +947,7 @@ impl Store {
         }
         tracing::trace!(elapsed = ?t0.elapsed(), "upsert_invoices: all written");
         for ddl in &rebuilt {
-            sqlx::query(AssertSqlSafe(ddl.clone()))
+            dynamic(ddl.clone())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -980,14 +963,7 @@ impl Store {
         })
     }
 
-    /// Inserts or updates payments, then moves `paid` of every invoice a changed
-    /// payment belongs (or belonged) to by the difference, and marks those
-    /// invoices (and their customers) changed.
-    /// An overpayment is kept as it is: the balance is floored at zero where it is read.
-    ///
-    /// Which rows are new, changed or the same is decided here, against the stored
-    /// rows, so only what differs is written and re-importing a file writes nothing.
-    pub async fn upsert_payments(&self, rows: &[Payment]) -> Result<UpsertCounts, StoreError> {
+    pub(crate) async fn upsert_payments(&self, rows: &[Payment]) -> Result<UpsertCounts, StoreError> {
         if rows.is_empty() {
             return Ok(UpsertCounts::default());
         }
@@ -1004,7 +980,7 @@ impl Store {
             .filter(|(i, p)| last[p.id.as_str()] == *i)
             .map(|(_, p)| p)
             .collect();
-        let empty_before: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM payments)")
+        let empty_before: bool = query_scalar("SELECT NOT EXISTS (SELECT 1 FROM payments)")
             .fetch_one(&mut *tx)
             .await?;
         // The stored form of every payment of the batch that exists already: moving
@@ -1013,7 +989,7 @@ impl Store {
             HashMap::new()
         } else {
             let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-            sql::json_rows::<_, StoredPayment>(
+            exec::json_rows::<_, StoredPayment>(
                 &mut tx,
                 "SELECT json_group_array(json_array(id, invoice_id, date, amount_minor)) FROM payments \
                  WHERE id IN (SELECT value FROM json_each($1))",
@@ -1033,7 +1009,7 @@ impl Store {
         invoice_ids.sort_unstable();
         invoice_ids.dedup();
         let invoices: HashMap<String, (String, String)> =
-            sql::json_rows::<_, (String, String, String)>(
+            exec::json_rows::<_, (String, String, String)>(
                 &mut tx,
                 "SELECT json_group_array(json_array(id, customer_id, currency)) FROM invoices \
                  WHERE id IN (SELECT value FROM json_each($1))",
@@ -1088,7 +1064,7 @@ impl Store {
             Vec::new()
         };
         for chunk in to_write.chunks(10_000) {
-            sqlx::query(
+            query(
                 "INSERT INTO payments (id, invoice_id, date, amount_minor) \
                  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1) WHERE true \
                  ON CONFLICT (id) DO UPDATE SET invoice_id = excluded.invoice_id, date = excluded.date, \
@@ -1099,7 +1075,7 @@ impl Store {
             .await?;
         }
         for ddl in &rebuilt {
-            sqlx::query(AssertSqlSafe(ddl.clone()))
+            dynamic(ddl.clone())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -1113,7 +1089,7 @@ impl Store {
         if !changes.is_empty() {
             let seq = next_seq(&mut tx).await?;
             for chunk in changes.chunks(10_000) {
-                sqlx::query(
+                query(
                     "UPDATE invoices SET seq = $2, paid_minor = paid_minor + (j.value ->> 2) \
                      FROM json_each($1) AS j \
                      WHERE invoices.customer_id = j.value ->> 0 AND invoices.id = j.value ->> 1",
@@ -1132,13 +1108,11 @@ impl Store {
         Ok(counts)
     }
 
-    /// Which of these customers the store knows (an import checks its references).
-    pub async fn existing_customers(
-        &self,
+    pub(crate) async fn existing_customers(&self,
         ids: &[CustomerId],
     ) -> Result<HashSet<CustomerId>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        let found: Vec<String> = sql::json_rows(
+        let found: Vec<String> = exec::json_rows(
             &mut conn,
             "SELECT json_group_array(id) FROM customers WHERE id IN (SELECT value FROM json_each($1))",
             ids,
@@ -1147,21 +1121,17 @@ impl Store {
         found.iter().map(|id| sql::customer_id(id)).collect()
     }
 
-    /// Every customer id, when there are at most `limit` customers; `None` when
-    /// there are more. An import of invoices checks its references against these
-    /// instead of reading its file twice to learn which ids to ask for.
-    pub async fn all_customer_ids(
-        &self,
+    pub(crate) async fn all_customer_ids(&self,
         limit: u64,
     ) -> Result<Option<HashSet<CustomerId>>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
+        let count: i64 = query_scalar("SELECT COUNT(*) FROM customers")
             .fetch_one(&mut *conn)
             .await?;
         if count as u64 > limit {
             return Ok(None);
         }
-        let text: String = sqlx::query_scalar("SELECT json_group_array(id) FROM customers")
+        let text: String = query_scalar("SELECT json_group_array(id) FROM customers")
             .fetch_one(&mut *conn)
             .await?;
         let ids: Vec<String> = serde_json::from_str(&text)
@@ -1172,17 +1142,21 @@ impl Store {
             .map(Some)
     }
 
-    /// What the payment import checks against: currency, amount, what is paid and by which payments.
-    pub async fn invoice_balances(
-        &self,
+    pub(crate) async fn invoice_balances(&self,
         ids: &[InvoiceId],
     ) -> Result<HashMap<InvoiceId, InvoiceBalance>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        let rows: Vec<StoredBalance> = sql::json_rows(
+        let rows: Vec<StoredBalance> = exec::json_rows(
             &mut conn,
-            "SELECT json_group_array(json_array(i.id, i.customer_id, i.currency, i.amount_minor, i.paid_minor, \
-             json((SELECT json_group_array(json_array(p.id, p.amount_minor)) FROM payments p WHERE p.invoice_id = i.id)))) \
-             FROM invoices i WHERE i.id IN (SELECT value FROM json_each($1))",
+            pick!(
+                "SELECT json_group_array(json_array(i.id, i.customer_id, i.currency, i.amount_minor, i.paid_minor, \
+                 json((SELECT json_group_array(json_array(p.id, p.amount_minor)) FROM payments p WHERE p.invoice_id = i.id)))) \
+                 FROM invoices i WHERE i.id IN (SELECT value FROM json_each($1))",
+                "SELECT json_agg(json_build_array(i.id, i.customer_id, i.currency, i.amount_minor, i.paid_minor, \
+                 COALESCE((SELECT json_agg(json_build_array(p.id, p.amount_minor)) FROM payments p \
+                 WHERE p.invoice_id = i.id), '[]'::json)))::text \
+                 FROM invoices i WHERE i.id IN (SELECT value FROM json_array_elements_text($1::json))",
+            ),
             ids,
         )
         .await?;
@@ -1214,18 +1188,14 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn customer(
-        &self,
+    pub(crate) async fn customer(&self,
         id: &CustomerId,
     ) -> Result<Option<(Customer, Vec<Contact>)>, StoreError> {
         let mut books = self.books(std::slice::from_ref(id), None).await?;
         Ok(books.pop().map(|b| (b.customer, b.contacts)))
     }
 
-    /// Customers with their contacts (no invoices), by id: what task reminders are
-    /// planned against.
-    pub async fn contact_books(
-        &self,
+    pub(crate) async fn contact_books(&self,
         ids: &[CustomerId],
     ) -> Result<HashMap<CustomerId, CustomerBook>, StoreError> {
         Ok(self
@@ -1236,10 +1206,9 @@ impl Store {
             .collect())
     }
 
-    /// Every operator, by id.
-    pub async fn operators(&self) -> Result<HashMap<OperatorId, Operator>, StoreError> {
+    pub(crate) async fn operators(&self) -> Result<HashMap<OperatorId, Operator>, StoreError> {
         let rows: Vec<StoredOperator> =
-            sqlx::query_as("SELECT id, name, email, phone, locale, roles FROM operators")
+            query_as("SELECT id, name, email, phone, locale, roles FROM operators")
                 .fetch_all(&self.pool)
                 .await?;
         rows.into_iter()
@@ -1250,9 +1219,8 @@ impl Store {
             .collect()
     }
 
-    /// Every task, by id.
-    pub async fn all_tasks(&self) -> Result<Vec<Task>, StoreError> {
-        let rows: Vec<StoredTask> = sqlx::query_as(
+    pub(crate) async fn all_tasks(&self) -> Result<Vec<Task>, StoreError> {
+        let rows: Vec<StoredTask> = query_as(
             "SELECT id, title, customer_id, operator_id, starts_at, time_zone, recurrence, template \
              FROM tasks ORDER BY id",
         )
@@ -1261,9 +1229,8 @@ impl Store {
         rows.into_iter().map(StoredTask::into_task).collect()
     }
 
-    /// Tasks by id; missing ones are left out.
-    pub async fn tasks(&self, ids: &[TaskId]) -> Result<HashMap<TaskId, Task>, StoreError> {
-        let rows: Vec<StoredTask> = sqlx::query_as(
+    pub(crate) async fn tasks(&self, ids: &[TaskId]) -> Result<HashMap<TaskId, Task>, StoreError> {
+        let rows: Vec<StoredTask> = query_as(
             "SELECT id, title, customer_id, operator_id, starts_at, time_zone, recurrence, template \
              FROM tasks WHERE id IN (SELECT value FROM json_each($1))",
         )
@@ -1275,9 +1242,7 @@ impl Store {
             .collect()
     }
 
-    /// Several customers at once, by id (the dispatcher reads a chunk's at a time).
-    pub async fn customers(
-        &self,
+    pub(crate) async fn customers(&self,
         ids: &[CustomerId],
     ) -> Result<HashMap<CustomerId, Customer>, StoreError> {
         Ok(self
@@ -1288,13 +1253,11 @@ impl Store {
             .collect())
     }
 
-    /// One invoice as the dispatcher re-checks it before sending (invariant 3).
-    pub async fn invoice(&self, id: &InvoiceId) -> Result<Option<InvoiceView>, StoreError> {
+    pub(crate) async fn invoice(&self, id: &InvoiceId) -> Result<Option<InvoiceView>, StoreError> {
         Ok(self.invoices(std::slice::from_ref(id)).await?.pop())
     }
 
-    /// The invoices that exist among `ids`, in the order asked; `changed` is false.
-    pub async fn invoices(&self, ids: &[InvoiceId]) -> Result<Vec<InvoiceView>, StoreError> {
+    pub(crate) async fn invoices(&self, ids: &[InvoiceId]) -> Result<Vec<InvoiceView>, StoreError> {
         let mut found = HashMap::new();
         for chunk in ids.chunks(10_000) {
             let rows = dynamic(format!(
@@ -1311,8 +1274,8 @@ impl Store {
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
-    pub async fn counts(&self) -> Result<RecordCounts, StoreError> {
-        let row = sqlx::query(
+    pub(crate) async fn counts(&self) -> Result<RecordCounts, StoreError> {
+        let row = query(
             "SELECT (SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM contacts), \
              (SELECT COUNT(*) FROM operators), (SELECT COUNT(*) FROM invoices), (SELECT COUNT(*) FROM payments)",
         )
@@ -1327,10 +1290,8 @@ impl Store {
         })
     }
 
-    /// The customers owing on invoices that dunning letters have reminded: who a
-    /// RESEND summary (seed 003) writes to.
-    pub async fn customers_with_reminded_debt(&self) -> Result<Vec<CustomerId>, StoreError> {
-        let ids: Vec<String> = sqlx::query_scalar(
+    pub(crate) async fn customers_with_reminded_debt(&self) -> Result<Vec<CustomerId>, StoreError> {
+        let ids: Vec<String> = query_scalar(
             "SELECT DISTINCT p.customer_id FROM dunning_progress p \
              JOIN invoices i ON i.customer_id = p.customer_id AND i.id = p.invoice_id \
              WHERE p.covered > 0 AND i.paid_minor < i.amount_minor ORDER BY p.customer_id",
@@ -1340,9 +1301,7 @@ impl Store {
         ids.iter().map(|id| sql::customer_id(id)).collect()
     }
 
-    /// Customers with their contacts and their open invoices only.
-    pub async fn books_with_open_invoices(
-        &self,
+    pub(crate) async fn books_with_open_invoices(&self,
         customers: &[CustomerId],
     ) -> Result<Vec<CustomerBook>, StoreError> {
         let open = InvoiceFilter {
@@ -1353,9 +1312,7 @@ impl Store {
         self.books(customers, Some(open)).await
     }
 
-    /// One customer with its contacts and every invoice, paid or not: what a
-    /// preview of any rule for that customer may need.
-    pub async fn book(&self, id: &CustomerId) -> Result<Option<CustomerBook>, StoreError> {
+    pub(crate) async fn book(&self, id: &CustomerId) -> Result<Option<CustomerBook>, StoreError> {
         let all = InvoiceFilter {
             sql: "1 = 1".into(),
             params: Vec::new(),
@@ -1411,7 +1368,7 @@ impl Store {
         }
         drop(rows);
         let related: Vec<RelatedRow> =
-            sqlx::query_as(
+            query_as(
                 "SELECT r.customer_id, r.relation, o.id, o.name, o.email, o.phone, o.locale, o.roles \
                  FROM relations r JOIN operators o ON o.id = r.operator_id \
                  WHERE r.customer_id IN (SELECT value FROM json_each($1)) ORDER BY r.customer_id, r.relation, o.id",

@@ -4,23 +4,24 @@ use std::collections::{BTreeMap, HashMap};
 
 use sqlx::Row;
 
-use crate::Store;
+use super::exec::{dynamic, dynamic_scalar, query, query_scalar};
+use super::Backend;
 use crate::error::StoreError;
-use crate::outbox::{DELIVERY_COLS, delivery_row, notifications_by_id};
-use crate::plan::{last_run, planner_state};
-use crate::sql::{self, NO_NEXT_STEP, dynamic, json_list, ms};
+use super::outbox::{DELIVERY_COLS, delivery_row, notifications_by_id};
+use super::plan::{last_run, planner_state};
+use crate::sql::{self, NO_NEXT_STEP, json_list, ms};
 use crate::types::{
     AttemptRow, AuditRow, DeliveryHistory, HistoryEntry, HistoryFilter, StatusReport,
 };
 
-impl Store {
-    pub async fn status(&self) -> Result<StatusReport, StoreError> {
+impl Backend {
+    pub(crate) async fn status(&self) -> Result<StatusReport, StoreError> {
         let mut tx = self.pool.begin().await?;
         // One pass over the deliveries gives both the totals and each rule's.
         let mut by_state: BTreeMap<String, i64> = BTreeMap::new();
         let mut by_rule: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
         let rows =
-            sqlx::query("SELECT rule_id, state, COUNT(*) FROM deliveries GROUP BY rule_id, state")
+            query("SELECT rule_id, state, COUNT(*) FROM deliveries GROUP BY rule_id, state")
                 .fetch_all(&mut *tx)
                 .await?;
         for row in rows {
@@ -31,7 +32,7 @@ impl Store {
         }
         let mut notifications = BTreeMap::new();
         let mut notifications_by_rule: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-        for row in sqlx::query(
+        for row in query(
             "SELECT rule_id, verdict, COUNT(*) FROM notifications GROUP BY rule_id, verdict",
         )
         .fetch_all(&mut *tx)
@@ -59,9 +60,7 @@ impl Store {
         })
     }
 
-    /// The most recent `limit` notifications (0: all) matching the filter, oldest
-    /// first, each with its deliveries and their attempts.
-    pub async fn history(&self, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>, StoreError> {
+    pub(crate) async fn history(&self, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut sql = String::from("SELECT n.id FROM notifications n");
         let mut conds = Vec::new();
@@ -104,7 +103,7 @@ impl Store {
         } else {
             i64::from(filter.limit)
         };
-        let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        let ids: Vec<i64> = dynamic_scalar(sql)
             .bind(limit)
             .bind(filter.invoice.as_ref().map(|i| i.as_str().to_owned()))
             .bind(filter.customer.as_ref().map(|c| c.as_str().to_owned()))
@@ -142,7 +141,7 @@ impl Store {
             }
         }
         for chunk in delivery_ids.chunks(10_000) {
-            let rows = sqlx::query(
+            let rows = query(
                 "SELECT id, delivery_id, at, outcome, detail FROM attempts \
                  WHERE delivery_id IN (SELECT value FROM json_each($1)) ORDER BY at, id",
             )
@@ -170,7 +169,7 @@ impl Store {
         // When the next reminder is due: only open invoices have one.
         let mut next_on: HashMap<i64, String> = HashMap::new();
         let invoice_next: Option<String> = match &filter.invoice {
-            Some(inv) => sqlx::query_scalar(
+            Some(inv) => query_scalar(
                 "SELECT p.next_on FROM invoices i JOIN dunning_progress p ON p.customer_id = i.customer_id AND p.invoice_id = i.id \
                  WHERE i.id = $1 AND i.paid_minor < i.amount_minor AND p.next_on < $2",
             )
@@ -181,7 +180,7 @@ impl Store {
             .flatten(),
             None => {
                 for chunk in ids.chunks(10_000) {
-                    let rows = sqlx::query(
+                    let rows = query(
                         "SELECT s.notification_id, MIN(d.next_on) FROM notification_invoices s \
                          JOIN invoices i ON i.id = s.invoice_id JOIN dunning_progress d ON d.customer_id = i.customer_id AND d.invoice_id = i.id \
                          WHERE s.notification_id IN (SELECT value FROM json_each($1)) AND s.covered_to IS NOT NULL \
@@ -227,9 +226,8 @@ impl Store {
         Ok(out)
     }
 
-    /// The most recent `limit` audit entries, newest first: who resent, paused or changed what.
-    pub async fn audit_entries(&self, limit: u32) -> Result<Vec<AuditRow>, StoreError> {
-        let rows = sqlx::query(
+    pub(crate) async fn audit_entries(&self, limit: u32) -> Result<Vec<AuditRow>, StoreError> {
+        let rows = query(
             "SELECT id, at, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT $1",
         )
         .bind(i64::from(limit))

@@ -7,12 +7,13 @@ use std::fmt::Write;
 use herald_core::CustomerId;
 use herald_core::planner::{CustomerBook, PlannedNotification, Verdict, Window};
 use jiff::Timestamp;
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
 
-use crate::Store;
+use super::exec::{self, bind_all, dynamic, query, query_scalar};
+use super::{Backend, Conn, DbRow};
 use crate::error::StoreError;
-use crate::records::InvoiceFilter;
-use crate::sql::{self, Param, bind_all, date_text, dynamic, json_list, ms};
+use super::records::InvoiceFilter;
+use crate::sql::{self, Param, date_text, json_list, ms};
 use crate::types::{CandidateQuery, PlannerState, RecordStats, RunRow, RunStats};
 
 /// The invoice conditions of a candidate query (to be OR-ed), their parameters
@@ -81,7 +82,7 @@ fn candidate_filter(q: &CandidateQuery, first: usize, open: bool) -> (Vec<String
 
 const RUN_COLS: &str = "id, started_at, now, window_after, window_until, since_seq, max_seq, books, planned, inserted, existing, finished_at";
 
-pub(crate) fn run_row(row: &sqlx::sqlite::SqliteRow) -> Result<RunRow, StoreError> {
+pub(crate) fn run_row(row: &DbRow) -> Result<RunRow, StoreError> {
     Ok(RunRow {
         id: row.try_get(0)?,
         started_at: sql::ts(row.try_get(1)?)?,
@@ -98,7 +99,7 @@ pub(crate) fn run_row(row: &sqlx::sqlite::SqliteRow) -> Result<RunRow, StoreErro
     })
 }
 
-pub(crate) async fn last_run(conn: &mut SqliteConnection) -> Result<Option<RunRow>, StoreError> {
+pub(crate) async fn last_run(conn: &mut Conn) -> Result<Option<RunRow>, StoreError> {
     let row = dynamic(format!(
         "SELECT {RUN_COLS} FROM planner_runs ORDER BY id DESC LIMIT 1"
     ))
@@ -107,8 +108,8 @@ pub(crate) async fn last_run(conn: &mut SqliteConnection) -> Result<Option<RunRo
     row.as_ref().map(run_row).transpose()
 }
 
-pub(crate) async fn planner_state(conn: &mut SqliteConnection) -> Result<PlannerState, StoreError> {
-    let rows = sqlx::query("SELECT key, value FROM meta")
+pub(crate) async fn planner_state(conn: &mut Conn) -> Result<PlannerState, StoreError> {
+    let rows = query("SELECT key, value FROM meta")
         .fetch_all(&mut *conn)
         .await?;
     let mut st = PlannerState {
@@ -135,17 +136,13 @@ struct Coverage {
     next_on: String,
 }
 
-impl Store {
-    pub async fn planner_state(&self) -> Result<PlannerState, StoreError> {
+impl Backend {
+    pub(crate) async fn planner_state(&self) -> Result<PlannerState, StoreError> {
         let mut conn = self.pool.acquire().await?;
         planner_state(&mut conn).await
     }
 
-    /// The customers a run must plan, sorted: those with a changed invoice or an
-    /// invoice whose trigger dates fall in the query's ranges. Cost follows what is
-    /// due, not the size of the database.
-    pub async fn candidate_customers(
-        &self,
+    pub(crate) async fn candidate_customers(&self,
         q: &CandidateQuery,
     ) -> Result<Vec<CustomerId>, StoreError> {
         let (terms, mut params) = candidate_filter(q, 2, false);
@@ -176,11 +173,7 @@ impl Store {
             .collect()
     }
 
-    /// The books of these customers: each one's contacts, every open invoice and
-    /// every invoice the query selects, `changed` when its `seq > since_seq`.
-    /// Meant to be called with a chunk of `candidate_customers` at a time.
-    pub async fn load_books(
-        &self,
+    pub(crate) async fn load_books(&self,
         customers: &[CustomerId],
         q: &CandidateQuery,
     ) -> Result<Vec<CustomerBook>, StoreError> {
@@ -193,15 +186,12 @@ impl Store {
         self.books(customers, Some(filter)).await
     }
 
-    /// Which of these dedupe keys are already recorded: a dry run lists only what
-    /// a real run would create.
-    pub async fn existing_keys(
-        &self,
+    pub(crate) async fn existing_keys(&self,
         keys: &[String],
     ) -> Result<std::collections::HashSet<String>, StoreError> {
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         let mut conn = self.pool.acquire().await?;
-        crate::records::existing_keys(
+        super::records::existing_keys(
             &mut conn,
             "SELECT json_group_array(dedupe_key) FROM notifications WHERE dedupe_key IN (SELECT value FROM json_each($1))",
             &keys,
@@ -209,15 +199,14 @@ impl Store {
         .await
     }
 
-    pub async fn begin_run(
-        &self,
+    pub(crate) async fn begin_run(&self,
         now: Timestamp,
         window: Window,
         since_seq: i64,
         max_seq: i64,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = query_scalar(
             "INSERT INTO planner_runs (started_at, now, window_after, window_until, since_seq, max_seq) \
              VALUES ($1, $1, $2, $3, $4, $5) RETURNING id",
         )
@@ -232,10 +221,7 @@ impl Store {
         Ok(id)
     }
 
-    /// Closes a run and moves the planner's marks forward, never back: a slow run
-    /// finishing after a newer one must not make the next run plan an old window again.
-    pub async fn finish_run(
-        &self,
+    pub(crate) async fn finish_run(&self,
         run_id: i64,
         finished_at: Timestamp,
         stats: RunStats,
@@ -243,7 +229,7 @@ impl Store {
         last_seq: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
-        sqlx::query(
+        query(
             "UPDATE planner_runs SET finished_at = $1, books = $2, planned = $3, inserted = $4, existing = $5 WHERE id = $6",
         )
         .bind(ms(finished_at))
@@ -257,20 +243,20 @@ impl Store {
         let raise = "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE \
                      SET value = CASE WHEN excluded.value > meta.value THEN excluded.value ELSE meta.value END";
         if let Some(w) = advance_watermark_to {
-            sqlx::query(raise)
+            query(raise)
                 .bind("watermark")
                 .bind(ms(w))
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query(raise)
+        query(raise)
             .bind("last_seq")
             .bind(last_seq)
             .execute(&mut *tx)
             .await?;
         // What every run from now on has seen already: from the front of the log,
         // so the pages freed are whole ones.
-        sqlx::query(
+        query(
             "DELETE FROM customer_changes WHERE seq <= (SELECT value FROM meta WHERE key = 'last_seq')",
         )
         .execute(&mut *tx)
@@ -279,16 +265,7 @@ impl Store {
         Ok(())
     }
 
-    /// Stores planned notifications, each at most once (by `dedupe_key`), with their
-    /// invoices and deliveries, in one transaction. A dunning letter that would
-    /// cover a step another letter already covers is not stored at all and counts
-    /// as existing: each step is covered by exactly one letter (invariant 1).
-    ///
-    /// The covered steps are checked before inserting, which is exact because the
-    /// transaction holds SQLite's write lock; a concurrent writer cannot slip in.
-    /// Each delivery is due at its notification's fire time.
-    pub async fn record_plan(
-        &self,
+    pub(crate) async fn record_plan(&self,
         run_id: i64,
         planned_at: Timestamp,
         notes: &[PlannedNotification],
@@ -297,15 +274,7 @@ impl Store {
             .await
     }
 
-    /// [`Store::record_plan`], with the deliveries of notifications whose fire
-    /// time is before `due_from` due at `due_from` instead: a run's catch-up (the
-    /// day's start, say) then goes out in the order it was planned, customer by
-    /// customer, rather than ordered by how late each is. The dispatcher takes
-    /// due deliveries in (due, id) order, so a send's writes then land on
-    /// neighbouring pages instead of all over the table (21,552 deliveries
-    /// planned over 20 days: a send took 2.1 s before, 1.7 s after).
-    pub async fn record_plan_due_from(
-        &self,
+    pub(crate) async fn record_plan_due_from(&self,
         run_id: i64,
         planned_at: Timestamp,
         due_from: Option<Timestamp>,
@@ -329,7 +298,7 @@ impl Store {
                     .map(|c| (customer_of(n), c.invoice_id.as_str()))
             })
             .collect();
-        let mut coverage_now: HashMap<String, u32> = sql::json_rows::<_, (String, i64)>(
+        let mut coverage_now: HashMap<String, u32> = exec::json_rows::<_, (String, i64)>(
             &mut tx,
             "SELECT json_group_array(json_array(p.invoice_id, p.covered)) FROM json_each($1) j \
              JOIN dunning_progress p ON p.customer_id = j.value ->> 0 AND p.invoice_id = j.value ->> 1",
@@ -361,7 +330,7 @@ impl Store {
         // every returned row over on its own. Under the write lock the answer
         // cannot change before commit, and new rows get the next ids in order.
         let keys: Vec<&str> = eligible.iter().map(|n| n.dedupe_key.as_str()).collect();
-        let existing: HashSet<String> = sql::json_rows::<_, String>(
+        let existing: HashSet<String> = exec::json_rows::<_, String>(
             &mut tx,
             "SELECT json_group_array(dedupe_key) FROM notifications \
              WHERE dedupe_key IN (SELECT value FROM json_each($1))",
@@ -370,21 +339,15 @@ impl Store {
         .await?
         .into_iter()
         .collect();
-        let mut next_id: i64 = sqlx::query_scalar(
-            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'notifications'), 0), \
-             COALESCE((SELECT MAX(id) FROM notifications), 0))",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
         let mut seen: HashSet<&str> = HashSet::with_capacity(eligible.len());
-        let mut inserted: Vec<(i64, &PlannedNotification)> = Vec::with_capacity(eligible.len());
-        for n in &eligible {
-            if existing.contains(&n.dedupe_key) || !seen.insert(&n.dedupe_key) {
-                continue;
-            }
-            next_id += 1;
-            inserted.push((next_id, *n));
-        }
+        let new: Vec<&PlannedNotification> = eligible
+            .iter()
+            .copied()
+            .filter(|n| !existing.contains(&n.dedupe_key) && seen.insert(&n.dedupe_key))
+            .collect();
+        let first_id = reserve_notification_ids(&mut tx, new.len() as i64).await?;
+        let inserted: Vec<(i64, &PlannedNotification)> =
+            (first_id..).zip(new.iter().copied()).collect();
         for chunk in inserted.chunks(10_000) {
             let rows: Vec<_> = chunk
                 .iter()
@@ -410,7 +373,7 @@ impl Store {
                     )
                 })
                 .collect();
-            sqlx::query(
+            query(
                 "INSERT INTO notifications (id, dedupe_key, rule_id, kind, customer_id, level, template, fire_at, \
                  planned_at, run_id, verdict, reason, subject, occurs_at, event_id) \
                  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
@@ -458,7 +421,7 @@ impl Store {
             }
         }
         for chunk in links.chunks(10_000) {
-            sqlx::query(
+            query(
                 "INSERT INTO notification_invoices (notification_id, invoice_id, covered_from, covered_to) \
                  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1)",
             )
@@ -476,11 +439,12 @@ impl Store {
             .collect();
         coverage.sort_unstable();
         for chunk in coverage.chunks(10_000) {
-            sqlx::query(
+            query(
                 "INSERT INTO dunning_progress (customer_id, invoice_id, covered, next_on) \
                  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1) WHERE true \
                  ON CONFLICT (customer_id, invoice_id) DO UPDATE SET \
-                 covered = MAX(dunning_progress.covered, excluded.covered), next_on = excluded.next_on",
+                 covered = CASE WHEN excluded.covered > dunning_progress.covered \
+                   THEN excluded.covered ELSE dunning_progress.covered END, next_on = excluded.next_on",
             )
             .bind(json_list(chunk))
             .execute(&mut *tx)
@@ -497,11 +461,31 @@ impl Store {
     }
 }
 
+/// The first of `n` consecutive notification ids no one else will use; the caller
+/// holds the write lock. SQLite: after the highest id ever handed out (the table is
+/// `AUTOINCREMENT`, so a deleted one's id is not reused either). PostgreSQL: the
+/// identity's sequence moved on by `n` at once.
+async fn reserve_notification_ids(conn: &mut Conn, n: i64) -> Result<i64, StoreError> {
+    if n == 0 {
+        return Ok(0);
+    }
+    let first: i64 = query_scalar(pick!(
+        "SELECT 1 + MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'notifications'), 0), \
+         COALESCE((SELECT MAX(id) FROM notifications), 0)) + 0 * $1",
+        "SELECT setval(pg_get_serial_sequence('notifications', 'id'), \
+         nextval(pg_get_serial_sequence('notifications', 'id')) + $1 - 1) - $1 + 1",
+    ))
+    .bind(n)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(first)
+}
+
 /// A deliverable notification's deliveries wait for their fire time; a
 /// NotApplicable one's are stored as such with the reason, so status shows who
 /// would have been told and why they were not.
 async fn insert_planned_deliveries(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     inserted: &[(i64, &PlannedNotification)],
     planned_at: Timestamp,
     due_from: Option<Timestamp>,
@@ -533,7 +517,7 @@ async fn insert_planned_deliveries(
         })
         .collect();
     for chunk in rows.chunks(10_000) {
-        sqlx::query(
+        query(
             "INSERT INTO deliveries (notification_id, rule_id, channel, name, address, locale, state, reason, \
              next_attempt_at, created_at, updated_at) \
              SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \

@@ -7,12 +7,12 @@ use herald_core::rules::ChannelKind;
 use herald_core::{CustomerId, InvoiceId, Locale};
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
 
-use crate::Store;
+use super::exec::{dynamic, query, query_as, query_scalar};
+use super::{Backend, Conn, DbRow};
 use crate::error::StoreError;
-use crate::sql::{self, dynamic, json_list, ms};
+use crate::sql::{self, json_list, ms};
 use crate::types::{
     AttemptKind, AttemptOutcome, DeliveryRow, LeaseRequest, LeasedDelivery, NotificationRow,
 };
@@ -20,7 +20,7 @@ use crate::types::{
 pub(crate) const DELIVERY_COLS: &str = "id, notification_id, channel, name, address, locale, state, reason, attempts, \
      next_attempt_at, lease_until, created_at, updated_at, sent_at, provider_id, template_override, resend_of, actor, account, fallback_of";
 
-pub(crate) fn delivery_row(row: &SqliteRow) -> Result<DeliveryRow, StoreError> {
+pub(crate) fn delivery_row(row: &DbRow) -> Result<DeliveryRow, StoreError> {
     Ok(DeliveryRow {
         id: row.try_get(0)?,
         notification_id: row.try_get(1)?,
@@ -47,7 +47,7 @@ pub(crate) fn delivery_row(row: &SqliteRow) -> Result<DeliveryRow, StoreError> {
 
 pub(crate) const NOTIFICATION_COLS: &str = "id, dedupe_key, rule_id, kind, customer_id, level, template, fire_at, planned_at, run_id, verdict, reason, subject, occurs_at, event_id";
 
-fn notification_row(row: &SqliteRow) -> Result<NotificationRow, StoreError> {
+fn notification_row(row: &DbRow) -> Result<NotificationRow, StoreError> {
     let level: Option<i64> = row.try_get(5)?;
     Ok(NotificationRow {
         id: row.try_get(0)?,
@@ -74,7 +74,7 @@ fn notification_row(row: &SqliteRow) -> Result<NotificationRow, StoreError> {
 
 /// Notifications by id, with their invoices; missing ids are left out.
 pub(crate) async fn notifications_by_id(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     ids: &[i64],
 ) -> Result<HashMap<i64, NotificationRow>, StoreError> {
     let mut out = HashMap::with_capacity(ids.len());
@@ -90,7 +90,7 @@ pub(crate) async fn notifications_by_id(
             let n = notification_row(row)?;
             out.insert(n.id, n);
         }
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT notification_id, invoice_id FROM notification_invoices \
              WHERE notification_id IN (SELECT value FROM json_each($1)) ORDER BY notification_id, invoice_id",
         )
@@ -108,14 +108,14 @@ pub(crate) async fn notifications_by_id(
 }
 
 pub(crate) async fn insert_audit(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     at: Timestamp,
     actor: &str,
     action: &str,
     target: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    query(
         "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(ms(at))
@@ -128,25 +128,18 @@ pub(crate) async fn insert_audit(
     Ok(())
 }
 
-impl Store {
-    /// Hands out up to `limit` due deliveries to `holder`: pending or retrying ones
-    /// whose time has come, and ones whose sender's lease ran out (it crashed), in
-    /// the order they fell due. Writers take turns, so no delivery goes to two holders.
-    pub async fn lease_due(&self, req: &LeaseRequest) -> Result<Vec<LeasedDelivery>, StoreError> {
+impl Backend {
+    pub(crate) async fn lease_due(&self, req: &LeaseRequest) -> Result<Vec<LeasedDelivery>, StoreError> {
         if req.limit == 0 {
             return Ok(Vec::new());
         }
-        let mut tx = self.write().await?;
+        let mut tx = self.write_rows().await?;
         let leased = lease_in(&mut tx, req).await?;
         tx.commit().await?;
         Ok(leased)
     }
 
-    /// Records one attempt. Returns `false`, writing nothing, when `holder` no
-    /// longer holds the lease: another sender took the delivery over and its
-    /// outcome is the one that counts.
-    pub async fn record_outcome(
-        &self,
+    pub(crate) async fn record_outcome(&self,
         delivery_id: i64,
         holder: &str,
         at: Timestamp,
@@ -160,14 +153,11 @@ impl Store {
             .unwrap_or(false))
     }
 
-    /// How many e-mails went out through `account` (`None`: the shared account) at or
-    /// after `since`.
-    pub async fn emails_sent_since(
-        &self,
+    pub(crate) async fn emails_sent_since(&self,
         account: Option<&str>,
         since: Timestamp,
     ) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query_scalar(
+        let n: i64 = query_scalar(
             "SELECT COUNT(*) FROM deliveries WHERE sent_at >= $1 AND channel = 'email' AND account IS $2",
         )
         .bind(ms(since))
@@ -177,44 +167,31 @@ impl Store {
         Ok(n.max(0) as u64)
     }
 
-    /// Records several attempts in one transaction (a group commit: senders that
-    /// finish together share one write). One `bool` per attempt, as
-    /// [`Store::record_outcome`] returns it.
-    pub async fn record_outcomes(
-        &self,
+    pub(crate) async fn record_outcomes(&self,
         holder: &str,
         at: Timestamp,
         outcomes: &[(i64, AttemptOutcome)],
     ) -> Result<Vec<bool>, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_rows().await?;
         let recorded = record_group(&mut tx, holder, at, outcomes).await?;
         tx.commit().await?;
         Ok(recorded)
     }
 
-    /// A writer that keeps a connection of its own, for a send run's leases and
-    /// group commits. Through the pool, every commit would also wait for the
-    /// connection to come back (sqlx returns it from a task of its own, after a
-    /// ping: two trips across threads that took longer than the commit itself), and
-    /// a lease on another connection would wait on SQLite's lock in sleeps.
-    pub async fn outbox_writer(&self) -> Result<OutboxWriter, StoreError> {
+    pub(crate) async fn outbox_writer(&self) -> Result<OutboxWriter, StoreError> {
         Ok(OutboxWriter {
             conn: self.writer.acquire().await?,
         })
     }
 
-    /// Pilot mode: marks the pending deliveries of every customer not in `pilot`
-    /// with `reason`, so `herald status` says why they wait, and clears that mark
-    /// from the pilot customers. An empty list means no pilot: see [`Store::clear_hold`].
-    /// Returns how many deliveries were newly marked.
-    pub async fn hold_reason(&self, pilot: &[CustomerId], reason: &str) -> Result<u64, StoreError> {
+    pub(crate) async fn hold_reason(&self, pilot: &[CustomerId], reason: &str) -> Result<u64, StoreError> {
         if pilot.is_empty() {
             self.clear_hold(reason).await?;
             return Ok(0);
         }
         let list = json_list(pilot);
         let mut tx = self.write().await?;
-        let held = sqlx::query(
+        let held = query(
             "UPDATE deliveries SET reason = $1 WHERE state = 'pending' AND reason IS DISTINCT FROM $1 \
              AND notification_id IN (SELECT id FROM notifications \
                WHERE customer_id NOT IN (SELECT value FROM json_each($2)))",
@@ -224,7 +201,7 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        sqlx::query(
+        query(
             "UPDATE deliveries SET reason = NULL WHERE state = 'pending' AND reason = $1 \
              AND notification_id IN (SELECT id FROM notifications \
                WHERE customer_id IN (SELECT value FROM json_each($2)))",
@@ -237,10 +214,9 @@ impl Store {
         Ok(held)
     }
 
-    /// Removes the pilot-mode mark `reason` from pending deliveries; returns how many.
-    pub async fn clear_hold(&self, reason: &str) -> Result<u64, StoreError> {
+    pub(crate) async fn clear_hold(&self, reason: &str) -> Result<u64, StoreError> {
         let mut tx = self.write().await?;
-        let n = sqlx::query(
+        let n = query(
             "UPDATE deliveries SET reason = NULL WHERE state = 'pending' AND reason = $1",
         )
         .bind(reason.to_owned())
@@ -251,12 +227,7 @@ impl Store {
         Ok(n)
     }
 
-    /// A new copy of a notification: a new pending delivery due at `at`, to the
-    /// first delivery's recipient unless `to` (address, name) says otherwise, with
-    /// an audit row naming `actor`. The notification itself, and so its dedupe
-    /// key, stays the same (invariant 1: a resend is asked for, never planned).
-    pub async fn resend(
-        &self,
+    pub(crate) async fn resend(&self,
         notification_id: i64,
         to: Option<(String, String)>,
         template: Option<String>,
@@ -264,7 +235,7 @@ impl Store {
         at: Timestamp,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write().await?;
-        let customer: Option<(i64, Option<String>)> = sqlx::query_as(
+        let customer: Option<(i64, Option<String>)> = query_as(
             "SELECT n.id, c.locale FROM notifications n LEFT JOIN customers c ON c.id = n.customer_id WHERE n.id = $1",
         )
         .bind(notification_id)
@@ -273,7 +244,7 @@ impl Store {
         let Some((_, customer_locale)) = customer else {
             return Err(StoreError::NoSuchNotification(notification_id));
         };
-        let first: Option<(i64, String, String, String, String)> = sqlx::query_as(
+        let first: Option<(i64, String, String, String, String)> = query_as(
             "SELECT id, channel, name, address, locale FROM deliveries WHERE notification_id = $1 ORDER BY id LIMIT 1",
         )
         .bind(notification_id)
@@ -302,7 +273,7 @@ impl Store {
             }
             (None, None) => return Err(StoreError::NothingToResend(notification_id)),
         };
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = query_scalar(
             "INSERT INTO deliveries (notification_id, rule_id, channel, name, address, locale, state, next_attempt_at, \
              created_at, updated_at, template_override, resend_of, actor) \
              VALUES ($1, (SELECT rule_id FROM notifications WHERE id = $1), $2, $3, $4, $5, 'pending', $6, $6, $6, $7, $8, $9) RETURNING id",
@@ -335,7 +306,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn notification(&self, id: i64) -> Result<Option<NotificationRow>, StoreError> {
+    pub(crate) async fn notification(&self, id: i64) -> Result<Option<NotificationRow>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         Ok(notifications_by_id(&mut conn, &[id]).await?.remove(&id))
     }
@@ -353,7 +324,7 @@ fn channel_for(address: &str, default: ChannelKind) -> ChannelKind {
 
 /// The lease statement's work inside a write transaction; see [`Store::lease_due`].
 async fn lease_in(
-    tx: &mut SqliteConnection,
+    tx: &mut Conn,
     req: &LeaseRequest,
 ) -> Result<Vec<LeasedDelivery>, StoreError> {
     let until = req.now.checked_add(req.lease_for).map_err(|e| {
@@ -367,19 +338,31 @@ async fn lease_in(
     } else {
         ""
     };
-    // Each branch walks its own partial index in order and stops at the limit;
-    // only the two short lists are merged.
-    let sql = format!(
-        "UPDATE deliveries SET state = 'sending', lease_until = $1, lease_holder = $2, updated_at = $3 \
-         WHERE id IN (SELECT id FROM ( \
-           SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM deliveries \
-             WHERE state = 'sending' AND lease_until < $3{pilot} ORDER BY lease_until LIMIT $4) \
-           UNION ALL \
-           SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM deliveries \
-             WHERE state IN ('pending', 'retrying') AND next_attempt_at <= $5{pilot} \
-             ORDER BY next_attempt_at, id LIMIT $4) \
-         ) ORDER BY next_attempt_at, id LIMIT $4) \
-         RETURNING {DELIVERY_COLS}"
+    // SQLite: each branch walks its own partial index in order and stops at the
+    // limit; only the two short lists are merged. The write lock makes the lease
+    // exclusive. PostgreSQL: the rows are locked as they are picked, and rows another
+    // node is leasing right now are skipped rather than waited for.
+    let sql = pick!(
+        format!(
+            "UPDATE deliveries SET state = 'sending', lease_until = $1, lease_holder = $2, updated_at = $3 \
+             WHERE id IN (SELECT id FROM ( \
+               SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM deliveries \
+                 WHERE state = 'sending' AND lease_until < $3{pilot} ORDER BY lease_until LIMIT $4) \
+               UNION ALL \
+               SELECT id, next_attempt_at FROM (SELECT id, next_attempt_at FROM deliveries \
+                 WHERE state IN ('pending', 'retrying') AND next_attempt_at <= $5{pilot} \
+                 ORDER BY next_attempt_at, id LIMIT $4) \
+             ) ORDER BY next_attempt_at, id LIMIT $4) \
+             RETURNING {DELIVERY_COLS}"
+        ),
+        format!(
+            "UPDATE deliveries SET state = 'sending', lease_until = $1, lease_holder = $2, updated_at = $3 \
+             WHERE id IN (SELECT id FROM deliveries \
+               WHERE ((state = 'sending' AND lease_until < $3) \
+                 OR (state IN ('pending', 'retrying') AND next_attempt_at <= $5)){pilot} \
+               ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             RETURNING {DELIVERY_COLS}"
+        ),
     );
     let customers: Vec<&str> = req
         .only_customers
@@ -428,34 +411,34 @@ async fn lease_in(
         .collect()
 }
 
-/// Leases and records attempts on a connection it holds; see [`Store::outbox_writer`].
-pub struct OutboxWriter {
-    conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+/// Leases and records attempts on a connection it holds; see `Store::outbox_writer`.
+pub(crate) struct OutboxWriter {
+    conn: sqlx::pool::PoolConnection<super::Engine>,
 }
 
 impl OutboxWriter {
     /// As [`Store::lease_due`].
-    pub async fn lease_due(
+    pub(crate) async fn lease_due(
         &mut self,
         req: &LeaseRequest,
     ) -> Result<Vec<LeasedDelivery>, StoreError> {
         if req.limit == 0 {
             return Ok(Vec::new());
         }
-        let mut tx = sqlx::Connection::begin_with(&mut *self.conn, "BEGIN IMMEDIATE").await?;
+        let mut tx = super::begin_on(&mut self.conn).await?;
         let leased = lease_in(&mut tx, req).await?;
         tx.commit().await?;
         Ok(leased)
     }
 
     /// As [`Store::record_outcomes`].
-    pub async fn record(
+    pub(crate) async fn record(
         &mut self,
         holder: &str,
         at: Timestamp,
         outcomes: &[(i64, AttemptOutcome)],
     ) -> Result<Vec<bool>, StoreError> {
-        let mut tx = sqlx::Connection::begin_with(&mut *self.conn, "BEGIN IMMEDIATE").await?;
+        let mut tx = super::begin_on(&mut self.conn).await?;
         let recorded = record_group(&mut tx, holder, at, outcomes).await?;
         tx.commit().await?;
         Ok(recorded)
@@ -539,7 +522,7 @@ fn outcome_row(delivery_id: i64, at: Timestamp, outcome: &AttemptOutcome) -> Out
 /// statement is a trip to SQLite's worker thread, and a statement per row made the
 /// store, not the mail server, the slowest part of sending.
 async fn record_group(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut Conn,
     holder: &str,
     at: Timestamp,
     outcomes: &[(i64, AttemptOutcome)],
@@ -551,7 +534,7 @@ async fn record_group(
     let rows = json_list(&rows);
     // Only the holder of the lease records: a delivery another sender took over
     // keeps that sender's outcome.
-    let done: Vec<i64> = sqlx::query_scalar(
+    let done: Vec<i64> = query_scalar(
         "UPDATE deliveries SET state = j.state, attempts = deliveries.attempts + j.counts, reason = j.reason, \
          next_attempt_at = COALESCE(j.next, deliveries.next_attempt_at), \
          sent_at = COALESCE(j.sent_at, deliveries.sent_at), \
@@ -569,12 +552,19 @@ async fn record_group(
     .fetch_all(&mut *tx)
     .await?;
     if !done.is_empty() {
-        sqlx::query(
+        // In the group's order, so attempt ids follow it.
+        query(pick!(
             "INSERT INTO attempts (delivery_id, at, outcome, detail) \
              SELECT value->>'id', $2, value->>'kind', value->>'detail' FROM json_each($1) \
              WHERE value->>'kind' IS NOT NULL AND value->>'id' IN (SELECT value FROM json_each($3)) \
              ORDER BY key",
-        )
+            "INSERT INTO attempts (delivery_id, at, outcome, detail) \
+             SELECT CAST(j.value->>'id' AS BIGINT), $2, j.value->>'kind', j.value->>'detail' \
+             FROM json_array_elements($1::json) WITH ORDINALITY AS j(value, key) \
+             WHERE j.value->>'kind' IS NOT NULL \
+             AND CAST(j.value->>'id' AS BIGINT) IN (SELECT CAST(value AS BIGINT) FROM json_array_elements_text($3::json)) \
+             ORDER BY j.key",
+        ))
         .bind(&rows)
         .bind(ms(at))
         .bind(json_list(&done))
@@ -587,7 +577,7 @@ async fn record_group(
         if let AttemptOutcome::FailedOver { next, .. } = outcome
             && done.contains(id)
         {
-            sqlx::query(
+            query(
                 "INSERT INTO deliveries (notification_id, rule_id, channel, name, address, locale, state, \
                  next_attempt_at, created_at, updated_at, fallback_of, actor) \
                  SELECT f.notification_id, f.rule_id, $2, $3, $4, $5, 'pending', $6, $6, $6, f.id, 'fallback' \
