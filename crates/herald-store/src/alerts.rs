@@ -3,7 +3,6 @@
 
 use jiff::Timestamp;
 
-
 /// The last digest that went out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LastAlert {
@@ -34,4 +33,3 @@ pub struct Failures {
     /// The latest `updated_at` among them: what a digest of them covers.
     pub upto: i64,
 }
-

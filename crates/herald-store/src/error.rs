@@ -81,7 +81,14 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         use sqlx::error::ErrorKind;
         if let sqlx::Error::Database(db) = &e {
-            let msg = db.message().to_owned();
+            // PostgreSQL says which key in its detail ("Key (id)=(FV-1) is duplicated.").
+            let msg = match db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .and_then(|pg| pg.detail())
+            {
+                Some(detail) => format!("{}: {detail}", db.message()),
+                None => db.message().to_owned(),
+            };
             match db.kind() {
                 ErrorKind::ForeignKeyViolation => return StoreError::MissingReference(msg),
                 ErrorKind::UniqueViolation

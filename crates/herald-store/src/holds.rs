@@ -6,7 +6,6 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-
 /// What a hold is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -51,4 +50,3 @@ impl Hold {
         )
     }
 }
-

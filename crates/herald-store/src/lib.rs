@@ -13,6 +13,9 @@
 //! Why not `sqlx::Any`: it would drop SQLite's pragmas, decode SQLite booleans
 //! wrongly and copy every row; the two native drivers keep both fast.
 
+// src/ops is compiled once per backend on purpose (see above).
+#![allow(clippy::duplicate_mod)]
+
 mod alerts;
 mod error;
 mod holds;
@@ -116,12 +119,12 @@ impl Store {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
                     && !dir.exists()
                 {
-                    tokio::fs::create_dir_all(dir)
-                        .await
-                        .map_err(|source| StoreError::CreateDir {
+                    tokio::fs::create_dir_all(dir).await.map_err(|source| {
+                        StoreError::CreateDir {
                             dir: dir.to_owned(),
                             source,
-                        })?;
+                        }
+                    })?;
                 }
                 Self::open_file(path, true).await
             }

@@ -53,6 +53,7 @@ mod service;
 #[path = "ops/tokens.rs"]
 mod tokens;
 
+pub(crate) use dialect::translate;
 pub(crate) use outbox::OutboxWriter;
 
 /// The store's SQLite statements in PostgreSQL's SQL.
@@ -75,24 +76,50 @@ mod dialect {
     /// The rewrites, each of a construct the store's statements use:
     /// - `?` (SQLite numbers them in order) becomes `$n`, counting on from the
     ///   statement's highest `$n`;
-    /// - `SELECT value FROM json_each($n)`, a list of keys, becomes
-    ///   `json_array_elements_text`, whose `value` is text; any other `json_each`
+    /// - `SELECT value FROM json_each($n)` and `json_each($n) AS list`, lists of
+    ///   keys, become `json_array_elements_text`, whose `value` is text (cast a
+    ///   number: `CAST(value AS BIGINT)`); any other `json_each`
     ///   (rows as JSON arrays or objects, read with `->>`) becomes
     ///   `json_array_elements`, whose `value` is JSON;
-    /// - `json_group_array(x)` becomes `json_agg(x)::text` (the store parses it),
+    /// - `json_group_array(x)` becomes `COALESCE(json_agg(x)::text, '[]')` (the
+    ///   store parses it; an empty group is `[]` as on SQLite),
     ///   `json_array` becomes `json_build_array`, `json_extract(value, '$[n]')`
-    ///   becomes `value ->> n`;
+    ///   becomes `value ->> n`, `char(31)` becomes `chr(31)`;
     /// - `INSERT OR IGNORE` becomes `INSERT … ON CONFLICT DO NOTHING`.
     pub(crate) fn translate(sql: &str) -> String {
+        let out = translate_(sql);
+        if std::env::var_os("HERALD_DEBUG_SQL").is_some() {
+            eprintln!("SQL: {out}");
+        }
+        out
+    }
+    fn translate_(sql: &str) -> String {
         let mut s = sql.replace(
             "SELECT value FROM json_each(",
             "SELECT value FROM json_array_elements_text(",
         );
         s = s.replace("json_each(", "json_array_elements(");
+        // A list of keys under another shape: `json_each($n) AS list`.
+        while let Some(at) = s.find(" AS list") {
+            let Some(open) = s[..at].rfind("json_array_elements(") else {
+                break;
+            };
+            s.replace_range(
+                open..open + "json_array_elements(".len(),
+                "json_array_elements_text(",
+            );
+            let at = at + "_text".len();
+            s.replace_range(at..at + " AS list".len(), " AS list(value)");
+        }
         for f in ["json_array_elements_text(", "json_array_elements("] {
             s = cast_first_argument(&s, f, "::json");
         }
-        s = wrap_calls(&s, "json_group_array(", "json_agg(", "::text");
+        s = wrap_calls(
+            &s,
+            "json_group_array(",
+            "COALESCE(json_agg(",
+            "::text, '[]')",
+        );
         s = s.replace("json_array(", "json_build_array(");
         while let Some(at) = s.find("json_extract(value, '$[") {
             let rest = &s[at + "json_extract(value, '$[".len()..];
@@ -103,6 +130,7 @@ mod dialect {
                 &format!("(value ->> {index})"),
             );
         }
+        s = s.replace("char(31)", "chr(31)");
         if s.contains("INSERT OR IGNORE INTO") {
             s = s.replace("INSERT OR IGNORE INTO", "INSERT INTO");
             s.push_str(" ON CONFLICT DO NOTHING");
@@ -196,7 +224,7 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The advisory lock every write transaction but the outbox's takes (see the
 /// module's documentation); a constant, "herald" in ASCII.
-const WRITE_LOCK: i64 = 0x68_65_72_61_6c_64;
+const WRITE_LOCK: i64 = 0x6865_7261_6c64;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Backend {

@@ -6,7 +6,6 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-
 /// A job's record, as `herald status` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServiceJob {
@@ -54,4 +53,3 @@ impl ServiceJob {
         })
     }
 }
-

@@ -146,5 +146,3 @@ pub(crate) enum Param {
     Int(i64),
     Text(String),
 }
-
-

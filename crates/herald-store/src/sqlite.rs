@@ -120,10 +120,9 @@ impl Backend {
             path: path.clone(),
             source,
         })?;
-        MIGRATOR
-            .run(&writer)
-            .await
-            .map_err(|source| crate::migrate_error(&MIGRATOR, path.display().to_string(), source))?;
+        MIGRATOR.run(&writer).await.map_err(|source| {
+            crate::migrate_error(&MIGRATOR, path.display().to_string(), source)
+        })?;
         let pool = open(4).await.map_err(|source| StoreError::Open {
             path: path.clone(),
             source,

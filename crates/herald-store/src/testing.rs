@@ -196,6 +196,8 @@ impl Drop for PgServer {
 struct SharedServer {
     port: u16,
     _stop_when_closed: std::sync::Mutex<std::process::ChildStdin>,
+    /// Never waited for: it outlives this process, which is its purpose.
+    _watcher: std::sync::Mutex<std::process::Child>,
 }
 
 fn shared_server() -> &'static SharedServer {
@@ -206,7 +208,11 @@ fn shared_server() -> &'static SharedServer {
         let pg_ctl = server.bin.join("pg_ctl");
         let stop = format!(
             "read _; {} {} -D '{data}' -m immediate -w stop >/dev/null 2>&1; rm -rf '{}'",
-            if is_root() { "runuser -u postgres --" } else { "" },
+            if is_root() {
+                "runuser -u postgres --"
+            } else {
+                ""
+            },
             pg_ctl.display(),
             server.dir.path().display(),
         );
@@ -222,6 +228,7 @@ fn shared_server() -> &'static SharedServer {
         SharedServer {
             port,
             _stop_when_closed: std::sync::Mutex::new(stdin),
+            _watcher: std::sync::Mutex::new(watcher),
         }
     })
 }
@@ -289,4 +296,10 @@ impl TestDatabase {
     pub fn url(&self) -> &str {
         &self.url
     }
+}
+
+/// A statement of the store as the PostgreSQL backend runs it, for tests that
+/// check every statement against a real server.
+pub fn postgres_sql(sqlite_sql: &str) -> String {
+    crate::postgres::translate(sqlite_sql)
 }

@@ -4,7 +4,6 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-
 /// A token's record, without anything that would let one use it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApiToken {

@@ -12,11 +12,9 @@ use crate::sql::{self, ms};
 
 impl Backend {
     pub(crate) async fn last_alert(&self) -> Result<Option<LastAlert>, StoreError> {
-        let row = query(
-            "SELECT at, covered_upto FROM alerts WHERE sent = 1 ORDER BY id DESC LIMIT 1",
-        )
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = query("SELECT at, covered_upto FROM alerts WHERE sent ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| {
             Ok(LastAlert {
                 at: sql::ts(r.try_get(0)?)?,
@@ -26,7 +24,11 @@ impl Backend {
         .transpose()
     }
 
-    pub(crate) async fn failures_after(&self, after: i64, limit: u32) -> Result<Failures, StoreError> {
+    pub(crate) async fn failures_after(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Failures, StoreError> {
         let mut tx = self.pool.begin().await?;
         let by_rule = query(
             "SELECT n.rule_id, COUNT(*), MAX(d.updated_at) FROM deliveries d \
@@ -67,7 +69,8 @@ impl Backend {
         Ok(out)
     }
 
-    pub(crate) async fn record_alert(&self,
+    pub(crate) async fn record_alert(
+        &self,
         at: Timestamp,
         covered_upto: i64,
         failures: u64,
@@ -81,7 +84,7 @@ impl Backend {
         .bind(ms(at))
         .bind(covered_upto)
         .bind(failures as i64)
-        .bind(i64::from(sent))
+        .bind(sent)
         .bind(detail.to_owned())
         .fetch_one(&mut *tx)
         .await?;

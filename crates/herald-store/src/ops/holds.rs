@@ -35,9 +35,9 @@ impl HoldRow {
     }
 }
 
-
 impl Backend {
-    pub(crate) async fn pause(&self,
+    pub(crate) async fn pause(
+        &self,
         on: HoldOn,
         id: &str,
         reason: &str,
@@ -85,7 +85,8 @@ impl Backend {
         Ok(true)
     }
 
-    pub(crate) async fn resume(&self,
+    pub(crate) async fn resume(
+        &self,
         on: HoldOn,
         id: &str,
         actor: &str,
@@ -112,7 +113,8 @@ impl Backend {
         Ok(n > 0)
     }
 
-    pub(crate) async fn holds_on(&self,
+    pub(crate) async fn holds_on(
+        &self,
         customers: &[&str],
         invoices: &[&str],
         now: Timestamp,
@@ -142,7 +144,8 @@ impl Backend {
 }
 
 impl Backend {
-    pub(crate) async fn cancel_notification(&self,
+    pub(crate) async fn cancel_notification(
+        &self,
         id: i64,
         reason: &str,
         actor: &str,
@@ -168,7 +171,7 @@ impl Backend {
         .await?;
         query(
             "INSERT INTO attempts (delivery_id, at, outcome, detail) \
-             SELECT value, $2, 'cancelled', $3 FROM json_each($1)",
+             SELECT CAST(value AS BIGINT), $2, 'cancelled', $3 FROM json_each($1) AS list",
         )
         .bind(json_list(&ids))
         .bind(ms(at))

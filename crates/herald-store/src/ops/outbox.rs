@@ -81,7 +81,7 @@ pub(crate) async fn notifications_by_id(
     for chunk in ids.chunks(10_000) {
         let list = json_list(chunk);
         let rows = dynamic(format!(
-            "SELECT {NOTIFICATION_COLS} FROM notifications WHERE id IN (SELECT value FROM json_each($1))"
+            "SELECT {NOTIFICATION_COLS} FROM notifications WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each($1) AS list)"
         ))
         .bind(&list)
         .fetch_all(&mut *conn)
@@ -92,7 +92,7 @@ pub(crate) async fn notifications_by_id(
         }
         let rows = query(
             "SELECT notification_id, invoice_id FROM notification_invoices \
-             WHERE notification_id IN (SELECT value FROM json_each($1)) ORDER BY notification_id, invoice_id",
+             WHERE notification_id IN (SELECT CAST(value AS BIGINT) FROM json_each($1) AS list) ORDER BY notification_id, invoice_id",
         )
         .bind(&list)
         .fetch_all(&mut *conn)
@@ -115,21 +115,22 @@ pub(crate) async fn insert_audit(
     target: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
-    query(
-        "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(ms(at))
-    .bind(actor.to_owned())
-    .bind(action.to_owned())
-    .bind(target.to_owned())
-    .bind(detail.to_owned())
-    .execute(&mut *conn)
-    .await?;
+    query("INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)")
+        .bind(ms(at))
+        .bind(actor.to_owned())
+        .bind(action.to_owned())
+        .bind(target.to_owned())
+        .bind(detail.to_owned())
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
 impl Backend {
-    pub(crate) async fn lease_due(&self, req: &LeaseRequest) -> Result<Vec<LeasedDelivery>, StoreError> {
+    pub(crate) async fn lease_due(
+        &self,
+        req: &LeaseRequest,
+    ) -> Result<Vec<LeasedDelivery>, StoreError> {
         if req.limit == 0 {
             return Ok(Vec::new());
         }
@@ -139,7 +140,8 @@ impl Backend {
         Ok(leased)
     }
 
-    pub(crate) async fn record_outcome(&self,
+    pub(crate) async fn record_outcome(
+        &self,
         delivery_id: i64,
         holder: &str,
         at: Timestamp,
@@ -153,12 +155,13 @@ impl Backend {
             .unwrap_or(false))
     }
 
-    pub(crate) async fn emails_sent_since(&self,
+    pub(crate) async fn emails_sent_since(
+        &self,
         account: Option<&str>,
         since: Timestamp,
     ) -> Result<u64, StoreError> {
         let n: i64 = query_scalar(
-            "SELECT COUNT(*) FROM deliveries WHERE sent_at >= $1 AND channel = 'email' AND account IS $2",
+            "SELECT COUNT(*) FROM deliveries WHERE sent_at >= $1 AND channel = 'email' AND account IS NOT DISTINCT FROM $2",
         )
         .bind(ms(since))
         .bind(account)
@@ -167,7 +170,8 @@ impl Backend {
         Ok(n.max(0) as u64)
     }
 
-    pub(crate) async fn record_outcomes(&self,
+    pub(crate) async fn record_outcomes(
+        &self,
         holder: &str,
         at: Timestamp,
         outcomes: &[(i64, AttemptOutcome)],
@@ -184,7 +188,11 @@ impl Backend {
         })
     }
 
-    pub(crate) async fn hold_reason(&self, pilot: &[CustomerId], reason: &str) -> Result<u64, StoreError> {
+    pub(crate) async fn hold_reason(
+        &self,
+        pilot: &[CustomerId],
+        reason: &str,
+    ) -> Result<u64, StoreError> {
         if pilot.is_empty() {
             self.clear_hold(reason).await?;
             return Ok(0);
@@ -216,18 +224,18 @@ impl Backend {
 
     pub(crate) async fn clear_hold(&self, reason: &str) -> Result<u64, StoreError> {
         let mut tx = self.write().await?;
-        let n = query(
-            "UPDATE deliveries SET reason = NULL WHERE state = 'pending' AND reason = $1",
-        )
-        .bind(reason.to_owned())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let n =
+            query("UPDATE deliveries SET reason = NULL WHERE state = 'pending' AND reason = $1")
+                .bind(reason.to_owned())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         tx.commit().await?;
         Ok(n)
     }
 
-    pub(crate) async fn resend(&self,
+    pub(crate) async fn resend(
+        &self,
         notification_id: i64,
         to: Option<(String, String)>,
         template: Option<String>,
@@ -306,7 +314,10 @@ impl Backend {
         Ok(id)
     }
 
-    pub(crate) async fn notification(&self, id: i64) -> Result<Option<NotificationRow>, StoreError> {
+    pub(crate) async fn notification(
+        &self,
+        id: i64,
+    ) -> Result<Option<NotificationRow>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         Ok(notifications_by_id(&mut conn, &[id]).await?.remove(&id))
     }
@@ -323,10 +334,7 @@ fn channel_for(address: &str, default: ChannelKind) -> ChannelKind {
 }
 
 /// The lease statement's work inside a write transaction; see [`Store::lease_due`].
-async fn lease_in(
-    tx: &mut Conn,
-    req: &LeaseRequest,
-) -> Result<Vec<LeasedDelivery>, StoreError> {
+async fn lease_in(tx: &mut Conn, req: &LeaseRequest) -> Result<Vec<LeasedDelivery>, StoreError> {
     let until = req.now.checked_add(req.lease_for).map_err(|e| {
         StoreError::Corrupt(format!(
             "lease of {:?} from {}: {e}",
@@ -540,8 +548,8 @@ async fn record_group(
          sent_at = COALESCE(j.sent_at, deliveries.sent_at), \
          provider_id = COALESCE(j.provider, deliveries.provider_id), \
          account = COALESCE(j.account, deliveries.account), lease_until = NULL, lease_holder = NULL, updated_at = $2 \
-         FROM (SELECT value->>'id' AS id, value->>'state' AS state, value->>'counts' AS counts, \
-                      value->>'reason' AS reason, value->>'next' AS next, value->>'sent_at' AS sent_at, \
+         FROM (SELECT CAST(value->>'id' AS BIGINT) AS id, value->>'state' AS state, CAST(value->>'counts' AS BIGINT) AS counts, \
+                      value->>'reason' AS reason, CAST(value->>'next' AS BIGINT) AS next, CAST(value->>'sent_at' AS BIGINT) AS sent_at, \
                       value->>'provider' AS provider, value->>'account' AS account FROM json_each($1)) AS j \
          WHERE deliveries.id = j.id AND deliveries.state = 'sending' AND deliveries.lease_holder = $3 \
          RETURNING deliveries.id",

@@ -10,9 +10,9 @@ use jiff::Timestamp;
 use sqlx::Row;
 
 use super::exec::{self, bind_all, dynamic, query, query_scalar};
+use super::records::InvoiceFilter;
 use super::{Backend, Conn, DbRow};
 use crate::error::StoreError;
-use super::records::InvoiceFilter;
 use crate::sql::{self, Param, date_text, json_list, ms};
 use crate::types::{CandidateQuery, PlannerState, RecordStats, RunRow, RunStats};
 
@@ -142,7 +142,8 @@ impl Backend {
         planner_state(&mut conn).await
     }
 
-    pub(crate) async fn candidate_customers(&self,
+    pub(crate) async fn candidate_customers(
+        &self,
         q: &CandidateQuery,
     ) -> Result<Vec<CustomerId>, StoreError> {
         let (terms, mut params) = candidate_filter(q, 2, false);
@@ -162,7 +163,7 @@ impl Backend {
         // branch) as a scan of the whole customer index.
         let rows = bind_all(
             dynamic(format!(
-                "SELECT DISTINCT customer_id FROM ({sql}) ORDER BY 1"
+                "SELECT DISTINCT customer_id FROM ({sql}) AS changed ORDER BY 1"
             )),
             &params,
         )
@@ -173,7 +174,8 @@ impl Backend {
             .collect()
     }
 
-    pub(crate) async fn load_books(&self,
+    pub(crate) async fn load_books(
+        &self,
         customers: &[CustomerId],
         q: &CandidateQuery,
     ) -> Result<Vec<CustomerBook>, StoreError> {
@@ -186,7 +188,8 @@ impl Backend {
         self.books(customers, Some(filter)).await
     }
 
-    pub(crate) async fn existing_keys(&self,
+    pub(crate) async fn existing_keys(
+        &self,
         keys: &[String],
     ) -> Result<std::collections::HashSet<String>, StoreError> {
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
@@ -199,7 +202,8 @@ impl Backend {
         .await
     }
 
-    pub(crate) async fn begin_run(&self,
+    pub(crate) async fn begin_run(
+        &self,
         now: Timestamp,
         window: Window,
         since_seq: i64,
@@ -221,7 +225,8 @@ impl Backend {
         Ok(id)
     }
 
-    pub(crate) async fn finish_run(&self,
+    pub(crate) async fn finish_run(
+        &self,
         run_id: i64,
         finished_at: Timestamp,
         stats: RunStats,
@@ -265,7 +270,8 @@ impl Backend {
         Ok(())
     }
 
-    pub(crate) async fn record_plan(&self,
+    pub(crate) async fn record_plan(
+        &self,
         run_id: i64,
         planned_at: Timestamp,
         notes: &[PlannedNotification],
@@ -274,7 +280,8 @@ impl Backend {
             .await
     }
 
-    pub(crate) async fn record_plan_due_from(&self,
+    pub(crate) async fn record_plan_due_from(
+        &self,
         run_id: i64,
         planned_at: Timestamp,
         due_from: Option<Timestamp>,
@@ -376,8 +383,9 @@ impl Backend {
             query(
                 "INSERT INTO notifications (id, dedupe_key, rule_id, kind, customer_id, level, template, fire_at, \
                  planned_at, run_id, verdict, reason, subject, occurs_at, event_id) \
-                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
-                 value ->> 7, $2, $3, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12 FROM json_each($1)",
+                 SELECT CAST(value ->> 0 AS BIGINT), value ->> 1, value ->> 2, value ->> 3, value ->> 4, CAST(value ->> 5 AS BIGINT), \
+                 value ->> 6, CAST(value ->> 7 AS BIGINT), $2, $3, value ->> 8, value ->> 9, value ->> 10, \
+                 CAST(value ->> 11 AS BIGINT), value ->> 12 FROM json_each($1)",
             )
             .bind(json_list(&rows))
             .bind(ms(planned_at))
@@ -423,7 +431,8 @@ impl Backend {
         for chunk in links.chunks(10_000) {
             query(
                 "INSERT INTO notification_invoices (notification_id, invoice_id, covered_from, covered_to) \
-                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1)",
+                 SELECT CAST(value ->> 0 AS BIGINT), value ->> 1, CAST(value ->> 2 AS BIGINT), CAST(value ->> 3 AS BIGINT) \
+                 FROM json_each($1)",
             )
             .bind(json_list(chunk))
             .execute(&mut *tx)
@@ -441,7 +450,7 @@ impl Backend {
         for chunk in coverage.chunks(10_000) {
             query(
                 "INSERT INTO dunning_progress (customer_id, invoice_id, covered, next_on) \
-                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1) WHERE true \
+                 SELECT value ->> 0, value ->> 1, CAST(value ->> 2 AS BIGINT), value ->> 3 FROM json_each($1) WHERE true \
                  ON CONFLICT (customer_id, invoice_id) DO UPDATE SET \
                  covered = CASE WHEN excluded.covered > dunning_progress.covered \
                    THEN excluded.covered ELSE dunning_progress.covered END, next_on = excluded.next_on",
@@ -520,8 +529,8 @@ async fn insert_planned_deliveries(
         query(
             "INSERT INTO deliveries (notification_id, rule_id, channel, name, address, locale, state, reason, \
              next_attempt_at, created_at, updated_at) \
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
-             value ->> 7, value ->> 8, $2, $2 FROM json_each($1)",
+             SELECT CAST(value ->> 0 AS BIGINT), value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
+             value ->> 7, CAST(value ->> 8 AS BIGINT), $2, $2 FROM json_each($1)",
         )
         .bind(json_list(chunk))
         .bind(ms(planned_at))

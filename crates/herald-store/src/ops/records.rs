@@ -18,9 +18,9 @@ use jiff::Timestamp;
 use sqlx::Row;
 
 use super::exec::{self, dynamic, query, query_as, query_scalar};
+use super::exec::{Query, bind_all, dynamic_scalar};
 use super::{Backend, Conn, DbRow};
 use crate::error::StoreError;
-use super::exec::{Query, bind_all, dynamic_scalar};
 use crate::sql::{self, Param, date_text, json_list, ms, rows_per_statement, values};
 use crate::types::{InvoiceBalance, RecordCounts, UpsertCounts};
 
@@ -235,12 +235,9 @@ async fn drop_indexes_for_bulk(
     .fetch_all(&mut *conn)
     .await?;
     for (name, _) in &indexes {
-        dynamic(format!(
-            "DROP INDEX \"{}\"",
-            name.replace('"', "\"\"")
-        ))
-        .execute(&mut *conn)
-        .await?;
+        dynamic(format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
 }
@@ -294,18 +291,18 @@ fn invoices_json(rows: &[&Invoice]) -> String {
 /// An invoice upsert from one JSON parameter of rows (`$1`) with this batch's seq
 /// (`$2`). A row that differs in nothing is left alone, so its seq stays.
 const UPSERT_INVOICES: &str = "INSERT INTO invoices (id, number, customer_id, issue_date, due_date, currency, amount_minor, attachment, seq, created_seq) \
-                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, $2, $2 \
-                 FROM json_each($1) WHERE true \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, CAST(value ->> 6 AS BIGINT), \
+                 value ->> 7, $2, $2 FROM json_each($1) WHERE true \
                  ON CONFLICT (id) DO UPDATE SET number = excluded.number, customer_id = excluded.customer_id, \
                  issue_date = excluded.issue_date, due_date = excluded.due_date, currency = excluded.currency, \
                  amount_minor = excluded.amount_minor, attachment = excluded.attachment, seq = excluded.seq \
-                 WHERE invoices.number IS NOT excluded.number \
-                 OR invoices.customer_id IS NOT excluded.customer_id \
-                 OR invoices.issue_date IS NOT excluded.issue_date \
-                 OR invoices.due_date IS NOT excluded.due_date \
-                 OR invoices.currency IS NOT excluded.currency \
-                 OR invoices.amount_minor IS NOT excluded.amount_minor \
-                 OR invoices.attachment IS NOT excluded.attachment";
+                 WHERE invoices.number IS DISTINCT FROM excluded.number \
+                 OR invoices.customer_id IS DISTINCT FROM excluded.customer_id \
+                 OR invoices.issue_date IS DISTINCT FROM excluded.issue_date \
+                 OR invoices.due_date IS DISTINCT FROM excluded.due_date \
+                 OR invoices.currency IS DISTINCT FROM excluded.currency \
+                 OR invoices.amount_minor IS DISTINCT FROM excluded.amount_minor \
+                 OR invoices.attachment IS DISTINCT FROM excluded.attachment";
 
 /// Marks these customers changed at `seq`: the next planning run looks at them again.
 async fn mark_customers_changed(
@@ -315,7 +312,7 @@ async fn mark_customers_changed(
 ) -> Result<(), StoreError> {
     for chunk in customers.chunks(10_000) {
         query(
-            "INSERT OR IGNORE INTO customer_changes (seq, customer_id) SELECT $2, value FROM json_each($1)",
+            "INSERT OR IGNORE INTO customer_changes (seq, customer_id) SELECT $2, value FROM json_each($1) AS list",
         )
         .bind(json_list(chunk))
         .bind(seq)
@@ -464,13 +461,16 @@ pub(crate) fn contact_row(row: &DbRow) -> Result<Contact, StoreError> {
                     .map_err(|err| StoreError::Corrupt(format!("phone '{p}': {err}")))
             })
             .transpose()?,
-        email_opt_in: row.try_get::<i64, _>(5)? != 0,
-        sms_opt_in: row.try_get::<i64, _>(6)? != 0,
+        email_opt_in: row.try_get(5)?,
+        sms_opt_in: row.try_get(6)?,
     })
 }
 
 impl Backend {
-    pub(crate) async fn upsert_customers(&self, rows: &[Customer]) -> Result<UpsertCounts, StoreError> {
+    pub(crate) async fn upsert_customers(
+        &self,
+        rows: &[Customer],
+    ) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.write().await?;
         let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         let existing = existing_keys(
@@ -502,7 +502,10 @@ impl Backend {
         Ok(classify(rows.len(), &returned, &existing))
     }
 
-    pub(crate) async fn upsert_contacts(&self, rows: &[Contact]) -> Result<UpsertCounts, StoreError> {
+    pub(crate) async fn upsert_contacts(
+        &self,
+        rows: &[Contact],
+    ) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.write().await?;
         let mut ids: Vec<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
         ids.sort_unstable();
@@ -531,8 +534,8 @@ impl Backend {
                     .bind(c.name.clone())
                     .bind(c.email.as_ref().map(|e| e.as_str().to_owned()))
                     .bind(c.phone.as_ref().map(|p| p.as_str().to_owned()))
-                    .bind(i64::from(c.email_opt_in))
-                    .bind(i64::from(c.sms_opt_in))
+                    .bind(c.email_opt_in)
+                    .bind(c.sms_opt_in)
             },
         )
         .await?;
@@ -540,7 +543,10 @@ impl Backend {
         Ok(classify(rows.len(), &returned, &existing))
     }
 
-    pub(crate) async fn upsert_operators(&self, rows: &[Operator]) -> Result<UpsertCounts, StoreError> {
+    pub(crate) async fn upsert_operators(
+        &self,
+        rows: &[Operator],
+    ) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.write().await?;
         let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         let existing = existing_keys(
@@ -614,7 +620,8 @@ impl Backend {
         Ok(classify(rows.len(), &returned, &existing))
     }
 
-    pub(crate) async fn events_to_plan(&self,
+    pub(crate) async fn events_to_plan(
+        &self,
         since_seq: i64,
         after: Timestamp,
         until: Timestamp,
@@ -641,7 +648,8 @@ impl Backend {
             .collect()
     }
 
-    pub(crate) async fn activity(&self,
+    pub(crate) async fn activity(
+        &self,
         event_type: &str,
         periods: &herald_core::digest::DigestPeriods,
     ) -> Result<HashMap<OperatorId, herald_core::message::ActivityCounts>, StoreError> {
@@ -655,7 +663,10 @@ impl Backend {
         .min()
         .unwrap_or(periods.until);
         let rows: Vec<(String, i64, i64, i64, i64)> = query_as(
-            "SELECT operator_id, SUM(occurred_at >= $3), SUM(occurred_at >= $4), SUM(occurred_at >= $5),              SUM(occurred_at >= $6) FROM events              WHERE type = $1 AND operator_id IS NOT NULL AND occurred_at >= $2 AND occurred_at < $7              GROUP BY operator_id",
+            "SELECT operator_id, COUNT(*) FILTER (WHERE occurred_at >= $3), COUNT(*) FILTER (WHERE occurred_at >= $4), \
+             COUNT(*) FILTER (WHERE occurred_at >= $5), COUNT(*) FILTER (WHERE occurred_at >= $6) FROM events \
+             WHERE type = $1 AND operator_id IS NOT NULL AND occurred_at >= $2 AND occurred_at < $7 \
+             GROUP BY operator_id",
         )
         .bind(event_type)
         .bind(ms(from))
@@ -683,7 +694,10 @@ impl Backend {
             .collect()
     }
 
-    pub(crate) async fn events(&self, ids: &[EventId]) -> Result<HashMap<EventId, Event>, StoreError> {
+    pub(crate) async fn events(
+        &self,
+        ids: &[EventId],
+    ) -> Result<HashMap<EventId, Event>, StoreError> {
         let rows: Vec<StoredEvent> = query_as(
             "SELECT id, type AS kind, customer_id, operator_id, subject, occurred_at, payload, attachment, \
              false AS new FROM events WHERE id IN (SELECT value FROM json_each($1))",
@@ -696,7 +710,8 @@ impl Backend {
             .collect()
     }
 
-    pub(crate) async fn recent_events(&self,
+    pub(crate) async fn recent_events(
+        &self,
         kind: &str,
         customer: Option<&str>,
         subject: Option<&str>,
@@ -704,8 +719,8 @@ impl Backend {
     ) -> Result<Vec<Event>, StoreError> {
         let rows: Vec<StoredEvent> = query_as(
             "SELECT id, type AS kind, customer_id, operator_id, subject, occurred_at, payload, attachment, \
-             false AS new FROM events WHERE type = $1 AND ($2 IS NULL OR customer_id = $2) \
-             AND ($3 IS NULL OR subject = $3) ORDER BY occurred_at DESC, id DESC LIMIT $4",
+             false AS new FROM events WHERE type = $1 AND (CAST($2 AS TEXT) IS NULL OR customer_id = $2) \
+             AND (CAST($3 AS TEXT) IS NULL OR subject = $3) ORDER BY occurred_at DESC, id DESC LIMIT $4",
         )
         .bind(kind)
         .bind(customer)
@@ -765,7 +780,10 @@ impl Backend {
         rows.into_iter().map(StoredTask::into_task).collect()
     }
 
-    pub(crate) async fn upsert_relations(&self, rows: &[Relation]) -> Result<UpsertCounts, StoreError> {
+    pub(crate) async fn upsert_relations(
+        &self,
+        rows: &[Relation],
+    ) -> Result<UpsertCounts, StoreError> {
         let mut tx = self.write().await?;
         let mut inserted = 0u64;
         // Few rows (one per customer and role): a JSON statement per thousand.
@@ -798,7 +816,10 @@ impl Backend {
         })
     }
 
-    pub(crate) async fn relations_of(&self, customer: &CustomerId) -> Result<Vec<Relation>, StoreError> {
+    pub(crate) async fn relations_of(
+        &self,
+        customer: &CustomerId,
+    ) -> Result<Vec<Relation>, StoreError> {
         let rows: Vec<(String, String, String)> = query_as(
             "SELECT customer_id, operator_id, relation FROM relations WHERE customer_id = $1 \
              ORDER BY relation, operator_id",
@@ -830,7 +851,10 @@ impl Backend {
             .collect()
     }
 
-    pub(crate) async fn upsert_invoices(&self, rows: &[Invoice]) -> Result<UpsertCounts, StoreError> {
+    pub(crate) async fn upsert_invoices(
+        &self,
+        rows: &[Invoice],
+    ) -> Result<UpsertCounts, StoreError> {
         if rows.is_empty() {
             return Ok(UpsertCounts::default());
         }
@@ -862,14 +886,14 @@ impl Backend {
             "INSERT INTO invoices (id, number, customer_id, issue_date, due_date, currency, amount_minor, attachment, seq, created_seq) \
              SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), \
              json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), \
-             json_extract(value, '$[6]'), json_extract(value, '$[7]'), $2, $2 FROM json_each($1)"
+             CAST(json_extract(value, '$[6]') AS BIGINT), json_extract(value, '$[7]'), $2, $2 FROM json_each($1)"
         };
         let mut chunks = sorted.chunks(10_000);
         let mut next_json = chunks.next().map(|c| (c, invoices_json(c)));
         while let Some((chunk, json)) = next_json.take() {
             // A first import knows every row is new; otherwise count what exists,
             // and mark the customers that invoices move away from as changed.
-            let mut known = 0;
+            let mut known: i64 = 0;
             if !empty_before {
                 known = query_scalar(
                     "SELECT COUNT(*) FROM invoices WHERE id IN (SELECT value ->> 0 FROM json_each($1))",
@@ -885,7 +909,7 @@ impl Backend {
                 let moved: String = query_scalar(
                     "SELECT json_group_array(json_array(i.customer_id, i.id, j.value ->> 2)) \
                      FROM json_each($1) j JOIN invoices i ON i.id = j.value ->> 0 \
-                     WHERE i.customer_id IS NOT j.value ->> 2",
+                     WHERE i.customer_id IS DISTINCT FROM j.value ->> 2",
                 )
                 .bind(&json)
                 .fetch_one(&mut *tx)
@@ -947,9 +971,7 @@ impl Backend {
         }
         tracing::trace!(elapsed = ?t0.elapsed(), "upsert_invoices: all written");
         for ddl in &rebuilt {
-            dynamic(ddl.clone())
-                .execute(&mut *tx)
-                .await?;
+            dynamic(ddl.clone()).execute(&mut *tx).await?;
         }
         tracing::trace!(elapsed = ?t0.elapsed(), "upsert_invoices: indexes built");
         tx.commit().await?;
@@ -963,7 +985,10 @@ impl Backend {
         })
     }
 
-    pub(crate) async fn upsert_payments(&self, rows: &[Payment]) -> Result<UpsertCounts, StoreError> {
+    pub(crate) async fn upsert_payments(
+        &self,
+        rows: &[Payment],
+    ) -> Result<UpsertCounts, StoreError> {
         if rows.is_empty() {
             return Ok(UpsertCounts::default());
         }
@@ -1066,7 +1091,7 @@ impl Backend {
         for chunk in to_write.chunks(10_000) {
             query(
                 "INSERT INTO payments (id, invoice_id, date, amount_minor) \
-                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1) WHERE true \
+                 SELECT value ->> 0, value ->> 1, value ->> 2, CAST(value ->> 3 AS BIGINT) FROM json_each($1) WHERE true \
                  ON CONFLICT (id) DO UPDATE SET invoice_id = excluded.invoice_id, date = excluded.date, \
                  amount_minor = excluded.amount_minor",
             )
@@ -1075,9 +1100,7 @@ impl Backend {
             .await?;
         }
         for ddl in &rebuilt {
-            dynamic(ddl.clone())
-                .execute(&mut *tx)
-                .await?;
+            dynamic(ddl.clone()).execute(&mut *tx).await?;
         }
         tracing::trace!(elapsed = ?t0.elapsed(), rows = to_write.len(), "upsert_payments: written");
         // In the invoices table's key order, so the updates walk it front to back.
@@ -1090,7 +1113,7 @@ impl Backend {
             let seq = next_seq(&mut tx).await?;
             for chunk in changes.chunks(10_000) {
                 query(
-                    "UPDATE invoices SET seq = $2, paid_minor = paid_minor + (j.value ->> 2) \
+                    "UPDATE invoices SET seq = $2, paid_minor = paid_minor + CAST(j.value ->> 2 AS BIGINT) \
                      FROM json_each($1) AS j \
                      WHERE invoices.customer_id = j.value ->> 0 AND invoices.id = j.value ->> 1",
                 )
@@ -1108,7 +1131,8 @@ impl Backend {
         Ok(counts)
     }
 
-    pub(crate) async fn existing_customers(&self,
+    pub(crate) async fn existing_customers(
+        &self,
         ids: &[CustomerId],
     ) -> Result<HashSet<CustomerId>, StoreError> {
         let mut conn = self.pool.acquire().await?;
@@ -1121,7 +1145,8 @@ impl Backend {
         found.iter().map(|id| sql::customer_id(id)).collect()
     }
 
-    pub(crate) async fn all_customer_ids(&self,
+    pub(crate) async fn all_customer_ids(
+        &self,
         limit: u64,
     ) -> Result<Option<HashSet<CustomerId>>, StoreError> {
         let mut conn = self.pool.acquire().await?;
@@ -1142,7 +1167,8 @@ impl Backend {
             .map(Some)
     }
 
-    pub(crate) async fn invoice_balances(&self,
+    pub(crate) async fn invoice_balances(
+        &self,
         ids: &[InvoiceId],
     ) -> Result<HashMap<InvoiceId, InvoiceBalance>, StoreError> {
         let mut conn = self.pool.acquire().await?;
@@ -1188,14 +1214,16 @@ impl Backend {
         Ok(out)
     }
 
-    pub(crate) async fn customer(&self,
+    pub(crate) async fn customer(
+        &self,
         id: &CustomerId,
     ) -> Result<Option<(Customer, Vec<Contact>)>, StoreError> {
         let mut books = self.books(std::slice::from_ref(id), None).await?;
         Ok(books.pop().map(|b| (b.customer, b.contacts)))
     }
 
-    pub(crate) async fn contact_books(&self,
+    pub(crate) async fn contact_books(
+        &self,
         ids: &[CustomerId],
     ) -> Result<HashMap<CustomerId, CustomerBook>, StoreError> {
         Ok(self
@@ -1242,7 +1270,8 @@ impl Backend {
             .collect()
     }
 
-    pub(crate) async fn customers(&self,
+    pub(crate) async fn customers(
+        &self,
         ids: &[CustomerId],
     ) -> Result<HashMap<CustomerId, Customer>, StoreError> {
         Ok(self
@@ -1301,7 +1330,8 @@ impl Backend {
         ids.iter().map(|id| sql::customer_id(id)).collect()
     }
 
-    pub(crate) async fn books_with_open_invoices(&self,
+    pub(crate) async fn books_with_open_invoices(
+        &self,
         customers: &[CustomerId],
     ) -> Result<Vec<CustomerBook>, StoreError> {
         let open = InvoiceFilter {

@@ -4,11 +4,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use sqlx::Row;
 
-use super::exec::{dynamic, dynamic_scalar, query, query_scalar};
 use super::Backend;
-use crate::error::StoreError;
+use super::exec::{dynamic, dynamic_scalar, query, query_scalar};
 use super::outbox::{DELIVERY_COLS, delivery_row, notifications_by_id};
 use super::plan::{last_run, planner_state};
+use crate::error::StoreError;
 use crate::sql::{self, NO_NEXT_STEP, json_list, ms};
 use crate::types::{
     AttemptRow, AuditRow, DeliveryHistory, HistoryEntry, HistoryFilter, StatusReport,
@@ -20,10 +20,9 @@ impl Backend {
         // One pass over the deliveries gives both the totals and each rule's.
         let mut by_state: BTreeMap<String, i64> = BTreeMap::new();
         let mut by_rule: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-        let rows =
-            query("SELECT rule_id, state, COUNT(*) FROM deliveries GROUP BY rule_id, state")
-                .fetch_all(&mut *tx)
-                .await?;
+        let rows = query("SELECT rule_id, state, COUNT(*) FROM deliveries GROUP BY rule_id, state")
+            .fetch_all(&mut *tx)
+            .await?;
         for row in rows {
             let (rule, state, n): (String, String, i64) =
                 (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
@@ -32,11 +31,10 @@ impl Backend {
         }
         let mut notifications = BTreeMap::new();
         let mut notifications_by_rule: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-        for row in query(
-            "SELECT rule_id, verdict, COUNT(*) FROM notifications GROUP BY rule_id, verdict",
-        )
-        .fetch_all(&mut *tx)
-        .await?
+        for row in
+            query("SELECT rule_id, verdict, COUNT(*) FROM notifications GROUP BY rule_id, verdict")
+                .fetch_all(&mut *tx)
+                .await?
         {
             let (rule, verdict, n): (String, String, i64) =
                 (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
@@ -60,7 +58,10 @@ impl Backend {
         })
     }
 
-    pub(crate) async fn history(&self, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>, StoreError> {
+    pub(crate) async fn history(
+        &self,
+        filter: &HistoryFilter,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut sql = String::from("SELECT n.id FROM notifications n");
         let mut conds = Vec::new();
@@ -122,7 +123,7 @@ impl Backend {
         let mut owner: HashMap<i64, i64> = HashMap::new();
         for chunk in ids.chunks(10_000) {
             let rows = dynamic(format!(
-                "SELECT {DELIVERY_COLS} FROM deliveries WHERE notification_id IN (SELECT value FROM json_each($1)) ORDER BY id"
+                "SELECT {DELIVERY_COLS} FROM deliveries WHERE notification_id IN (SELECT CAST(value AS BIGINT) FROM json_each($1) AS list) ORDER BY id"
             ))
             .bind(json_list(chunk))
             .fetch_all(&mut *tx)
@@ -143,7 +144,7 @@ impl Backend {
         for chunk in delivery_ids.chunks(10_000) {
             let rows = query(
                 "SELECT id, delivery_id, at, outcome, detail FROM attempts \
-                 WHERE delivery_id IN (SELECT value FROM json_each($1)) ORDER BY at, id",
+                 WHERE delivery_id IN (SELECT CAST(value AS BIGINT) FROM json_each($1) AS list) ORDER BY at, id",
             )
             .bind(json_list(chunk))
             .fetch_all(&mut *tx)
@@ -183,7 +184,7 @@ impl Backend {
                     let rows = query(
                         "SELECT s.notification_id, MIN(d.next_on) FROM notification_invoices s \
                          JOIN invoices i ON i.id = s.invoice_id JOIN dunning_progress d ON d.customer_id = i.customer_id AND d.invoice_id = i.id \
-                         WHERE s.notification_id IN (SELECT value FROM json_each($1)) AND s.covered_to IS NOT NULL \
+                         WHERE s.notification_id IN (SELECT CAST(value AS BIGINT) FROM json_each($1) AS list) AND s.covered_to IS NOT NULL \
                          AND i.paid_minor < i.amount_minor AND d.next_on < $2 \
                          GROUP BY s.notification_id",
                     )

@@ -22,7 +22,8 @@ struct JobRow {
 }
 
 impl Backend {
-    pub(crate) async fn job_started(&self,
+    pub(crate) async fn job_started(
+        &self,
         job: &str,
         every: SignedDuration,
         holder: &str,
@@ -44,7 +45,8 @@ impl Backend {
         Ok(())
     }
 
-    pub(crate) async fn job_finished(&self,
+    pub(crate) async fn job_finished(
+        &self,
         job: &str,
         at: Timestamp,
         result: Result<(), &str>,
@@ -101,7 +103,11 @@ impl Backend {
             .collect()
     }
 
-    pub(crate) async fn release_leases(&self, holder: &str, at: Timestamp) -> Result<u64, StoreError> {
+    pub(crate) async fn release_leases(
+        &self,
+        holder: &str,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
         let mut tx = self.write().await?;
         let n = query(
             "UPDATE deliveries SET state = CASE WHEN attempts > 0 THEN 'retrying' ELSE 'pending' END, \
@@ -117,7 +123,8 @@ impl Backend {
         Ok(n)
     }
 
-    pub(crate) async fn delivery_counts(&self,
+    pub(crate) async fn delivery_counts(
+        &self,
         now: Timestamp,
     ) -> Result<(Vec<(String, String, i64)>, i64), StoreError> {
         let mut tx = self.pool.begin().await?;

@@ -37,9 +37,9 @@ impl TokenRow {
 
 const COLS: &str = "id, name, scopes, hash, created_at, last_used_at, revoked_at";
 
-
 impl Backend {
-    pub(crate) async fn create_token(&self,
+    pub(crate) async fn create_token(
+        &self,
         name: &str,
         scopes: &[String],
         hash: &str,
@@ -60,34 +60,30 @@ impl Backend {
     }
 
     pub(crate) async fn token(&self, id: i64) -> Result<Option<ApiToken>, StoreError> {
-        let row: Option<TokenRow> = dynamic_as(format!(
-            "SELECT {COLS} FROM api_tokens WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<TokenRow> =
+            dynamic_as(format!("SELECT {COLS} FROM api_tokens WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(TokenRow::into_token).transpose()
     }
 
     pub(crate) async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
-        let rows: Vec<TokenRow> = dynamic_as(format!(
-            "SELECT {COLS} FROM api_tokens ORDER BY id DESC"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<TokenRow> =
+            dynamic_as(format!("SELECT {COLS} FROM api_tokens ORDER BY id DESC"))
+                .fetch_all(&self.pool)
+                .await?;
         rows.into_iter().map(TokenRow::into_token).collect()
     }
 
     pub(crate) async fn revoke_token(&self, id: i64, at: Timestamp) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
-        let n = query(
-            "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-        )
-        .bind(id)
-        .bind(ms(at))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let n = query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(ms(at))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         tx.commit().await?;
         Ok(n == 1)
     }
@@ -105,7 +101,8 @@ impl Backend {
 }
 
 impl Backend {
-    pub(crate) async fn idempotent_answer(&self,
+    pub(crate) async fn idempotent_answer(
+        &self,
         token_id: i64,
         key: &str,
     ) -> Result<Option<IdempotentAnswer>, StoreError> {
@@ -123,7 +120,8 @@ impl Backend {
         }))
     }
 
-    pub(crate) async fn keep_idempotent_answer(&self,
+    pub(crate) async fn keep_idempotent_answer(
+        &self,
         token_id: i64,
         key: &str,
         answer: &IdempotentAnswer,

@@ -6,6 +6,7 @@ mod open;
 mod outbox;
 mod pg;
 mod pg_schema;
+mod pg_statements;
 mod planning;
 mod records;
 mod service;
