@@ -415,7 +415,10 @@ dispatch! {
     pub async fn job_started(&self, job: &str, every: SignedDuration, holder: &str, at: Timestamp) -> Result<(), StoreError>;
     /// Records how the run of `job` that started last ended: `Ok` or the error's
     /// text (which the caller keeps free of secrets, as every error of herald's).
-    pub async fn job_finished(&self, job: &str, at: Timestamp, result: Result<(), &str>) -> Result<(), StoreError>;
+    pub async fn job_finished(&self, job: &str, holder: &str, at: Timestamp, result: Result<(), &str>) -> Result<(), StoreError>;
+    /// Forgets the nodes that have not run any job since `before`: a node's rows
+    /// stay after it stopped, so `herald status` can say so, for a while.
+    pub async fn forget_nodes(&self, before: Timestamp) -> Result<u64, StoreError>;
     /// Every job the service has recorded, by name.
     pub async fn service_jobs(&self) -> Result<Vec<ServiceJob>, StoreError>;
     /// Gives back the deliveries `holder` leased and did not send (a service that

@@ -53,6 +53,7 @@ mod service;
 #[path = "ops/tokens.rs"]
 mod tokens;
 
+#[cfg(feature = "testing")]
 pub(crate) use dialect::translate;
 pub(crate) use outbox::OutboxWriter;
 

@@ -19,7 +19,8 @@ pub struct ServiceJob {
     pub last_error: Option<String>,
     pub runs: i64,
     pub failures: i64,
-    pub holder: Option<String>,
+    /// The node that runs it: "herald-PID@HOST".
+    pub holder: String,
 }
 
 impl ServiceJob {

@@ -195,6 +195,7 @@ impl Drop for PgServer {
 /// shell waits on a pipe from this process and stops the server when it closes).
 struct SharedServer {
     port: u16,
+    bin: PathBuf,
     _stop_when_closed: std::sync::Mutex<std::process::ChildStdin>,
     /// Never waited for: it outlives this process, which is its purpose.
     _watcher: std::sync::Mutex<std::process::Child>,
@@ -227,6 +228,7 @@ fn shared_server() -> &'static SharedServer {
         std::mem::forget(server);
         SharedServer {
             port,
+            bin: pg_bin(),
             _stop_when_closed: std::sync::Mutex::new(stdin),
             _watcher: std::sync::Mutex::new(watcher),
         }
@@ -252,9 +254,9 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     /// A new database of the suite's backend; see [`backend_is_postgres`].
-    pub async fn new() -> TestDatabase {
+    pub fn for_suite() -> TestDatabase {
         if backend_is_postgres() {
-            Self::postgres().await
+            Self::postgres()
         } else {
             Self::sqlite()
         }
@@ -268,8 +270,8 @@ impl TestDatabase {
     }
 
     /// A new database on the shared PostgreSQL server, whatever the suite's backend.
-    pub async fn postgres() -> TestDatabase {
-        use sqlx::Connection as _;
+    /// (Made by `createdb`, so that tests without a runtime can have one.)
+    pub fn postgres() -> TestDatabase {
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let server = shared_server();
         let name = format!(
@@ -277,15 +279,23 @@ impl TestDatabase {
             std::process::id(),
             NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         );
-        let admin = format!("postgres://herald@127.0.0.1:{}/herald", server.port);
-        let mut conn = sqlx::PgConnection::connect(&admin)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL at {admin}: {e}"));
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("cannot create the test database {name}: {e}"));
-        let _ = conn.close().await;
+        let out = Command::new(server.bin.join("createdb"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &server.port.to_string(),
+                "-U",
+                "herald",
+                &name,
+            ])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run createdb: {e}"));
+        assert!(
+            out.status.success(),
+            "createdb {name} on the test PostgreSQL failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         TestDatabase {
             url: format!("postgres://herald@127.0.0.1:{}/{name}", server.port),
             dir: tempfile::tempdir().expect("no temp dir"),

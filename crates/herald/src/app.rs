@@ -43,7 +43,7 @@ impl App {
             .with_context(|| {
                 format!(
                     "opening the store {} (from {})",
-                    config.store_url,
+                    herald_store::redacted_url(&config.store_url),
                     config.path.display()
                 )
             })?;

@@ -1109,10 +1109,34 @@ fn print_service(s: &crate::service::ServiceState) {
             println!("service: never started (`herald serve` runs the planner and the dispatcher)")
         }
     }
+    // One node: its jobs as before. Several: each node, then each job with its node.
+    let several = s.nodes.len() > 1;
+    if several {
+        for n in &s.nodes {
+            println!(
+                "  node {}: {}{}",
+                n.name,
+                n.state,
+                match (n.state, n.started_at, n.stopped_at, n.last_seen) {
+                    ("running", Some(at), _, _) => format!(" since {at}"),
+                    ("stopped", _, Some(at), _) => format!(" at {at}"),
+                    (_, _, _, Some(seen)) => format!(
+                        " since {seen} (killed, or its machine is down; its deliveries are taken over when their leases run out)"
+                    ),
+                    _ => String::new(),
+                }
+            );
+        }
+    }
     for j in &s.jobs {
+        let job = if several {
+            format!("{} on {}", j.job, j.holder)
+        } else {
+            j.job.clone()
+        };
         println!(
             "  {:<11} last run {} ({}), {} runs, {} failed{}",
-            j.job,
+            job,
             j.last_started.map_or("never".into(), |t| t.to_string()),
             match (j.last_ok, &j.last_error) {
                 (_, Some(e)) => format!("failed: {e}"),

@@ -1184,12 +1184,17 @@ impl Config {
         let store_url = match raw.store.url.strip_prefix("sqlite://") {
             Some(p) if !p.starts_with(':') => format!("sqlite://{}", resolve(p).display()),
             Some(_) => raw.store.url.clone(),
+            None if raw.store.url.starts_with("postgres://")
+                || raw.store.url.starts_with("postgresql://") =>
+            {
+                raw.store.url.clone()
+            }
             None if raw.store.url.contains("://") => {
                 return Err(bad(
                     "store.url",
                     format!(
-                        "'{}' is not supported yet: use sqlite://PATH (PostgreSQL comes later)",
-                        raw.store.url
+                        "'{}' is not a database herald knows: use sqlite://PATH (one machine) or postgres://USER@HOST/DATABASE (several nodes; the password in PGPASSWORD or HERALD_STORE__URL, not in this file)",
+                        herald_store::redacted_url(&raw.store.url)
                     ),
                 ));
             }

@@ -85,7 +85,7 @@ pub async fn serve(
     if crate::metrics::install().is_none() {
         tracing::warn!("another metrics recorder is installed: /metrics has no histograms");
     }
-    let holder = format!("herald-{}", std::process::id());
+    let holder = node_name();
     let svc = Arc::new(Service {
         app: Arc::clone(&app),
         clock,
@@ -96,6 +96,17 @@ pub async fn serve(
         buckets: std::sync::Mutex::new(std::collections::HashMap::new()),
     });
     let started = svc.clock.now();
+    // Nodes that have run nothing for a week are gone for good: forget them.
+    let forgotten = app
+        .store
+        .forget_nodes(started - SignedDuration::from_hours(24 * 7))
+        .await?;
+    if forgotten > 0 {
+        tracing::info!(
+            rows = forgotten,
+            "forgot the job records of nodes silent for a week"
+        );
+    }
     app.store
         .job_started(
             JOB_SERVICE,
@@ -155,7 +166,9 @@ pub async fn serve(
         }
     };
     let now = svc.clock.now();
-    app.store.job_finished(JOB_SERVICE, now, Ok(())).await?;
+    app.store
+        .job_finished(JOB_SERVICE, &svc.holder, now, Ok(()))
+        .await?;
     app.store.close().await;
     println!(
         "herald serve: stopped{}",
@@ -284,7 +297,12 @@ where
         tracing::error!(job, error = %e, "job failed; it runs again at its next turn");
     }
     if let Err(e) = store
-        .job_finished(job, svc.clock.now(), text.as_deref().map_or(Ok(()), Err))
+        .job_finished(
+            job,
+            &svc.holder,
+            svc.clock.now(),
+            text.as_deref().map_or(Ok(()), Err),
+        )
         .await
     {
         tracing::error!(job, error = %e, "cannot record how the job ended");
@@ -1657,7 +1675,7 @@ struct Readiness {
     responses((status = 200, description = "Ready", body = Readiness),
               (status = 503, description = "Not ready, with the reasons", body = Readiness)))]
 async fn readyz(State(svc): State<Arc<Service>>) -> (StatusCode, Json<Readiness>) {
-    let problems = readiness_problems(&svc.app, svc.clock.now()).await;
+    let problems = readiness_problems(&svc.app, &svc.holder, svc.clock.now()).await;
     let status = if problems.is_empty() {
         StatusCode::OK
     } else {
@@ -1672,63 +1690,138 @@ async fn readyz(State(svc): State<Arc<Service>>) -> (StatusCode, Json<Readiness>
     )
 }
 
-/// What keeps the service from being ready at `now`: the store does not answer,
-/// or a job is overdue.
-pub async fn readiness_problems(app: &App, now: Timestamp) -> Vec<String> {
+/// This node's name in the store: "herald-PID@HOST", so that nodes on several
+/// machines, and two on one, are told apart.
+fn node_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("herald-{}@{host}", std::process::id())
+}
+
+/// What keeps this node from being ready at `now`: the store does not answer, or
+/// one of its jobs is overdue. (Another node's trouble is its own /readyz's.)
+pub async fn readiness_problems(app: &App, holder: &str, now: Timestamp) -> Vec<String> {
     if let Err(e) = app.store.ping().await {
         return vec![format!("the store does not answer: {e}")];
     }
     match app.store.service_jobs().await {
         Ok(jobs) => jobs
             .iter()
-            .filter(|j| j.job != JOB_SERVICE)
+            .filter(|j| j.job != JOB_SERVICE && j.holder == holder)
             .filter_map(|j| j.overdue(now))
             .collect(),
         Err(e) => vec![format!("the service's job records cannot be read: {e}")],
     }
 }
 
-/// `herald serve` as the store saw it last: whether it runs, each job's last run,
-/// and what is wrong (a job that has not succeeded for longer than it should).
+/// `herald serve` as the store saw it last: every node, whether it runs, each
+/// job's last run on each node, and what is wrong (a job no running node has
+/// succeeded at for longer than it should).
 #[derive(Debug, Serialize)]
 pub struct ServiceState {
-    /// A service started and not stopped, whose dispatcher ran recently.
+    /// Some node started and not stopped, whose dispatcher ran recently.
     pub running: bool,
-    /// When the service last started and, if it stopped cleanly, stopped.
+    /// When a node last started and, if every node stopped cleanly, the last stop.
     pub started_at: Option<jiff::Timestamp>,
     pub stopped_at: Option<jiff::Timestamp>,
+    /// Every node the store has heard of this week, running ones first.
+    pub nodes: Vec<NodeState>,
+    /// Each job on each node.
     pub jobs: Vec<herald_store::ServiceJob>,
     /// Deliveries due now and not yet taken by a sender.
     pub queue_due: i64,
     pub problems: Vec<String>,
 }
 
+/// One `herald serve` process as the store saw it last.
+#[derive(Debug, Serialize)]
+pub struct NodeState {
+    /// "herald-PID@HOST".
+    pub name: String,
+    /// `running`: its dispatcher ran recently; `stopped`: it stopped cleanly;
+    /// `silent`: started, never stopped, and not heard of since (killed, or its
+    /// machine is down): its leases are taken over when they run out.
+    pub state: &'static str,
+    pub started_at: Option<jiff::Timestamp>,
+    pub stopped_at: Option<jiff::Timestamp>,
+    /// The last start or end of any of its jobs.
+    pub last_seen: Option<jiff::Timestamp>,
+}
+
 pub async fn service_state(app: &App, now: jiff::Timestamp) -> anyhow::Result<ServiceState> {
     let jobs = app.store.service_jobs().await?;
-    let svc = jobs.iter().find(|j| j.job == JOB_SERVICE);
-    let (started_at, stopped_at) = match svc {
-        Some(s) => (
-            s.last_started,
-            s.last_finished
-                .filter(|f| s.last_started.is_none_or(|st| *f >= st)),
-        ),
-        None => (None, None),
+    let mut nodes: Vec<NodeState> = Vec::new();
+    for j in &jobs {
+        if nodes.last().is_none_or(|n| n.name != j.holder) {
+            nodes.push(NodeState {
+                name: j.holder.clone(),
+                state: "silent",
+                started_at: None,
+                stopped_at: None,
+                last_seen: None,
+            });
+        }
+        let Some(node) = nodes.last_mut() else {
+            continue;
+        };
+        node.last_seen = node.last_seen.max(j.last_finished.max(j.last_started));
+        if j.job == JOB_SERVICE {
+            node.started_at = j.last_started;
+            node.stopped_at = j
+                .last_finished
+                .filter(|f| j.last_started.is_none_or(|st| *f >= st));
+        }
+    }
+    for node in &mut nodes {
+        let dispatcher_fresh = jobs
+            .iter()
+            .any(|j| j.holder == node.name && j.job == JOB_DISPATCHER && j.overdue(now).is_none());
+        node.state = match (node.stopped_at, dispatcher_fresh) {
+            (Some(_), _) => "stopped",
+            (None, true) => "running",
+            (None, false) => "silent",
+        };
+    }
+    // Running nodes first, then the most recently seen.
+    nodes.sort_by_key(|n| (n.state != "running", std::cmp::Reverse(n.last_seen)));
+    let live = |holder: &str| {
+        nodes
+            .iter()
+            .any(|n| n.name == holder && n.stopped_at.is_none())
     };
-    let problems: Vec<String> = if started_at.is_some() && stopped_at.is_none() {
-        jobs.iter()
-            .filter(|j| j.job != JOB_SERVICE)
-            .filter_map(|j| j.overdue(now))
-            .collect()
+    // A job is overdue when no node that is meant to run succeeds at it: one
+    // node killed while others carry on is no problem of the service's (the
+    // node list shows it).
+    let mut problems = Vec::new();
+    for job in [JOB_PLANNER, JOB_DISPATCHER] {
+        let rows: Vec<&herald_store::ServiceJob> = jobs
+            .iter()
+            .filter(|j| j.job == job && live(&j.holder))
+            .collect();
+        if !rows.is_empty() && rows.iter().all(|j| j.overdue(now).is_some()) {
+            let latest = rows
+                .iter()
+                .max_by_key(|j| j.last_ok.or(j.last_started))
+                .and_then(|j| j.overdue(now));
+            problems.extend(latest);
+        }
+    }
+    let running = nodes.iter().any(|n| n.state == "running");
+    let started_at = nodes.iter().filter_map(|n| n.started_at).max();
+    let stopped_at = if nodes.iter().all(|n| n.stopped_at.is_some()) {
+        nodes.iter().filter_map(|n| n.stopped_at).max()
     } else {
-        Vec::new()
+        None
     };
-    let dispatcher_fresh = jobs
-        .iter()
-        .any(|j| j.job == JOB_DISPATCHER && j.overdue(now).is_none());
     Ok(ServiceState {
-        running: started_at.is_some() && stopped_at.is_none() && dispatcher_fresh,
+        running,
         started_at,
         stopped_at,
+        nodes,
         jobs: jobs.into_iter().filter(|j| j.job != JOB_SERVICE).collect(),
         queue_due: app.store.queue_depth(now).await?,
         problems,

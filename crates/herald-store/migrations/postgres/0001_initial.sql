@@ -217,7 +217,7 @@ CREATE TABLE audit_log (
 );
 
 CREATE TABLE service_jobs (
-    job           TEXT COLLATE "C" PRIMARY KEY,
+    job           TEXT COLLATE "C" NOT NULL,
     every_ms      BIGINT NOT NULL,
     last_started  BIGINT,
     last_finished BIGINT,
@@ -225,7 +225,8 @@ CREATE TABLE service_jobs (
     last_error    TEXT,
     runs          BIGINT NOT NULL DEFAULT 0,
     failures      BIGINT NOT NULL DEFAULT 0,
-    holder        TEXT
+    holder        TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (job, holder)
 );
 
 CREATE TABLE api_tokens (

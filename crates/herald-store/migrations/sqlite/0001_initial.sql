@@ -283,8 +283,9 @@ CREATE TABLE audit_log (
 -- `herald serve`'s jobs (planner, dispatcher, heartbeat): when each last started,
 -- finished and succeeded, and how often it is meant to run, so `herald status` and
 -- /readyz can say "the reminders stopped" instead of letting them stop silently.
+-- One row per job per node: several `herald serve` processes may share a store.
 CREATE TABLE service_jobs (
-    job           TEXT PRIMARY KEY NOT NULL,
+    job           TEXT NOT NULL,
     every_ms      INTEGER NOT NULL,   -- the longest a healthy service leaves between runs
     last_started  INTEGER,
     last_finished INTEGER,
@@ -292,8 +293,9 @@ CREATE TABLE service_jobs (
     last_error    TEXT,
     runs          INTEGER NOT NULL DEFAULT 0,
     failures      INTEGER NOT NULL DEFAULT 0,
-    -- Who runs it: "herald-PID@HOST", the process that last wrote the row.
-    holder        TEXT
+    -- Who runs it: "herald-PID@HOST", the node.
+    holder        TEXT NOT NULL,
+    PRIMARY KEY (job, holder)
 );
 
 -- API tokens (`herald token create`): only the argon2 hash of the secret is kept;

@@ -46,9 +46,9 @@ impl Backend {
         at: Timestamp,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
-        let exists: Option<i64> = match on {
-            HoldOn::Customer => query_scalar("SELECT 1 FROM customers WHERE id = $1"),
-            HoldOn::Invoice => query_scalar("SELECT 1 FROM invoices WHERE id = $1"),
+        let exists: Option<String> = match on {
+            HoldOn::Customer => query_scalar("SELECT id FROM customers WHERE id = $1"),
+            HoldOn::Invoice => query_scalar("SELECT id FROM invoices WHERE id = $1"),
         }
         .bind(id)
         .fetch_optional(&mut *tx)

@@ -18,7 +18,7 @@ struct JobRow {
     last_error: Option<String>,
     runs: i64,
     failures: i64,
-    holder: Option<String>,
+    holder: String,
 }
 
 impl Backend {
@@ -32,8 +32,8 @@ impl Backend {
         let mut tx = self.write().await?;
         query(
             "INSERT INTO service_jobs (job, every_ms, last_started, holder) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (job) DO UPDATE SET every_ms = excluded.every_ms, \
-             last_started = excluded.last_started, holder = excluded.holder",
+             ON CONFLICT (job, holder) DO UPDATE SET every_ms = excluded.every_ms, \
+             last_started = excluded.last_started",
         )
         .bind(job)
         .bind(every.as_millis() as i64)
@@ -48,6 +48,7 @@ impl Backend {
     pub(crate) async fn job_finished(
         &self,
         job: &str,
+        holder: &str,
         at: Timestamp,
         result: Result<(), &str>,
     ) -> Result<(), StoreError> {
@@ -56,21 +57,23 @@ impl Backend {
             Ok(()) => {
                 query(
                     "UPDATE service_jobs SET last_finished = $2, last_ok = $2, last_error = NULL, \
-                     runs = runs + 1 WHERE job = $1",
+                     runs = runs + 1 WHERE job = $1 AND holder = $3",
                 )
                 .bind(job)
                 .bind(ms(at))
+                .bind(holder)
                 .execute(&mut *tx)
                 .await?;
             }
             Err(e) => {
                 query(
                     "UPDATE service_jobs SET last_finished = $2, last_error = $3, runs = runs + 1, \
-                     failures = failures + 1 WHERE job = $1",
+                     failures = failures + 1 WHERE job = $1 AND holder = $4",
                 )
                 .bind(job)
                 .bind(ms(at))
                 .bind(e)
+                .bind(holder)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -82,7 +85,7 @@ impl Backend {
     pub(crate) async fn service_jobs(&self) -> Result<Vec<ServiceJob>, StoreError> {
         let rows: Vec<JobRow> = query_as(
             "SELECT job, every_ms, last_started, last_finished, last_ok, last_error, runs, failures, holder \
-             FROM service_jobs ORDER BY job",
+             FROM service_jobs ORDER BY holder, job",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -101,6 +104,20 @@ impl Backend {
                 })
             })
             .collect()
+    }
+
+    pub(crate) async fn forget_nodes(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        let n = query(
+            "DELETE FROM service_jobs WHERE holder IN (SELECT holder FROM service_jobs \
+             GROUP BY holder HAVING MAX(COALESCE(last_finished, last_started, 0)) < $1)",
+        )
+        .bind(ms(before))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n)
     }
 
     pub(crate) async fn release_leases(

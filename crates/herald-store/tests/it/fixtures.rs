@@ -19,7 +19,7 @@ pub struct TestStore {
 
 /// An empty store of the suite's backend (`HERALD_TEST_BACKEND`).
 pub async fn store() -> TestStore {
-    let db = TestDatabase::new().await;
+    let db = TestDatabase::for_suite();
     let store = Store::open(db.url())
         .await
         .unwrap_or_else(|e| panic!("cannot open the test store {}: {e}", db.url()));

@@ -93,7 +93,7 @@ fn fixed_statements() -> Vec<(String, usize, String)> {
 
 #[tokio::test]
 async fn every_fixed_statement_prepares_on_postgres() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::postgres();
     herald_store::Store::open(db.url())
         .await
         .unwrap()

@@ -14,15 +14,20 @@ async fn a_job_that_stops_succeeding_is_overdue_with_its_last_error() {
     s.job_started("planner", every, "herald-1", t("2026-11-23T08:00:00Z"))
         .await
         .unwrap();
-    s.job_finished("planner", t("2026-11-23T08:00:02Z"), Ok(()))
+    s.job_finished("planner", "herald-1", t("2026-11-23T08:00:02Z"), Ok(()))
         .await
         .unwrap();
     s.job_started("planner", every, "herald-1", t("2026-11-23T08:01:00Z"))
         .await
         .unwrap();
-    s.job_finished("planner", t("2026-11-23T08:01:01Z"), Err("disk full"))
-        .await
-        .unwrap();
+    s.job_finished(
+        "planner",
+        "herald-1",
+        t("2026-11-23T08:01:01Z"),
+        Err("disk full"),
+    )
+    .await
+    .unwrap();
     let jobs = s.service_jobs().await.unwrap();
     assert_eq!(jobs.len(), 1);
     let j = &jobs[0];
@@ -36,12 +41,58 @@ async fn a_job_that_stops_succeeding_is_overdue_with_its_last_error() {
         "{late}"
     );
     // The next success clears the error.
-    s.job_finished("planner", t("2026-11-23T08:10:01Z"), Ok(()))
+    s.job_finished("planner", "herald-1", t("2026-11-23T08:10:01Z"), Ok(()))
         .await
         .unwrap();
     let j = &s.service_jobs().await.unwrap()[0];
     assert_eq!(j.last_error, None);
     assert_eq!(j.overdue(t("2026-11-23T08:10:30Z")), None);
+}
+
+/// Several nodes share a store: each keeps its own record of each job, one
+/// node's run does not touch another's, and nodes silent for long are forgotten.
+#[tokio::test]
+async fn each_node_keeps_its_own_job_records_and_silent_nodes_are_forgotten() {
+    let ts = store().await;
+    let s = &ts.store;
+    let every = SignedDuration::from_secs(10);
+    for (node, at) in [
+        ("herald-1@a", "2026-11-01T08:00:00Z"),
+        ("herald-2@b", "2026-11-23T08:00:00Z"),
+    ] {
+        s.job_started("dispatcher", every, node, t(at))
+            .await
+            .unwrap();
+    }
+    s.job_finished(
+        "dispatcher",
+        "herald-2@b",
+        t("2026-11-23T08:00:01Z"),
+        Err("smtp down"),
+    )
+    .await
+    .unwrap();
+    let jobs = s.service_jobs().await.unwrap();
+    let summary: Vec<_> = jobs
+        .iter()
+        .map(|j| (j.holder.as_str(), j.runs, j.last_error.as_deref()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("herald-1@a", 0, None),
+            ("herald-2@b", 1, Some("smtp down"))
+        ]
+    );
+    assert_eq!(s.forget_nodes(t("2026-11-16T00:00:00Z")).await.unwrap(), 1);
+    let left: Vec<_> = s
+        .service_jobs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.holder)
+        .collect();
+    assert_eq!(left, ["herald-2@b"]);
 }
 
 #[tokio::test]

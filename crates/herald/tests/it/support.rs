@@ -4,17 +4,31 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub use herald_store::testing::{TestDatabase, backend_is_postgres};
+
 pub struct Workspace {
     pub dir: tempfile::TempDir,
+    /// The store: the workspace's herald.db, or with `HERALD_TEST_BACKEND=postgres`
+    /// a database of its own on the suite's PostgreSQL, named in herald.toml.
+    pub db: Option<TestDatabase>,
 }
 
 impl Workspace {
-    /// `herald init` in a fresh temp dir.
+    /// `herald init` in a fresh temp dir, on the suite's backend.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let out = run_in(dir.path(), &["init", "."]);
         assert_ok(&out, "herald init");
-        Workspace { dir }
+        let mut ws = Workspace { dir, db: None };
+        if backend_is_postgres() {
+            let db = TestDatabase::postgres();
+            ws.set_config(
+                "url = \"sqlite://herald.db\"",
+                &format!("url = \"{}\"", db.url()),
+            );
+            ws.db = Some(db);
+        }
+        ws
     }
 
     pub fn path(&self) -> &Path {
