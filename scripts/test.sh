@@ -37,6 +37,13 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo test (whole workspace)"
+step "cargo test (whole workspace, SQLite)"
 cargo test --workspace --locked 2>&1 | tee /tmp/herald-test.log
-grep -E '^test result:' /tmp/herald-test.log | awk '{p+=$4; f+=$6} END {printf "\nall test binaries: %d passed, %d failed\n", p, f}'
+grep -E '^test result:' /tmp/herald-test.log | awk '{p+=$4; f+=$6} END {printf "\nall test binaries on SQLite: %d passed, %d failed\n", p, f}'
+
+# The store's and herald's integration suites again, every store a PostgreSQL
+# database (a PostgreSQL 15 started by the tests themselves, see
+# herald_store::testing): the same behaviour on both backends.
+step "cargo test (store and integration suites, PostgreSQL)"
+HERALD_TEST_BACKEND=postgres cargo test --locked -p herald-store -p herald --test it 2>&1 | tee /tmp/herald-test-pg.log
+grep -E '^test result:' /tmp/herald-test-pg.log | awk '{p+=$4; f+=$6} END {printf "\nintegration suites on PostgreSQL: %d passed, %d failed\n", p, f}'

@@ -194,6 +194,48 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The right to run `job` (the planner) while no other node of a shared store
+    /// does: `None` when another node holds it now. Several nodes planning at once
+    /// would store each notification once all the same (dedupe keys); the lock
+    /// saves them the work. On SQLite, which one machine uses, always granted.
+    pub async fn try_job_lock(&self, job: &str) -> Result<Option<JobLock>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(Some(JobLock(None))),
+            Backend::Postgres(b) => Ok(b.job_lock(job, false).await?.map(|l| JobLock(Some(l)))),
+        }
+    }
+
+    /// As [`Store::try_job_lock`], waiting for the node that holds it to finish.
+    pub async fn job_lock(&self, job: &str) -> Result<JobLock, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(JobLock(None)),
+            Backend::Postgres(b) => Ok(JobLock(b.job_lock(job, true).await?)),
+        }
+    }
+}
+
+/// Held while a job runs; see [`Store::try_job_lock`]. Give it back with
+/// [`JobLock::release`]; dropped without it, the lock ends with its connection.
+pub struct JobLock(Option<postgres::JobLock>);
+
+impl JobLock {
+    pub async fn release(mut self) -> Result<(), StoreError> {
+        match self.0.take() {
+            Some(lock) => lock.release().await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for JobLock {
+    fn drop(&mut self) {
+        if let Some(lock) = self.0.take() {
+            lock.abandon();
+        }
+    }
+}
+
 /// Leases and records attempts on a connection it holds; see [`Store::outbox_writer`].
 pub struct OutboxWriter(WriterOn);
 
@@ -416,6 +458,8 @@ dispatch! {
     /// Records how the run of `job` that started last ended: `Ok` or the error's
     /// text (which the caller keeps free of secrets, as every error of herald's).
     pub async fn job_finished(&self, job: &str, holder: &str, at: Timestamp, result: Result<(), &str>) -> Result<(), StoreError>;
+    /// The version of the newest migration applied to the database.
+    pub async fn schema_version(&self) -> Result<i64, StoreError>;
     /// Forgets the nodes that have not run any job since `before`: a node's rows
     /// stay after it stopped, so `herald status` can say so, for a while.
     pub async fn forget_nodes(&self, before: Timestamp) -> Result<u64, StoreError>;

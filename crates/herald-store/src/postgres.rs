@@ -298,6 +298,52 @@ impl Backend {
     }
 }
 
+/// A job that one node at a time runs (the planner): held for the job's run on
+/// a connection of its own, as a session-level advisory lock keyed by the job's name.
+pub(crate) struct JobLock {
+    conn: sqlx::pool::PoolConnection<Engine>,
+    key: i64,
+}
+
+impl Backend {
+    /// `wait`: wait for the node that holds it; otherwise `None` when one does.
+    pub(crate) async fn job_lock(&self, job: &str, wait: bool) -> Result<Option<JobLock>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        // The key: the name's bytes folded, with the write lock's space left alone.
+        let key = job
+            .bytes()
+            .fold(0x6a6f_6200_i64, |k, b| k.wrapping_mul(31).wrapping_add(i64::from(b)));
+        if wait {
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(key)
+                .execute(&mut *conn)
+                .await?;
+            return Ok(Some(JobLock { conn, key }));
+        }
+        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(got.then_some(JobLock { conn, key }))
+    }
+}
+
+impl JobLock {
+    pub(crate) async fn release(mut self) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(self.key)
+            .execute(&mut *self.conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Without [`JobLock::release`] (a panic, a cancelled task) the connection is
+    /// closed instead of going back to the pool, which ends the session and its lock.
+    pub(crate) fn abandon(self) {
+        drop(self.conn.detach());
+    }
+}
+
 /// A transaction on a connection the caller holds, to lease or record deliveries:
 /// row locks only, as [`Backend::write_rows`].
 async fn begin_on(conn: &mut Conn) -> Result<Transaction<'_, Engine>, StoreError> {

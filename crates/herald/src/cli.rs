@@ -108,6 +108,11 @@ pub enum Command {
     },
     /// Validate the config and render every template in every language against sample data.
     Check,
+    /// Create or update the store's tables ([store] url: a SQLite file, or a
+    /// PostgreSQL database that exists and is empty or herald's). Every command
+    /// does this when it opens the store; this one does only that, e.g. before
+    /// starting several nodes. A database written by a newer herald is refused.
+    Migrate,
     /// Import customers, contacts, operators, invoices, payments, relations, tasks or events from CSV or JSON.
     ///
     /// Rows upsert by id. A file with any bad row is refused whole (exit code 2),
@@ -359,6 +364,18 @@ pub fn load_config(path: &Path) -> anyhow::Result<Config> {
     Ok(Config::load(path, &env_vars())?)
 }
 
+async fn migrate(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let config = load_config(&cli.config)?;
+    let store = Store::open(&config.store_url).await?;
+    let version = store.schema_version().await?;
+    println!(
+        "store {}: schema version {version}, up to date",
+        store.location()
+    );
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn open(cli: &Cli) -> anyhow::Result<std::sync::Arc<App>> {
     App::open(load_config(&cli.config)?).await
 }
@@ -386,6 +403,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Init { dir } => init(dir).await,
         Command::Check => check(&cli),
+        Command::Migrate => migrate(&cli).await,
         Command::Import(args) => import_cmd(&cli, args).await,
         Command::Run {
             time,

@@ -424,6 +424,10 @@ pub struct RawDispatch {
     /// outcome to be stored. A crash re-sends at most this many.
     #[serde(default = "default_concurrency")]
     pub concurrency: u32,
+    /// How long a node holds the deliveries it took before another node may take
+    /// them over: the longest a killed node's messages wait.
+    #[serde(default = "default_lease")]
+    pub lease: String,
 }
 impl Default for RawDispatch {
     fn default() -> Self {
@@ -432,8 +436,12 @@ impl Default for RawDispatch {
             retry_after: default_backoff(),
             batch: default_batch(),
             concurrency: default_concurrency(),
+            lease: default_lease(),
         }
     }
+}
+fn default_lease() -> String {
+    "5m".into()
 }
 /// 128: outcomes are stored in groups, one transaction for all that finished
 /// together, and a group can be no larger than what is in flight. The delivery
@@ -615,6 +623,7 @@ pub struct Config {
     pub pilot: Vec<CustomerId>,
     pub max_attempts: u32,
     pub retry_after: jiff::SignedDuration,
+    pub lease: jiff::SignedDuration,
     pub batch: u32,
     pub concurrency: u32,
     pub rules: Rules,
@@ -1241,6 +1250,27 @@ impl Config {
                 format!("use hours, minutes or seconds: {e}"),
             )
         })?;
+        let lease = raw
+            .dispatch
+            .lease
+            .parse::<jiff::Span>()
+            .map_err(|e| e.to_string())
+            .and_then(|s| jiff::SignedDuration::try_from(s).map_err(|e| e.to_string()))
+            .map_err(|e| {
+                bad(
+                    "dispatch.lease",
+                    format!(
+                        "'{}' is not a duration in hours, minutes or seconds like \"5m\": {e}",
+                        raw.dispatch.lease
+                    ),
+                )
+            })?;
+        if lease < jiff::SignedDuration::from_secs(1) {
+            return Err(bad(
+                "dispatch.lease",
+                "must be at least 1s: a delivery is leased for the time it takes to send it".into(),
+            ));
+        }
         if raw.dispatch.max_attempts == 0 {
             return Err(bad("dispatch.max_attempts", "must be at least 1".into()));
         }
@@ -1842,6 +1872,7 @@ impl Config {
             pilot,
             max_attempts: raw.dispatch.max_attempts,
             retry_after,
+            lease,
             batch: raw.dispatch.batch.max(1),
             concurrency: raw.dispatch.concurrency.clamp(1, 256),
             rules,

@@ -148,6 +148,47 @@ pub fn only_rule_refusal(app: &App, rule: &str, dry_run: bool) -> Option<OnlyRul
 /// Plans every notification due up to `now`. Customers are loaded and planned in
 /// chunks so memory stays flat; each chunk is recorded in one transaction.
 pub async fn plan(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Result<PlanReport> {
+    if opts.dry_run {
+        return plan_now(app, now, opts).await;
+    }
+    // Nodes sharing a store plan one at a time: wait for one that is planning.
+    let lock = app.store.job_lock(PLANNER_LOCK).await?;
+    let report = plan_now(app, now, opts).await;
+    lock.release().await?;
+    report
+}
+
+/// [`plan`], unless another node of a shared store is planning right now: then
+/// `None` at once (the service's planner; the other node's run covers this one).
+pub async fn plan_unless_busy(
+    app: &App,
+    now: Timestamp,
+    opts: &PlanOptions,
+) -> anyhow::Result<Option<PlanReport>> {
+    let Some(lock) = app.store.try_job_lock(PLANNER_LOCK).await? else {
+        return Ok(None);
+    };
+    let report = plan_now(app, now, opts).await;
+    lock.release().await?;
+    report.map(Some)
+}
+
+/// This process's name in the store, for its leases and job records:
+/// "herald-PID@HOST", so that nodes on several machines, and two on one, differ.
+pub fn node_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("herald-{}@{host}", std::process::id())
+}
+
+/// The lock that keeps nodes from planning at once; see [`herald_store::Store::try_job_lock`].
+const PLANNER_LOCK: &str = "planner";
+
+async fn plan_now(app: &App, now: Timestamp, opts: &PlanOptions) -> anyhow::Result<PlanReport> {
     if let Some(rule) = &opts.only_rule {
         let refusal = match only_rule_refusal(app, rule, opts.dry_run) {
             None => None,
@@ -769,7 +810,7 @@ pub struct SendReport {
 /// waiting for their commit do not hold a connection.
 pub async fn send(app: &Arc<App>, now: Timestamp) -> anyhow::Result<SendReport> {
     let mut report = SendReport::default();
-    let holder = format!("herald-{}", std::process::id());
+    let holder = node_name();
     let pilot = (!app.config.pilot.is_empty()).then(|| app.config.pilot.clone());
     let ids: Vec<String> = app.config.pilot.iter().map(|c| c.to_string()).collect();
     if app.config.pilot.is_empty() {
@@ -786,7 +827,7 @@ pub async fn send(app: &Arc<App>, now: Timestamp) -> anyhow::Result<SendReport> 
     let budgets = Arc::new(DailyBudgets::load(app, now).await?);
     let concurrency = app.config.concurrency.max(1) as usize;
     // A chunk is leased and read together; the feeder stays at most about two
-    // chunks ahead of the senders, so a lease (5 minutes) never runs out while
+    // chunks ahead of the senders, so a lease ([dispatch] lease) never runs out while
     // its delivery waits, and "just before sending" (invariant 3) still holds.
     let chunk = (app.config.batch as usize).min(concurrency * 8).max(16);
     let (jobs_tx, jobs_rx) = tokio::sync::mpsc::channel::<Job>(chunk);
@@ -804,7 +845,7 @@ pub async fn send(app: &Arc<App>, now: Timestamp) -> anyhow::Result<SendReport> 
             now,
             limit: chunk as u32,
             holder: holder.clone(),
-            lease_for: jiff::SignedDuration::from_mins(5),
+            lease_for: app.config.lease,
             only_customers: pilot,
         };
         let to_writer = to_writer.clone();
@@ -1036,13 +1077,22 @@ async fn feed(
     jobs: tokio::sync::mpsc::Sender<Job>,
 ) -> anyhow::Result<()> {
     let stopped = || anyhow::anyhow!("the store writer stopped");
+    let started = std::time::Instant::now();
     loop {
         if app.stopping.load(std::sync::atomic::Ordering::Relaxed) {
             return Ok(());
         }
+        // A lease runs from when it is taken, not from the run's start: other
+        // nodes judge it by their clocks, and a long run's late leases would
+        // otherwise look expired to them the moment they were taken.
+        let mut req = lease.clone();
+        req.now = jiff::SignedDuration::try_from(started.elapsed())
+            .ok()
+            .and_then(|d| lease.now.checked_add(d).ok())
+            .unwrap_or(lease.now);
         let (reply, leased) = tokio::sync::oneshot::channel();
         to_writer
-            .send(ToWriter::Lease(lease.clone(), reply))
+            .send(ToWriter::Lease(req, reply))
             .await
             .map_err(|_| stopped())?;
         let leased = leased

@@ -85,7 +85,7 @@ pub async fn serve(
     if crate::metrics::install().is_none() {
         tracing::warn!("another metrics recorder is installed: /metrics has no histograms");
     }
-    let holder = node_name();
+    let holder = jobs::node_name();
     let svc = Arc::new(Service {
         app: Arc::clone(&app),
         clock,
@@ -208,7 +208,7 @@ async fn planner_loop(svc: Arc<Service>, mut stop: watch::Receiver<bool>) {
             .unwrap_or(SignedDuration::from_hours(24));
         let t0 = std::time::Instant::now();
         let result = run_job(&svc, JOB_PLANNER, every, || async {
-            let report = jobs::plan(
+            let Some(report) = jobs::plan_unless_busy(
                 app,
                 svc.clock.now(),
                 &PlanOptions {
@@ -217,7 +217,11 @@ async fn planner_loop(svc: Arc<Service>, mut stop: watch::Receiver<bool>) {
                     only_rule: None,
                 },
             )
-            .await?;
+            .await?
+            else {
+                tracing::info!("planner: another node is planning; this turn is left to it");
+                return Ok(());
+            };
             tracing::info!(
                 run = report.run_id,
                 planned = report.planned,
@@ -1688,18 +1692,6 @@ async fn readyz(State(svc): State<Arc<Service>>) -> (StatusCode, Json<Readiness>
             problems,
         }),
     )
-}
-
-/// This node's name in the store: "herald-PID@HOST", so that nodes on several
-/// machines, and two on one, are told apart.
-fn node_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into());
-    format!("herald-{}@{host}", std::process::id())
 }
 
 /// What keeps this node from being ready at `now`: the store does not answer, or

@@ -120,6 +120,14 @@ impl Backend {
         Ok(n)
     }
 
+    pub(crate) async fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(query_scalar(
+            "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     pub(crate) async fn release_leases(
         &self,
         holder: &str,
