@@ -307,12 +307,16 @@ pub(crate) struct JobLock {
 
 impl Backend {
     /// `wait`: wait for the node that holds it; otherwise `None` when one does.
-    pub(crate) async fn job_lock(&self, job: &str, wait: bool) -> Result<Option<JobLock>, StoreError> {
+    pub(crate) async fn job_lock(
+        &self,
+        job: &str,
+        wait: bool,
+    ) -> Result<Option<JobLock>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         // The key: the name's bytes folded, with the write lock's space left alone.
-        let key = job
-            .bytes()
-            .fold(0x6a6f_6200_i64, |k, b| k.wrapping_mul(31).wrapping_add(i64::from(b)));
+        let key = job.bytes().fold(0x6a6f_6200_i64, |k, b| {
+            k.wrapping_mul(31).wrapping_add(i64::from(b))
+        });
         if wait {
             sqlx::query("SELECT pg_advisory_lock($1)")
                 .bind(key)

@@ -121,11 +121,11 @@ impl Backend {
     }
 
     pub(crate) async fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(query_scalar(
-            "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
+        Ok(
+            query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await?,
         )
-        .fetch_one(&self.pool)
-        .await?)
     }
 
     pub(crate) async fn release_leases(

@@ -31,6 +31,25 @@ impl Workspace {
         ws
     }
 
+    /// `herald init` in a fresh temp dir, its store a new PostgreSQL database
+    /// whatever the suite's backend: for what only a shared store can show.
+    pub fn on_postgres() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = run_in(dir.path(), &["init", "."]);
+        assert_ok(&out, "herald init");
+        let ws = Workspace {
+            dir,
+            db: Some(TestDatabase::postgres()),
+        };
+        let url = ws
+            .db
+            .as_ref()
+            .map(|d| d.url().to_owned())
+            .unwrap_or_default();
+        ws.set_config("url = \"sqlite://herald.db\"", &format!("url = \"{url}\""));
+        ws
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
