@@ -3,6 +3,7 @@
 # Measures import rows/s, then the time and peak RSS of a full planning pass and of a
 # second pass with nothing new. Prints a Markdown table for BENCHMARKS.md.
 #   bash scripts/bench.sh [CUSTOMERS] [INVOICES]
+#   STORE=postgres bash scripts/bench.sh   # the same on a PostgreSQL 15 started here (scripts/pg.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 customers=${1:-100000}
@@ -11,7 +12,9 @@ command -v /usr/bin/time >/dev/null || { echo "needs GNU time: apt-get install t
 cargo build --release --locked -q
 bin=$PWD/target/release/herald
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source scripts/pg.sh
+trap 'pg_stop; rm -rf "$work"' EXIT
+[ "${STORE:-sqlite}" = postgres ] && pg_start "$work/pg"
 cd "$work"
 "$bin" init ws >/dev/null
 cd ws

@@ -649,11 +649,16 @@ async fn init(dir: &Path) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("writing templates to {}", config.templates_dir.display()))?;
     std::fs::create_dir_all(&config.outbox_dir)
         .with_context(|| format!("creating {}", config.outbox_dir.display()))?;
-    Store::open(&config.store_url).await?;
+    let store = Store::open(&config.store_url).await?;
     println!("Created a herald workspace in {}:", dir.display());
     println!("  herald.toml   the configuration (tenant, channels, rules)");
     println!("  templates/    message templates per rule and language (en, pl, cs, ro)");
-    println!("  herald.db     the database (SQLite)");
+    if store.is_shared() {
+        println!("  the database: {} (PostgreSQL)", store.location());
+    } else {
+        println!("  herald.db     the database (SQLite)");
+    }
+    store.close().await;
     println!("  outbox/       where e-mails (.eml) and SMS (.json) are written");
     println!();
     println!(
@@ -971,6 +976,12 @@ fn print_send(s: &jobs::SendReport, app: &App) {
             format!("{email}; {sms}")
         }
     );
+    if s.lost_leases > 0 {
+        println!(
+            "{} sent after another node had taken them over (this node's lease ran out first; that node's outcome counts): make [dispatch] lease longer",
+            s.lost_leases
+        );
+    }
     if s.alerted > 0 {
         println!(
             "{} failed deliveries reported to {}",

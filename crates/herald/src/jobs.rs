@@ -791,6 +791,10 @@ pub struct SendReport {
     pub alerted: u64,
     /// Leased but not sent because the service stopped: due again at once.
     pub released: u64,
+    /// Tried, but meanwhile another node had taken the delivery over (this node's
+    /// lease ran out first): that node's outcome is the one stored. A lease
+    /// conflict; it stays near zero while `[dispatch] lease` is longer than a send.
+    pub lost_leases: u64,
 }
 
 /// Sends every delivery that is due at `now`, through the outbox only.
@@ -872,7 +876,7 @@ pub async fn send(app: &Arc<App>, now: Timestamp) -> anyhow::Result<SendReport> 
     // waiting for room stops. What it leased and nobody sent is taken again when
     // its lease runs out.
     let fed = feeder.await.context("the feeder stopped")?;
-    writer.await.context("the store writer stopped")?;
+    report.lost_leases = writer.await.context("the store writer stopped")?;
     if app.stopping.load(std::sync::atomic::Ordering::Relaxed) {
         report.released = app.store.release_leases(&holder, now).await?;
     }
@@ -1226,7 +1230,8 @@ async fn write_outbox(
     holder: &str,
     now: Timestamp,
     mut requests: tokio::sync::mpsc::Receiver<ToWriter>,
-) {
+) -> u64 {
+    let mut lost = 0;
     let mut next = requests.recv().await;
     while let Some(request) = next.take() {
         match request {
@@ -1254,7 +1259,9 @@ async fn write_outbox(
                 let result = outbox
                     .record(holder, now, &rows)
                     .await
-                    .map(|_| ())
+                    .map(|recorded| {
+                        lost += recorded.iter().filter(|r| !**r).count() as u64;
+                    })
                     .map_err(|e| e.to_string());
                 for done in waiting {
                     let _ = done.send(result.clone());
@@ -1265,6 +1272,7 @@ async fn write_outbox(
             }
         }
     }
+    lost
 }
 
 /// What a chunk of deliveries is checked and rendered against.

@@ -263,6 +263,7 @@ async fn dispatcher_loop(svc: Arc<Service>, mut stop: watch::Receiver<bool>) {
                     failed = report.failed,
                     cancelled = report.cancelled,
                     released = report.released,
+                    lost_leases = report.lost_leases,
                     "dispatcher run"
                 );
             }
