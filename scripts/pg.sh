@@ -19,7 +19,7 @@ pg_start() {
   "${as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w start -o \
     "-c listen_addresses=127.0.0.1 -p $pg_port -c unix_socket_directories='' -c synchronous_commit=off \
      -c shared_buffers=512MB -c max_connections=200 -c shared_preload_libraries=pg_stat_statements \
-     -c pg_stat_statements.track=all -c pg_stat_statements.max=10000" >/dev/null
+     -c pg_stat_statements.track=top -c pg_stat_statements.max=10000" >/dev/null
   "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U herald herald
   "$pg_bin/psql" -qAt -h 127.0.0.1 -p "$pg_port" -U herald herald -c "CREATE EXTENSION pg_stat_statements" >/dev/null
   export HERALD_STORE__URL="postgres://herald@127.0.0.1:$pg_port/herald"

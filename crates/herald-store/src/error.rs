@@ -57,6 +57,9 @@ pub enum StoreError {
     )]
     UnknownInvoice { payment: String, invoice: String },
 
+    #[error("cannot copy the store: {0}")]
+    Copy(String),
+
     #[error("notification {0} does not exist: look the id up with `herald history`")]
     NoSuchNotification(i64),
 

@@ -17,6 +17,7 @@
 #![allow(clippy::duplicate_mod)]
 
 mod alerts;
+mod copy;
 mod error;
 mod holds;
 mod postgres;
@@ -38,6 +39,7 @@ use herald_core::{CustomerId, EventId, InvoiceId, OperatorId, TaskId};
 use jiff::{SignedDuration, Timestamp};
 
 pub use alerts::{FailedDelivery, Failures, LastAlert};
+pub use copy::CopiedTable;
 pub use error::StoreError;
 pub use holds::{Hold, HoldOn};
 pub use service::ServiceJob;

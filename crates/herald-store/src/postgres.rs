@@ -36,6 +36,8 @@ macro_rules! pick {
 
 #[path = "ops/alerts.rs"]
 mod alerts;
+#[path = "ops/copy.rs"]
+pub(crate) mod copy;
 #[path = "ops/exec.rs"]
 mod exec;
 #[path = "ops/holds.rs"]
@@ -281,6 +283,16 @@ impl Backend {
     /// A transaction that leases or records deliveries: row locks only.
     async fn write_rows(&self) -> Result<Transaction<'static, Engine>, StoreError> {
         Ok(self.writer.begin().await?)
+    }
+
+    /// A write transaction for `herald migrate-store`'s target.
+    pub(crate) async fn begin_copy(&self) -> Result<Transaction<'static, Engine>, StoreError> {
+        self.write().await
+    }
+
+    /// A connection to read a store being copied.
+    pub(crate) async fn reader(&self) -> Result<sqlx::pool::PoolConnection<Engine>, StoreError> {
+        Ok(self.pool.acquire().await?)
     }
 
     pub(crate) async fn audit(

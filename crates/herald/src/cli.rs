@@ -113,6 +113,19 @@ pub enum Command {
     /// does this when it opens the store; this one does only that, e.g. before
     /// starting several nodes. A database written by a newer herald is refused.
     Migrate,
+    /// Copy a whole store into a new, empty one, e.g. from SQLite to PostgreSQL
+    /// when one machine is no longer enough: every table in one transaction, each
+    /// table's row count and SHA-256 compared before it commits. Stop every herald
+    /// using the source first. Then point [store] url at the target.
+    MigrateStore {
+        /// The store to read: sqlite://PATH or postgres://USER@HOST/DB.
+        #[arg(long)]
+        from: String,
+        /// The store to fill: a new SQLite file, or an empty PostgreSQL database
+        /// (its tables are created first).
+        #[arg(long)]
+        to: String,
+    },
     /// Import customers, contacts, operators, invoices, payments, relations, tasks or events from CSV or JSON.
     ///
     /// Rows upsert by id. A file with any bad row is refused whole (exit code 2),
@@ -376,6 +389,47 @@ async fn migrate(cli: &Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+async fn migrate_store(from: &str, to: &str) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let source = Store::open_existing(from).await.with_context(|| {
+        format!(
+            "opening the store to copy, {}",
+            herald_store::redacted_url(from)
+        )
+    })?;
+    let target = Store::open(to).await.with_context(|| {
+        format!(
+            "opening the store to fill, {}",
+            herald_store::redacted_url(to)
+        )
+    })?;
+    println!("copying {} into {}", source.location(), target.location());
+    let tables = source
+        .copy_into(&target, |t| {
+            println!(
+                "  {:<22} {:>10} rows  sha256 {}  same in both",
+                t.table,
+                t.rows,
+                &t.checksum[..16]
+            );
+        })
+        .await;
+    source.close().await;
+    target.close().await;
+    let tables = tables?;
+    let rows: u64 = tables.iter().map(|t| t.rows).sum();
+    println!(
+        "copied {rows} rows of {} tables in {:.1} s; every table's row count and checksum match",
+        tables.len(),
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "Next: set [store] url to {} in herald.toml (the password in PGPASSWORD or HERALD_STORE__URL), then start herald",
+        herald_store::redacted_url(to)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn open(cli: &Cli) -> anyhow::Result<std::sync::Arc<App>> {
     App::open(load_config(&cli.config)?).await
 }
@@ -404,6 +458,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init { dir } => init(dir).await,
         Command::Check => check(&cli),
         Command::Migrate => migrate(&cli).await,
+        Command::MigrateStore { from, to } => migrate_store(from, to).await,
         Command::Import(args) => import_cmd(&cli, args).await,
         Command::Run {
             time,

@@ -9,6 +9,7 @@ mod digests;
 mod end_to_end;
 mod events;
 mod import;
+mod migrate;
 mod nodes;
 mod serve;
 mod sms_gateway;

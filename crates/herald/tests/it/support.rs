@@ -16,11 +16,26 @@ pub struct Workspace {
 impl Workspace {
     /// `herald init` in a fresh temp dir, on the suite's backend.
     pub fn new() -> Self {
+        Self::on(backend_is_postgres())
+    }
+
+    /// `herald init` in a fresh temp dir, its store a new PostgreSQL database
+    /// whatever the suite's backend: for what only a shared store can show.
+    pub fn on_postgres() -> Self {
+        Self::on(true)
+    }
+
+    /// `herald init` in a fresh temp dir with its herald.db, whatever the suite's backend.
+    pub fn on_sqlite() -> Self {
+        Self::on(false)
+    }
+
+    fn on(postgres: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let out = run_in(dir.path(), &["init", "."]);
         assert_ok(&out, "herald init");
         let mut ws = Workspace { dir, db: None };
-        if backend_is_postgres() {
+        if postgres {
             let db = TestDatabase::postgres();
             ws.set_config(
                 "url = \"sqlite://herald.db\"",
@@ -28,25 +43,6 @@ impl Workspace {
             );
             ws.db = Some(db);
         }
-        ws
-    }
-
-    /// `herald init` in a fresh temp dir, its store a new PostgreSQL database
-    /// whatever the suite's backend: for what only a shared store can show.
-    pub fn on_postgres() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let out = run_in(dir.path(), &["init", "."]);
-        assert_ok(&out, "herald init");
-        let ws = Workspace {
-            dir,
-            db: Some(TestDatabase::postgres()),
-        };
-        let url = ws
-            .db
-            .as_ref()
-            .map(|d| d.url().to_owned())
-            .unwrap_or_default();
-        ws.set_config("url = \"sqlite://herald.db\"", &format!("url = \"{url}\""));
         ws
     }
 
