@@ -93,8 +93,8 @@ enum Side<'a> {
 impl Reader {
     fn side(&mut self) -> Side<'_> {
         match self {
-            Reader::Sqlite(c) => Side::Sqlite(&mut **c),
-            Reader::Postgres(c) => Side::Postgres(&mut **c),
+            Reader::Sqlite(c) => Side::Sqlite(c),
+            Reader::Postgres(c) => Side::Postgres(c),
         }
     }
 }
@@ -102,8 +102,8 @@ impl Reader {
 impl Writer {
     fn side(&mut self) -> Side<'_> {
         match self {
-            Writer::Sqlite(c) => Side::Sqlite(&mut **c),
-            Writer::Postgres(c) => Side::Postgres(&mut **c),
+            Writer::Sqlite(c) => Side::Sqlite(c),
+            Writer::Postgres(c) => Side::Postgres(c),
         }
     }
 }
