@@ -32,6 +32,7 @@ const TABLES: &[&str] = &[
     "api_tokens",
     "idempotency_keys",
     "holds",
+    "send_allowance",
 ];
 
 /// Rows read and written at a time.

@@ -462,6 +462,13 @@ dispatch! {
     pub async fn job_finished(&self, job: &str, holder: &str, at: Timestamp, result: Result<(), &str>) -> Result<(), StoreError>;
     /// The version of the newest migration applied to the database.
     pub async fn schema_version(&self) -> Result<i64, StoreError>;
+    /// Reserves up to `want` messages of an e-mail account's (`None`: the shared
+    /// one) allowance of `limit` for the period (`"day"` or `"second"`) that starts
+    /// at `starts`; returns how many it got, 0 when the period's limit is used up.
+    /// Kept in the store, so nodes sharing it keep to the limit together.
+    pub async fn reserve_allowance(&self, account: Option<&str>, period: &str, starts: Timestamp, limit: u32, want: u32) -> Result<u32, StoreError>;
+    /// Gives back what [`Store::reserve_allowance`] granted and was not used.
+    pub async fn return_allowance(&self, account: Option<&str>, period: &str, starts: Timestamp, unused: u32) -> Result<(), StoreError>;
     /// Forgets the nodes that have not run any job since `before`: a node's rows
     /// stay after it stopped, so `herald status` can say so, for a while.
     pub async fn forget_nodes(&self, before: Timestamp) -> Result<u64, StoreError>;

@@ -33,6 +33,8 @@ macro_rules! pick {
 
 #[path = "ops/alerts.rs"]
 mod alerts;
+#[path = "ops/allowance.rs"]
+mod allowance;
 #[path = "ops/copy.rs"]
 pub(crate) mod copy;
 #[path = "ops/exec.rs"]

@@ -60,6 +60,10 @@ impl App {
                 EmailChannelConfig::File => None,
                 EmailChannelConfig::Smtp(settings) => settings.daily_limit,
             },
+            per_second: match &config.email {
+                EmailChannelConfig::File => None,
+                EmailChannelConfig::Smtp(settings) => settings.per_second,
+            },
             fallback: config.email_fallback.clone(),
         };
         let accounts = config
@@ -72,6 +76,7 @@ impl App {
                     from: Mailbox::new(a.from_name.clone(), a.from.clone()),
                     reply_to: a.reply_to.clone(),
                     daily_limit: a.settings.daily_limit,
+                    per_second: a.settings.per_second,
                     fallback: a.fallback.clone(),
                 };
                 (a.name.clone(), account)
@@ -175,6 +180,8 @@ pub struct Account {
     pub from: Mailbox,
     pub reply_to: Option<herald_core::EmailAddress>,
     pub daily_limit: Option<u32>,
+    /// Messages a second, all nodes together (the channel also paces its own).
+    pub per_second: Option<u32>,
     pub fallback: Option<String>,
 }
 

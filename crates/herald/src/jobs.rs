@@ -23,8 +23,6 @@ use herald_store::{AttemptOutcome, CandidateQuery, LeaseRequest, LeasedDelivery,
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
-use std::sync::atomic::Ordering;
-
 use crate::app::{Account, App};
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -828,7 +826,7 @@ pub async fn send(app: &Arc<App>, now: Timestamp) -> anyhow::Result<SendReport> 
             )
             .await?;
     }
-    let budgets = Arc::new(DailyBudgets::load(app, now).await?);
+    let budgets = Arc::new(Allowances::load(app, now).await?);
     let concurrency = app.config.concurrency.max(1) as usize;
     // A chunk is leased and read together; the feeder stays at most about two
     // chunks ahead of the senders, so a lease ([dispatch] lease) never runs out while
@@ -853,6 +851,7 @@ pub async fn send(app: &Arc<App>, now: Timestamp) -> anyhow::Result<SendReport> 
             only_customers: pilot,
         };
         let to_writer = to_writer.clone();
+        let budgets = Arc::clone(&budgets);
         async move { feed(&app, lease, budgets, &to_writer, jobs_tx).await }
     });
     let senders: Vec<_> = (0..concurrency)
@@ -877,6 +876,9 @@ pub async fn send(app: &Arc<App>, now: Timestamp) -> anyhow::Result<SendReport> 
     // its lease runs out.
     let fed = feeder.await.context("the feeder stopped")?;
     report.lost_leases = writer.await.context("the store writer stopped")?;
+    // What this run reserved of the accounts' daily limits and did not send
+    // goes back, for the other nodes and the next run.
+    budgets.finish().await?;
     if app.stopping.load(std::sync::atomic::Ordering::Relaxed) {
         report.released = app.store.release_leases(&holder, now).await?;
     }
@@ -1076,7 +1078,7 @@ enum ToWriter {
 async fn feed(
     app: &App,
     lease: LeaseRequest,
-    budgets: Arc<DailyBudgets>,
+    budgets: Arc<Allowances>,
     to_writer: &tokio::sync::mpsc::Sender<ToWriter>,
     jobs: tokio::sync::mpsc::Sender<Job>,
 ) -> anyhow::Result<()> {
@@ -1288,59 +1290,144 @@ struct Fresh {
     /// Holds in force on the chunk's customers and invoices (a dispute, a promise
     /// to pay), by what they are on.
     holds: HashMap<(herald_store::HoldOn, String), herald_store::Hold>,
-    budgets: Arc<DailyBudgets>,
+    budgets: Arc<Allowances>,
 }
 
-/// The accounts' daily limits (e.g. a provider's 500 a day): how many more e-mails
-/// each account may send today, and when "tomorrow" starts (midnight in the tenant's
-/// time zone). Counted from the store at the start of a run, so a limit holds across
-/// runs and restarts.
-struct DailyBudgets {
-    /// By account name (`None`: the shared account); only accounts with a limit.
-    left: HashMap<Option<String>, (u32, std::sync::atomic::AtomicI64)>,
+/// The accounts' limits (a provider's 500 a day, 10 a second), kept in the store so
+/// that nodes sharing it keep to them together: each node reserves a few messages
+/// at a time ([`herald_store::Store::reserve_allowance`]) and gives back what it did
+/// not send when its run ends. A day runs from midnight in the tenant's time zone
+/// and starts from what the store shows sent that day, so a limit also holds
+/// across runs and restarts. A killed node strands at most [`RESERVE`] of a day.
+struct Allowances {
+    store: herald_store::Store,
+    today: Timestamp,
     tomorrow: Timestamp,
+    /// By account name (`None`: the shared account); only accounts with a limit.
+    limits: HashMap<Option<String>, Limits>,
 }
 
-impl DailyBudgets {
-    async fn load(app: &App, now: Timestamp) -> anyhow::Result<DailyBudgets> {
+struct Limits {
+    daily: Option<u32>,
+    per_second: Option<u32>,
+    /// Of today's allowance: reserved by this run and not yet used.
+    day_held: tokio::sync::Mutex<u32>,
+    /// The second (Unix seconds) reserved for, and how many of it are left.
+    second_held: tokio::sync::Mutex<(i64, u32)>,
+}
+
+/// Messages reserved at a time: a busy node asks the store once per this many.
+const RESERVE: u32 = 16;
+
+/// What an account's limits say about one more message.
+enum Allowance {
+    Granted,
+    /// Today's limit (the number) is used up.
+    UsedUp(u32),
+}
+
+impl Allowances {
+    async fn load(app: &App, now: Timestamp) -> anyhow::Result<Allowances> {
         let tz = app.config.tenant.time_zone.time_zone();
         let today = local_date(now, &tz);
-        let start = today.to_zoned(tz.clone())?.timestamp();
-        let tomorrow = today.tomorrow()?.to_zoned(tz)?.timestamp();
-        let mut left = HashMap::new();
-        for account in std::iter::once(&app.shared).chain(app.accounts.values()) {
-            if let Some(limit) = account.daily_limit {
-                let sent = app
+        let limits = std::iter::once(&app.shared)
+            .chain(app.accounts.values())
+            .filter(|a| a.daily_limit.is_some() || a.per_second.is_some())
+            .map(|a| {
+                (
+                    a.name.clone(),
+                    Limits {
+                        daily: a.daily_limit,
+                        per_second: a.per_second.filter(|r| *r > 0),
+                        day_held: tokio::sync::Mutex::new(0),
+                        second_held: tokio::sync::Mutex::new((i64::MIN, 0)),
+                    },
+                )
+            })
+            .collect();
+        Ok(Allowances {
+            store: app.store.clone(),
+            today: today.to_zoned(tz.clone())?.timestamp(),
+            tomorrow: today.tomorrow()?.to_zoned(tz)?.timestamp(),
+            limits,
+        })
+    }
+
+    /// Takes one message of the account's allowance for today, and waits for its
+    /// turn under the account's rate (messages a second, all nodes together).
+    async fn take(&self, account: &Account) -> anyhow::Result<Allowance> {
+        let Some(limits) = self.limits.get(&account.name) else {
+            return Ok(Allowance::Granted);
+        };
+        if let Some(limit) = limits.daily {
+            let mut held = limits.day_held.lock().await;
+            if *held == 0 {
+                *held = self
                     .store
-                    .emails_sent_since(account.name.as_deref(), start)
+                    .reserve_allowance(account.name.as_deref(), "day", self.today, limit, RESERVE)
                     .await?;
-                let n = i64::from(limit) - i64::try_from(sent).unwrap_or(i64::MAX);
-                left.insert(
-                    account.name.clone(),
-                    (limit, std::sync::atomic::AtomicI64::new(n)),
-                );
             }
+            if *held == 0 {
+                return Ok(Allowance::UsedUp(limit));
+            }
+            *held -= 1;
         }
-        Ok(DailyBudgets { left, tomorrow })
+        if let Some(rate) = limits.per_second {
+            self.pace(account, limits, rate).await?;
+        }
+        Ok(Allowance::Granted)
     }
 
-    /// Takes one message from the account's allowance; `Err(limit)` when today's is
-    /// used up.
-    fn take(&self, account: &Account) -> Result<(), u32> {
-        match self.left.get(&account.name) {
-            Some((limit, left)) if left.fetch_sub(1, Ordering::Relaxed) <= 0 => {
-                left.fetch_add(1, Ordering::Relaxed);
-                Err(*limit)
+    /// Waits for a second with room left under `rate` (the wall clock's seconds:
+    /// every node counts the same ones).
+    async fn pace(&self, account: &Account, limits: &Limits, rate: u32) -> anyhow::Result<()> {
+        use herald_core::clock::Clock as _;
+        loop {
+            let now = crate::clock::SystemClock.now().as_millisecond();
+            let second = now.div_euclid(1000);
+            let mut held = limits.second_held.lock().await;
+            if held.0 != second {
+                let starts = Timestamp::from_second(second)?;
+                let got = self
+                    .store
+                    .reserve_allowance(
+                        account.name.as_deref(),
+                        "second",
+                        starts,
+                        rate,
+                        rate.min(RESERVE),
+                    )
+                    .await?;
+                *held = (second, got);
             }
-            _ => Ok(()),
+            if held.1 > 0 {
+                held.1 -= 1;
+                return Ok(());
+            }
+            drop(held);
+            let wait = u64::try_from((second + 1) * 1000 - now).unwrap_or(1).max(1);
+            tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
         }
     }
 
-    /// Returns what [`DailyBudgets::take`] took for a message that did not go out.
-    fn give_back(&self, account: &Account) {
-        if let Some((_, left)) = self.left.get(&account.name) {
-            left.fetch_add(1, Ordering::Relaxed);
+    /// Returns a message [`Allowances::take`] took and that did not go out.
+    async fn give_back(&self, account: &Account) {
+        if let Some(limits) = self.limits.get(&account.name)
+            && limits.daily.is_some()
+        {
+            *limits.day_held.lock().await += 1;
         }
+    }
+
+    /// Gives the store back what this run reserved of today and did not use.
+    async fn finish(&self) -> anyhow::Result<()> {
+        for (name, limits) in &self.limits {
+            let held = std::mem::take(&mut *limits.day_held.lock().await);
+            self.store
+                .return_allowance(name.as_deref(), "day", self.today, held)
+                .await?;
+        }
+        Ok(())
     }
 }
 
@@ -2039,21 +2126,33 @@ enum Through {
 async fn send_through(
     delivery_id: i64,
     chain: &[&Account],
-    budgets: Option<&DailyBudgets>,
+    budgets: Option<&Allowances>,
     message: impl Fn(&Account, &str) -> EmailMessage,
 ) -> Through {
     let message_id = message_id_for(delivery_id, chain[0].from.domain());
     let mut why: Vec<String> = Vec::new();
     let mut over_limit = true;
     for account in chain {
-        if let Some(b) = budgets
-            && let Err(limit) = b.take(account)
-        {
-            why.push(format!(
-                "{} reached its daily limit of {limit} messages",
-                account.label()
-            ));
-            continue;
+        if let Some(b) = budgets {
+            match b.take(account).await {
+                Ok(Allowance::Granted) => {}
+                Ok(Allowance::UsedUp(limit)) => {
+                    why.push(format!(
+                        "{} reached its daily limit of {limit} messages",
+                        account.label()
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    // Not sent: whether the account may send is not known.
+                    over_limit = false;
+                    why.push(format!(
+                        "{}'s limits cannot be checked in the store: {e:#}",
+                        account.label()
+                    ));
+                    continue;
+                }
+            }
         }
         over_limit = false;
         let msg = message(account, &message_id);
@@ -2071,7 +2170,7 @@ async fn send_through(
             }
             Outcome::Transient { detail } => {
                 if let Some(b) = budgets {
-                    b.give_back(account);
+                    b.give_back(account).await;
                 }
                 why.push(if chain.len() > 1 {
                     format!("{}: {detail}", account.label())

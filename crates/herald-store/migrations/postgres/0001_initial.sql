@@ -258,3 +258,11 @@ CREATE TABLE holds (
     created_at   BIGINT NOT NULL,
     PRIMARY KEY (subject_kind, subject_id)
 );
+
+CREATE TABLE send_allowance (
+    account TEXT COLLATE "C" NOT NULL,
+    period  TEXT COLLATE "C" NOT NULL CHECK (period IN ('day', 'second')),
+    starts  BIGINT NOT NULL,
+    used    BIGINT NOT NULL,
+    PRIMARY KEY (account, period, starts)
+);

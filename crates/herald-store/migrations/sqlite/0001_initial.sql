@@ -334,3 +334,15 @@ CREATE TABLE holds (
     created_at   INTEGER NOT NULL,
     PRIMARY KEY (subject_kind, subject_id)
 ) WITHOUT ROWID;
+
+-- What each e-mail account has used of its limits, per period ('day': from the
+-- tenant's midnight; 'second'), kept here rather than in each process so that the
+-- limits hold across several herald nodes. A node reserves a few messages at a
+-- time and gives back what it did not send; `account` '' is the shared account.
+CREATE TABLE send_allowance (
+    account TEXT NOT NULL,
+    period  TEXT NOT NULL CHECK (period IN ('day', 'second')),
+    starts  INTEGER NOT NULL,
+    used    INTEGER NOT NULL,
+    PRIMARY KEY (account, period, starts)
+) WITHOUT ROWID;

@@ -19,14 +19,14 @@ use crate::support::*;
 
 const CUSTOMERS: usize = 20_000;
 
-/// 20,000 customers, each with a billing contact and one invoice issued on
+/// `n` customers, each with a billing contact and one invoice issued on
 /// 2026-11-22: the new-invoice rule makes one e-mail of each.
-fn write_data(ws: &Workspace) {
+fn write_data(ws: &Workspace, n: usize) {
     let mut customers = String::from("id,name,group,locale,time_zone\n");
     let mut contacts = String::from("customer_id,role,name,email,phone,email_opt_in,sms_opt_in\n");
     let mut invoices =
         String::from("id,number,customer_id,issue_date,due_date,currency,amount,attachment\n");
-    for i in 0..CUSTOMERS {
+    for i in 0..n {
         customers.push_str(&format!("C{i:05},Customer {i},,pl,\n"));
         contacts.push_str(&format!(
             "C{i:05},billing,Billing {i},billing{i}@c{i}.example.pl,,true,false\n"
@@ -135,7 +135,7 @@ async fn count(conn: &mut sqlx::PgConnection, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&mut *conn).await.unwrap()
 }
 
-fn config_for_sink(ws: &Workspace, port: u16) {
+fn config_for_sink(ws: &Workspace, port: u16, limits: &str) {
     let path = ws.path().join("herald.toml");
     let mut t = std::fs::read_to_string(&path).unwrap();
     let file = "kind = \"file\"                      # writes each e-mail as an .eml file a mail client opens\ndir = \"outbox\"\nfrom";
@@ -143,7 +143,7 @@ fn config_for_sink(ws: &Workspace, port: u16) {
     t = t.replacen(
         file,
         &format!(
-            "kind = \"smtp\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nconnections = 4\nfrom"
+            "kind = \"smtp\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nconnections = 4\n{limits}from"
         ),
         1,
     );
@@ -164,9 +164,9 @@ fn config_for_sink(ws: &Workspace, port: u16) {
 async fn three_nodes_deliver_each_message_once_though_one_is_killed_half_way() {
     let ws = Workspace::on_postgres();
     let url = ws.db.as_ref().unwrap().url().to_owned();
-    write_data(&ws);
+    write_data(&ws, CUSTOMERS);
     let sink = SmtpSink::start();
-    config_for_sink(&ws, sink.port);
+    config_for_sink(&ws, sink.port, "");
 
     // Three planners at once, on the same day.
     let planners: Vec<Child> = (0..3)
@@ -311,4 +311,53 @@ async fn three_nodes_deliver_each_message_once_though_one_is_killed_half_way() {
     eprintln!(
         "three nodes: {CUSTOMERS} sent once each; killed node had {in_flight} in flight, {again} reached the sink twice"
     );
+}
+
+/// An account's limits hold for all nodes together: three `herald send` at once
+/// through an account allowed 50 messages a day and 20 a second send 50, no more,
+/// and take the time 20 a second needs (each alone would go three times as fast).
+#[test]
+fn nodes_sending_at_once_keep_to_an_account_s_daily_limit_and_rate_together() {
+    let ws = Workspace::on_postgres();
+    write_data(&ws, 120);
+    let sink = SmtpSink::start();
+    config_for_sink(&ws, sink.port, "daily_limit = 50\nper_second = 20\n");
+    ws.ok(&["plan", "--now", "2026-11-22T12:00:00+01:00"]);
+    let started = Instant::now();
+    let senders: Vec<Child> = (0..3)
+        .map(|_| {
+            Command::new(herald_bin())
+                .args(["send", "--now", "2026-11-22T12:00:00+01:00"])
+                .current_dir(ws.path())
+                .env_remove("HERALD_CONFIG")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut sent = 0;
+    for s in senders {
+        let out = s.wait_with_output().unwrap();
+        assert_ok(&out, "send (one of three at once)");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let n: u64 = text
+            .strip_prefix("sent ")
+            .and_then(|r| r.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count of sent messages in {text:?}"));
+        sent += n;
+    }
+    let took = started.elapsed();
+    assert_eq!(sent, 50, "the three sends together");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sink.messages().len(), 50);
+    // 50 at 20 a second: the first 20 at once, then two more seconds' worth.
+    assert!(
+        took >= Duration::from_millis(1500),
+        "50 messages in {took:?}: faster than 20 a second"
+    );
+    // What was reserved and not sent went back: the day's count is what went out.
+    let status: serde_json::Value = serde_json::from_str(&ws.ok(&["status", "--json"])).unwrap();
+    assert_eq!(status["by_state"]["sent"], 50, "{status}");
 }
