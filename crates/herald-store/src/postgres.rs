@@ -249,6 +249,10 @@ impl Backend {
             .map_err(connect_error)?
             .application_name("herald")
             .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
+        // One connection first: a server that is not there, or refuses the
+        // user, is said at once (the pool would retry until its timeout).
+        let first = options.connect().await.map_err(connect_error)?;
+        let _ = sqlx::Connection::close(first).await;
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))

@@ -45,3 +45,53 @@ async fn applied(conn: &mut sqlx::SqliteConnection) -> String {
     .await
     .unwrap()
 }
+
+/// The same on PostgreSQL, and a server that is not there is named without the
+/// URL's password.
+#[tokio::test]
+async fn a_postgres_database_from_a_newer_herald_is_refused_and_left_untouched() {
+    let db = herald_store::testing::TestDatabase::postgres();
+    Store::open(db.url()).await.unwrap().close().await;
+    let mut conn = sqlx::PgConnection::connect(db.url()).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (999, 'from a newer herald', true, '\\x00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let versions = "SELECT string_agg(version::text, ',' ORDER BY version) FROM _sqlx_migrations";
+    let before: String = sqlx::query_scalar(versions)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let err = Store::open(db.url()).await.unwrap_err().to_string();
+    assert!(
+        err.contains("was written by a newer herald") && err.contains("version 999"),
+        "{err}"
+    );
+    let after: String = sqlx::query_scalar(versions)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(after, before, "left untouched");
+    conn.close().await.unwrap();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = Store::open(&format!(
+        "postgres://herald:s3cret-pw@127.0.0.1:{port}/herald"
+    ))
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("cannot connect to the PostgreSQL database")
+            && err.contains(&format!("postgres://herald@127.0.0.1:{port}/herald"))
+            && !err.contains("s3cret-pw"),
+        "{err}"
+    );
+}

@@ -307,6 +307,35 @@ async fn three_nodes_deliver_each_message_once_though_one_is_killed_half_way() {
     )
     .await;
     assert_eq!(nodes, 3);
+    // `herald status` names every node: two stopped cleanly, the killed one silent.
+    let status: serde_json::Value = serde_json::from_str(&ws.ok(&["status", "--json"])).unwrap();
+    let mut states: Vec<(String, String)> = status["service"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap().to_owned(),
+                n["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    states.sort_by_key(|(_, state)| state.clone());
+    assert_eq!(states.len(), 3, "{states:?}");
+    assert_eq!(
+        states[0],
+        (killed_name.clone(), "silent".to_owned()),
+        "{states:?}"
+    );
+    assert!(
+        states[1..].iter().all(|(_, s)| s == "stopped"),
+        "{states:?}"
+    );
+    let text = ws.ok(&["status"]);
+    assert!(
+        text.contains(&format!("node {killed_name}: silent")),
+        "{text}"
+    );
     let _ = db.close().await;
     eprintln!(
         "three nodes: {CUSTOMERS} sent once each; killed node had {in_flight} in flight, {again} reached the sink twice"
