@@ -4,6 +4,7 @@
 # second pass with nothing new. Prints a Markdown table for BENCHMARKS.md.
 #   bash scripts/bench.sh [CUSTOMERS] [INVOICES]
 #   STORE=postgres bash scripts/bench.sh   # the same on a PostgreSQL 15 started here (scripts/pg.sh)
+#   STORE=postgres NODES=3 bash scripts/bench.sh   # the first pass by three planners at once
 set -euo pipefail
 cd "$(dirname "$0")/.."
 customers=${1:-100000}
@@ -34,8 +35,20 @@ for kind in customers contacts invoices payments; do
   n=$(rows "data/$kind.csv")
   printf '| import %s | %d | %s | %.0f | %d |\n' "$kind" "$n" "$secs" "$(echo "$n / $secs" | bc -l)" $((rss / 1024))
 done
-read -r _ secs rss < <(measure plan1 "$bin" plan --now 2026-11-22)
-printf '| planning pass 1 (%s) | %d invoices | %s | | %d |\n' "$(tail -1 out.log | cut -c1-60)" "$invoices" "$secs" $((rss / 1024))
+if [ "${NODES:-1}" -gt 1 ]; then
+  # NODES planners at once (nodes of one store): one plans, the others wait for
+  # it and find everything planned.
+  start=$(date +%s.%N)
+  for n in $(seq 1 "$NODES"); do "$bin" plan --now 2026-11-22 >"plan$n.out" 2>&1 & done
+  ok=1; for n in $(seq 1 "$NODES"); do wait -n || ok=0; done
+  [ "$ok" = 1 ] || { cat plan*.out >&2; exit 1; }
+  secs=$(echo "$(date +%s.%N) - $start" | bc -l)
+  new=$(cat plan*.out | sed -n 's/.*looked at, \([0-9]*\) new notification.*/\1/p' | paste -sd+ | bc)
+  printf '| planning pass 1, %d planners at once (%s new in all) | %d invoices | %.2f | | |\n' "$NODES" "$new" "$invoices" "$secs"
+else
+  read -r _ secs rss < <(measure plan1 "$bin" plan --now 2026-11-22)
+  printf '| planning pass 1 (%s) | %d invoices | %s | | %d |\n' "$(tail -1 out.log | cut -c1-60)" "$invoices" "$secs" $((rss / 1024))
+fi
 read -r _ secs rss < <(measure plan2 "$bin" plan --now 2026-11-22)
 printf '| planning pass 2, nothing new | %d invoices | %s | | %d |\n' "$invoices" "$secs" $((rss / 1024))
 read -r _ secs rss < <(measure plan3 "$bin" plan --now 2026-11-23)

@@ -120,6 +120,31 @@ impl Drop for Node {
     }
 }
 
+/// Three herald processes with the same arguments at once, as three nodes would
+/// run them; each must succeed. Their outputs, in the order they were started.
+fn at_once(ws: &Workspace, args: &[&str]) -> Vec<String> {
+    let children: Vec<Child> = (0..3)
+        .map(|_| {
+            Command::new(herald_bin())
+                .args(args)
+                .current_dir(ws.path())
+                .env_remove("HERALD_CONFIG")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            assert_ok(&out, &format!("{} (one of three at once)", args.join(" ")));
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+        .collect()
+}
+
 fn message_ids(files: &[PathBuf]) -> HashMap<String, u32> {
     let mut per_id = HashMap::new();
     for p in files {
@@ -169,23 +194,8 @@ async fn three_nodes_deliver_each_message_once_though_one_is_killed_half_way() {
     config_for_sink(&ws, sink.port, "");
 
     // Three planners at once, on the same day.
-    let planners: Vec<Child> = (0..3)
-        .map(|_| {
-            Command::new(herald_bin())
-                .args(["plan", "--now", "2026-11-22T12:00:00+01:00"])
-                .current_dir(ws.path())
-                .env_remove("HERALD_CONFIG")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
     let mut new_total = 0;
-    for p in planners {
-        let out = p.wait_with_output().unwrap();
-        assert_ok(&out, "plan (one of three at once)");
-        let text = String::from_utf8_lossy(&out.stdout);
+    for text in at_once(&ws, &["plan", "--now", "2026-11-22T12:00:00+01:00"]) {
         let new: usize = text
             .split(" new notification")
             .next()
@@ -353,23 +363,8 @@ fn nodes_sending_at_once_keep_to_an_account_s_daily_limit_and_rate_together() {
     config_for_sink(&ws, sink.port, "daily_limit = 50\nper_second = 20\n");
     ws.ok(&["plan", "--now", "2026-11-22T12:00:00+01:00"]);
     let started = Instant::now();
-    let senders: Vec<Child> = (0..3)
-        .map(|_| {
-            Command::new(herald_bin())
-                .args(["send", "--now", "2026-11-22T12:00:00+01:00"])
-                .current_dir(ws.path())
-                .env_remove("HERALD_CONFIG")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
     let mut sent = 0;
-    for s in senders {
-        let out = s.wait_with_output().unwrap();
-        assert_ok(&out, "send (one of three at once)");
-        let text = String::from_utf8_lossy(&out.stdout);
+    for text in at_once(&ws, &["send", "--now", "2026-11-22T12:00:00+01:00"]) {
         let n: u64 = text
             .strip_prefix("sent ")
             .and_then(|r| r.split(',').next())
