@@ -60,21 +60,22 @@ pub async fn render(app: &App, now: Timestamp) -> anyhow::Result<String> {
         "# HELP herald_queue_due Deliveries due now and not yet taken by a sender.\n# TYPE herald_queue_due gauge\n",
     );
     out.push_str(&format!("herald_queue_due {due}\n"));
-    out.push_str("# HELP herald_job_last_success_timestamp_seconds When each job of the service last succeeded.\n# TYPE herald_job_last_success_timestamp_seconds gauge\n");
+    out.push_str("# HELP herald_job_last_success_timestamp_seconds When each job of the service last succeeded, per node.\n# TYPE herald_job_last_success_timestamp_seconds gauge\n");
     for j in &jobs {
         if let Some(ok) = j.last_ok {
             out.push_str(&format!(
-                "herald_job_last_success_timestamp_seconds{{job=\"{}\"}} {}\n",
+                "herald_job_last_success_timestamp_seconds{{job=\"{}\",node=\"{}\"}} {}\n",
                 j.job,
+                j.holder,
                 ok.as_millisecond() as f64 / 1000.0
             ));
         }
     }
-    out.push_str("# HELP herald_job_failures_total Failed runs of each job of the service.\n# TYPE herald_job_failures_total counter\n");
+    out.push_str("# HELP herald_job_failures_total Failed runs of each job of the service, per node.\n# TYPE herald_job_failures_total counter\n");
     for j in &jobs {
         out.push_str(&format!(
-            "herald_job_failures_total{{job=\"{}\"}} {}\n",
-            j.job, j.failures
+            "herald_job_failures_total{{job=\"{}\",node=\"{}\"}} {}\n",
+            j.job, j.holder, j.failures
         ));
     }
     if let Some(h) = HANDLE.get().and_then(Option::as_ref) {

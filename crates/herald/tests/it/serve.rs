@@ -289,7 +289,7 @@ fn the_api_wants_a_token_with_the_right_scope_and_a_revoked_one_stops_working() 
     assert!(head.contains("text/plain; version=0.0.4"), "{head}");
     assert!(text.contains("\nherald_queue_due "), "{text}");
     assert!(
-        text.contains("herald_job_last_success_timestamp_seconds{job=\"planner\"}"),
+        text.contains("herald_job_last_success_timestamp_seconds{job=\"planner\",node=\"herald-"),
         "{text}"
     );
     assert!(text.contains("herald_plan_seconds_bucket"), "{text}");
