@@ -25,7 +25,7 @@ work=$(mktemp -d)
 nodes=${NODES:-1}
 source scripts/pg.sh
 sink_pid=
-cleanup() { [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null; pg_stop; [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"; }
+cleanup() { { [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null; } || true; pg_stop; [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"; }
 trap cleanup EXIT
 [ "${STORE:-sqlite}" = postgres ] && pg_start "$work/pg"
 cd "$work"
