@@ -207,7 +207,8 @@ fn default_locale() -> String {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStore {
-    #[serde(default = "default_db")]
+    /// Also `database = "…"`, as the issue that brought PostgreSQL names it.
+    #[serde(default = "default_db", alias = "database")]
     pub url: String,
 }
 impl Default for RawStore {

@@ -22,6 +22,22 @@ fn migrate_creates_the_tables_and_says_the_schema_version() {
     assert_eq!(ws.ok(&["migrate"]), out);
 }
 
+/// `[store] database = …` says the same as `url = …`.
+#[test]
+fn the_store_may_be_named_database_as_well_as_url() {
+    let ws = Workspace::on_sqlite();
+    ws.set_config(
+        "url = \"sqlite://herald.db\"",
+        "database = \"sqlite://other.db\"",
+    );
+    let out = ws.ok(&["migrate"]);
+    assert!(
+        out.contains("other.db") && out.contains("schema version 1"),
+        "{out}"
+    );
+    assert!(ws.path().join("other.db").is_file());
+}
+
 #[test]
 fn a_sqlite_store_moves_to_postgres_with_every_row_and_the_same_answers() {
     let ws = Workspace::on_sqlite();
