@@ -310,6 +310,12 @@ async fn three_nodes_deliver_each_message_once_though_one_is_killed_half_way() {
         i64::from(again) <= in_flight,
         "{again} messages reached the sink twice; the killed node had {in_flight} in flight"
     );
+    // Tighter: a node has at most `dispatch.concurrency` (128) messages out whose
+    // outcome is not stored yet; only those can go out twice.
+    assert!(
+        again <= 128,
+        "{again} messages reached the sink twice; at most dispatch.concurrency (128) may"
+    );
     // All three dispatched; the two that stayed finished their runs.
     let nodes = count(
         &mut db,
