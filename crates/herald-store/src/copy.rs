@@ -33,6 +33,9 @@ const TABLES: &[&str] = &[
     "idempotency_keys",
     "holds",
     "send_allowance",
+    "console_users",
+    "console_sessions",
+    "console_settings",
 ];
 
 /// Rows read and written at a time.

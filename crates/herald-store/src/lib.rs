@@ -17,6 +17,7 @@
 #![allow(clippy::duplicate_mod)]
 
 mod alerts;
+mod console;
 mod copy;
 mod error;
 mod holds;
@@ -39,6 +40,7 @@ use herald_core::{CustomerId, EventId, InvoiceId, OperatorId, TaskId};
 use jiff::{SignedDuration, Timestamp};
 
 pub use alerts::{FailedDelivery, Failures, LastAlert};
+pub use console::{ConsoleSession, ConsoleSetting, ConsoleUser, Role, UserChange};
 pub use copy::CopiedTable;
 pub use error::StoreError;
 pub use holds::{Hold, HoldOn};
@@ -501,4 +503,33 @@ dispatch! {
     pub async fn idempotent_answer(&self, token_id: i64, key: &str) -> Result<Option<IdempotentAnswer>, StoreError>;
     /// Keeps the answer to a request made with `key`; the first one stays.
     pub async fn keep_idempotent_answer(&self, token_id: i64, key: &str, answer: &IdempotentAnswer, at: Timestamp) -> Result<(), StoreError>;
+    /// Adds a console user (its `id` is ignored); audit-logged as `actor`. A login
+    /// taken already is a `Constraint` error.
+    pub async fn create_console_user(&self, user: &ConsoleUser, actor: &str) -> Result<i64, StoreError>;
+    /// One console user by login, disabled or not.
+    pub async fn console_user(&self, login: &str) -> Result<Option<ConsoleUser>, StoreError>;
+    /// Every console user, by login.
+    pub async fn console_users(&self) -> Result<Vec<ConsoleUser>, StoreError>;
+    /// Changes a user (`false`: no such login). A new password or disabling signs
+    /// the user out of every browser; audit-logged as `actor`, but for the language.
+    pub async fn change_console_user(&self, login: &str, change: &UserChange, actor: &str, at: Timestamp) -> Result<bool, StoreError>;
+    /// Starts a session (and drops the ones that ran out).
+    pub async fn create_console_session(&self, id_hash: &str, user_id: i64, csrf: &str, at: Timestamp, expires_at: Timestamp) -> Result<(), StoreError>;
+    /// The live session with this hash, with its user, unless it ran out or the
+    /// user is disabled.
+    pub async fn console_session(&self, id_hash: &str, now: Timestamp) -> Result<Option<ConsoleSession>, StoreError>;
+    /// Keeps a session alive (the caller writes at most once a minute).
+    pub async fn touch_console_session(&self, id_hash: &str, at: Timestamp, expires_at: Timestamp) -> Result<(), StoreError>;
+    /// Signs a browser out.
+    pub async fn end_console_session(&self, id_hash: &str) -> Result<(), StoreError>;
+    /// The settings changed in the console, by key.
+    pub async fn console_settings(&self) -> Result<Vec<ConsoleSetting>, StoreError>;
+    /// Sets (or with `None` removes) a console setting, with an audit entry saying
+    /// `detail`, in one transaction.
+    pub async fn set_console_setting(&self, key: &str, value: Option<&str>, actor: &str, at: Timestamp, detail: &str) -> Result<(), StoreError>;
+    /// A page of invoices, newest issue date first, and how many match in all.
+    pub async fn invoice_list(&self, q: &InvoiceListQuery) -> Result<(Vec<InvoiceListRow>, u64), StoreError>;
+    /// Every notification about these invoices, with its deliveries' states, by
+    /// fire time.
+    pub async fn invoice_notices(&self, ids: &[InvoiceId]) -> Result<Vec<InvoiceNotice>, StoreError>;
 }

@@ -35,6 +35,8 @@ macro_rules! pick {
 mod alerts;
 #[path = "ops/allowance.rs"]
 mod allowance;
+#[path = "ops/console.rs"]
+mod console;
 #[path = "ops/copy.rs"]
 pub(crate) mod copy;
 #[path = "ops/exec.rs"]

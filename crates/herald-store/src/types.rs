@@ -330,3 +330,48 @@ pub struct AuditRow {
     pub target: String,
     pub detail: String,
 }
+
+/// Which invoices a list shows by what is owed on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvoiceStanding {
+    /// Something is still owed.
+    Open,
+    /// Paid in full (or more).
+    Paid,
+    /// Something is owed and the due date has passed.
+    Overdue,
+}
+
+/// A page of the invoice list: newest issue date first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceListQuery {
+    /// Part of the invoice's id or number, or of its customer's id or name, in
+    /// any case.
+    pub search: Option<String>,
+    pub customer: Option<CustomerId>,
+    pub standing: Option<InvoiceStanding>,
+    /// The business's date today, for `Overdue`.
+    pub today: jiff::civil::Date,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+/// An invoice on a list, with its customer's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceListRow {
+    pub view: herald_core::planner::InvoiceView,
+    pub customer_name: String,
+}
+
+/// One notification about an invoice, with the states of its deliveries: what a
+/// list's status column per rule is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceNotice {
+    pub invoice: InvoiceId,
+    pub rule: String,
+    pub notification: i64,
+    pub level: Option<u32>,
+    pub fire_at: Timestamp,
+    pub verdict: String,
+    pub states: Vec<herald_core::status::DeliveryState>,
+}

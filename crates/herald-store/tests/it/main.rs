@@ -1,6 +1,7 @@
 //! herald-store's integration tests: one binary, a fresh SQLite file per test.
 
 mod bench;
+mod console;
 mod fixtures;
 mod open;
 mod outbox;
