@@ -532,4 +532,7 @@ dispatch! {
     /// Every notification about these invoices, with its deliveries' states, by
     /// fire time.
     pub async fn invoice_notices(&self, ids: &[InvoiceId]) -> Result<Vec<InvoiceNotice>, StoreError>;
+    /// A page of deliveries, newest first, with their notifications' rule, customer
+    /// and invoice, and how many match in all (0 when paging by `before_id`).
+    pub async fn delivery_list(&self, q: &DeliveryListQuery) -> Result<(Vec<DeliveryListRow>, u64), StoreError>;
 }

@@ -375,3 +375,35 @@ pub struct InvoiceNotice {
     pub verdict: String,
     pub states: Vec<herald_core::status::DeliveryState>,
 }
+
+/// A page of deliveries, newest first: the console's history and its CSV export.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryListQuery {
+    pub rule: Option<String>,
+    pub channel: Option<ChannelKind>,
+    pub state: Option<DeliveryState>,
+    pub customer: Option<CustomerId>,
+    /// Sent (or, not sent, last changed) in `[from, until)`.
+    pub from: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Only deliveries with a smaller id: an export pages with this, not `offset`.
+    pub before_id: Option<i64>,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+/// A delivery with what its notification says about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryListRow {
+    #[serde(flatten)]
+    pub delivery: DeliveryRow,
+    pub rule_id: String,
+    pub customer_id: Option<CustomerId>,
+    pub subject: Option<String>,
+    pub fire_at: Timestamp,
+    /// The smallest id of the invoices the notice is about, and how many there are.
+    pub invoice_id: Option<InvoiceId>,
+    pub invoices: i64,
+    /// What the server said at the last attempt.
+    pub last_response: Option<String>,
+}

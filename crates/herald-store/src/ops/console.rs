@@ -9,12 +9,16 @@ use sqlx::Row;
 
 use super::exec::{dynamic, dynamic_scalar, query, query_scalar};
 use super::outbox::insert_audit;
+use super::outbox::{DELIVERY_COLS, delivery_row};
 use super::records::{INVOICE_COLS, invoice_view};
 use super::{Backend, DbRow};
 use crate::console::{ConsoleSession, ConsoleSetting, ConsoleUser, Role};
 use crate::error::StoreError;
 use crate::sql::{self, json_list, ms};
-use crate::types::{InvoiceListQuery, InvoiceListRow, InvoiceNotice, InvoiceStanding};
+use crate::types::{
+    DeliveryListQuery, DeliveryListRow, InvoiceListQuery, InvoiceListRow, InvoiceNotice,
+    InvoiceStanding,
+};
 
 const USER_COLS: &str =
     "u.id, u.login, u.name, u.role, u.password_hash, u.locale, u.created_at, u.disabled_at";
@@ -415,5 +419,99 @@ impl Backend {
                 })
             })
             .collect()
+    }
+
+    pub(crate) async fn delivery_list(
+        &self,
+        q: &DeliveryListQuery,
+    ) -> Result<(Vec<DeliveryListRow>, u64), StoreError> {
+        let mut conds = Vec::new();
+        let mut n = 0;
+        let mut arg = |cond: &str, present: bool| {
+            if present {
+                n += 1;
+                conds.push(cond.replace('?', &format!("${n}")));
+            }
+        };
+        arg("d.rule_id = ?", q.rule.is_some());
+        arg("d.channel = ?", q.channel.is_some());
+        arg("d.state = ?", q.state.is_some());
+        arg("n.customer_id = ?", q.customer.is_some());
+        arg("COALESCE(d.sent_at, d.updated_at) >= ?", q.from.is_some());
+        arg("COALESCE(d.sent_at, d.updated_at) < ?", q.until.is_some());
+        arg("d.id < ?", q.before_id.is_some());
+        let filter = if conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conds.join(" AND "))
+        };
+        let cols: Vec<String> = DELIVERY_COLS
+            .split(',')
+            .map(|c| format!("d.{}", c.trim()))
+            .collect();
+        let from = "FROM deliveries d JOIN notifications n ON n.id = d.notification_id";
+        let mut count = dynamic_scalar::<i64>(format!("SELECT COUNT(*) {from} {filter}"));
+        let mut page = dynamic(format!(
+            "SELECT {}, n.rule_id, n.customer_id, n.subject, n.fire_at, \
+             (SELECT MIN(ni.invoice_id) FROM notification_invoices ni WHERE ni.notification_id = n.id), \
+             (SELECT COUNT(*) FROM notification_invoices ni WHERE ni.notification_id = n.id), \
+             (SELECT a.detail FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.at DESC, a.id DESC LIMIT 1) \
+             {from} {filter} ORDER BY d.id DESC LIMIT ${} OFFSET ${}",
+            cols.join(", "),
+            n + 1,
+            n + 2
+        ));
+        macro_rules! bind_both {
+            ($v:expr) => {
+                if let Some(v) = $v {
+                    count = count.bind(v.clone());
+                    page = page.bind(v);
+                }
+            };
+        }
+        bind_both!(q.rule.clone());
+        bind_both!(q.channel.map(|c| c.as_str().to_owned()));
+        bind_both!(q.state.map(|s| s.as_str().to_owned()));
+        bind_both!(q.customer.as_ref().map(|c| c.as_str().to_owned()));
+        bind_both!(q.from.map(ms));
+        bind_both!(q.until.map(ms));
+        bind_both!(q.before_id);
+        // An export asks for every row (before_id pages it) and needs no count.
+        let total = if q.before_id.is_some() {
+            0
+        } else {
+            count.fetch_one(&self.pool).await?
+        };
+        let limit = if q.limit == 0 {
+            i64::MAX
+        } else {
+            i64::from(q.limit)
+        };
+        let rows = page
+            .bind(limit)
+            .bind(i64::try_from(q.offset).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        let k = cols.len();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push(DeliveryListRow {
+                delivery: delivery_row(row)?,
+                rule_id: row.try_get(k)?,
+                customer_id: row
+                    .try_get::<Option<&str>, _>(k + 1)?
+                    .map(sql::customer_id)
+                    .transpose()?,
+                subject: row.try_get(k + 2)?,
+                fire_at: sql::ts(row.try_get(k + 3)?)?,
+                invoice_id: row
+                    .try_get::<Option<&str>, _>(k + 4)?
+                    .map(sql::invoice_id)
+                    .transpose()?,
+                invoices: row.try_get(k + 5)?,
+                last_response: row.try_get(k + 6)?,
+            });
+        }
+        Ok((out, u64::try_from(total).unwrap_or(0)))
     }
 }

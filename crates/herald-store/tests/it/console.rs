@@ -2,7 +2,9 @@
 //! per rule.
 
 use herald_core::status::DeliveryState;
-use herald_store::{ConsoleUser, InvoiceListQuery, InvoiceStanding, Role, StoreError, UserChange};
+use herald_store::{
+    ConsoleUser, DeliveryListQuery, InvoiceListQuery, InvoiceStanding, Role, StoreError, UserChange,
+};
 
 use crate::fixtures::*;
 
@@ -238,4 +240,52 @@ async fn the_invoice_list_searches_filters_pages_and_carries_each_notice_s_state
             ("I1", "overdue", vec![DeliveryState::Pending]),
         ]
     );
+
+    // The history: every delivery, newest first, filtered and paged.
+    let all = s
+        .delivery_list(&DeliveryListQuery {
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.1, 2);
+    assert_eq!(all.0.len(), 1);
+    let newest = &all.0[0];
+    assert_eq!(newest.rule_id, "overdue");
+    assert_eq!(newest.invoice_id, Some(iid("I1")));
+    assert_eq!(
+        (newest.invoices, newest.last_response.as_deref()),
+        (1, None)
+    );
+    let by_rule = s
+        .delivery_list(&DeliveryListQuery {
+            rule: Some("due-soon".into()),
+            state: Some(DeliveryState::Pending),
+            customer: Some(cid("C1")),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_rule.1, 1);
+    assert_eq!(by_rule.0[0].rule_id, "due-soon");
+    let none = s
+        .delivery_list(&DeliveryListQuery {
+            state: Some(DeliveryState::Sent),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((none.0.len(), none.1), (0, 0));
+    let older = s
+        .delivery_list(&DeliveryListQuery {
+            before_id: Some(newest.delivery.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(older.0.len(), 1);
+    assert_eq!(older.0[0].rule_id, "due-soon");
 }
