@@ -99,6 +99,49 @@ pub enum TokenCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a console user; the password is asked at the terminal (or read from
+    /// standard input with --password-stdin). Only its argon2 hash is stored.
+    Create {
+        /// What they sign in with: letters, digits, '.', '_', '-', '@'.
+        login: String,
+        /// viewer (sees), operator (also resends, pauses, cancels) or admin (also
+        /// changes settings and users).
+        #[arg(long)]
+        role: String,
+        /// Their name as the console shows it (the login if not given).
+        #[arg(long)]
+        name: Option<String>,
+        /// The console's language for them: en or pl.
+        #[arg(long, default_value = "en")]
+        locale: String,
+        /// Read the password from one line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Every console user: login, name, role, language, created, disabled.
+    List,
+    /// Set a new password; the user is signed out everywhere.
+    Password {
+        login: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Give a user another role.
+    Role {
+        login: String,
+        role: String,
+    },
+    /// Stop a user from signing in (signed out at once); `enable` undoes it.
+    Disable {
+        login: String,
+    },
+    Enable {
+        login: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write a starter workspace: herald.toml, templates/, an empty database, outbox/.
     Init {
@@ -202,6 +245,11 @@ pub enum Command {
     Token {
         #[command(subcommand)]
         cmd: TokenCommand,
+    },
+    /// The web console's users (`herald serve` shows the console at /console).
+    User {
+        #[command(subcommand)]
+        cmd: UserCommand,
     },
     /// Runs the service: the planner on its schedule, the dispatcher, /healthz and
     /// /readyz ([service] in herald.toml), until Ctrl-C or SIGTERM.
@@ -516,6 +564,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Status { json } => status(&cli, *json).await,
         Command::Token { cmd } => token_cmd(&cli, cmd).await,
+        Command::User { cmd } => user_cmd(&cli, cmd).await,
         Command::Pause { on, reason, until } => {
             let app = open(&cli).await?;
             let tz = app.config.tenant.time_zone.time_zone();
@@ -1180,6 +1229,146 @@ async fn token_cmd(cli: &Cli, cmd: &TokenCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn user_cmd(cli: &Cli, cmd: &UserCommand) -> anyhow::Result<ExitCode> {
+    use crate::users;
+    let app = open(cli).await?;
+    let now = crate::clock::SystemClock.now();
+    let role_of = |r: &str| herald_store::Role::parse(r).map_err(InputError);
+    let unknown = |login: &str| {
+        InputError(format!(
+            "there is no console user '{login}'; `herald user list` shows them"
+        ))
+    };
+    let change = |c: herald_store::UserChange, login: String, said: String| {
+        let app = std::sync::Arc::clone(&app);
+        async move {
+            if !app
+                .store
+                .change_console_user(&login, &c, "cli", now)
+                .await?
+            {
+                return Err(anyhow::Error::from(unknown(&login)));
+            }
+            println!("{said}");
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match cmd {
+        UserCommand::Create {
+            login,
+            role,
+            name,
+            locale,
+            password_stdin,
+        } => {
+            users::check_login(login).map_err(InputError)?;
+            let role = role_of(role)?;
+            let locale = match locale.as_str() {
+                "en" | "pl" => locale.clone(),
+                other => {
+                    return Err(InputError(format!(
+                        "--locale: the console speaks en and pl, not '{other}'"
+                    ))
+                    .into());
+                }
+            };
+            if app.store.console_user(login).await?.is_some() {
+                return Err(InputError(format!(
+                    "there is a console user '{login}' already; `herald user password {login}` sets a new password"
+                ))
+                .into());
+            }
+            let password = users::read_new_password(*password_stdin)?;
+            users::check_new_password(&password, login).map_err(InputError)?;
+            let user = herald_store::ConsoleUser {
+                id: 0,
+                login: login.clone(),
+                name: name.clone().unwrap_or_else(|| login.clone()),
+                role,
+                password_hash: users::hash_password(&password)?,
+                locale,
+                created_at: now,
+                disabled_at: None,
+            };
+            app.store.create_console_user(&user, "cli").await?;
+            println!(
+                "console user '{login}' created ({role}); sign in at http://{}/console",
+                app.config.service.listen
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::List => {
+            let all = app.store.console_users().await?;
+            if all.is_empty() {
+                println!(
+                    "no console users; create one with `herald user create LOGIN --role admin`"
+                );
+            }
+            for u in all {
+                println!(
+                    "{}\t{}\t{}\t{}\tcreated {}{}",
+                    u.login,
+                    u.name,
+                    u.role,
+                    u.locale,
+                    u.created_at,
+                    u.disabled_at
+                        .map(|d| format!("\tdisabled {d}"))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::Password {
+            login,
+            password_stdin,
+        } => {
+            if app.store.console_user(login).await?.is_none() {
+                return Err(unknown(login).into());
+            }
+            let password = users::read_new_password(*password_stdin)?;
+            users::check_new_password(&password, login).map_err(InputError)?;
+            let c = herald_store::UserChange {
+                password_hash: Some(users::hash_password(&password)?),
+                ..Default::default()
+            };
+            change(
+                c,
+                login.clone(),
+                format!("new password for '{login}'; signed out everywhere"),
+            )
+            .await
+        }
+        UserCommand::Role { login, role } => {
+            let role = role_of(role)?;
+            let c = herald_store::UserChange {
+                role: Some(role),
+                ..Default::default()
+            };
+            change(c, login.clone(), format!("'{login}' is now {role}")).await
+        }
+        UserCommand::Disable { login } => {
+            let c = herald_store::UserChange {
+                disabled: Some(true),
+                ..Default::default()
+            };
+            change(
+                c,
+                login.clone(),
+                format!("'{login}' disabled and signed out"),
+            )
+            .await
+        }
+        UserCommand::Enable { login } => {
+            let c = herald_store::UserChange {
+                disabled: Some(false),
+                ..Default::default()
+            };
+            change(c, login.clone(), format!("'{login}' may sign in again")).await
+        }
+    }
 }
 
 fn print_service(s: &crate::service::ServiceState) {

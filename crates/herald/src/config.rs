@@ -75,6 +75,42 @@ pub struct RawConfig {
     /// `herald serve`: where it listens and how often its jobs run.
     #[serde(default)]
     pub service: RawService,
+    /// The web console `herald serve` shows at /console.
+    #[serde(default)]
+    pub console: RawConsole,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConsole {
+    /// Session cookies only over HTTPS (or to this machine). Turn off only on a
+    /// trusted network where herald is reached over plain HTTP.
+    #[serde(default = "default_true")]
+    pub secure_cookies: bool,
+    /// A session unused this long signs out.
+    #[serde(default = "default_session_idle")]
+    pub session_idle: String,
+}
+fn default_true() -> bool {
+    true
+}
+fn default_session_idle() -> String {
+    "8h".into()
+}
+impl Default for RawConsole {
+    fn default() -> Self {
+        Self {
+            secure_cookies: true,
+            session_idle: default_session_idle(),
+        }
+    }
+}
+
+/// The console's settings, validated.
+#[derive(Debug, Clone)]
+pub struct ConsoleSettings {
+    pub secure_cookies: bool,
+    pub session_idle: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -647,6 +683,7 @@ pub struct Config {
     /// Rules that send whenever due, calendar or not (`calendar = false`).
     pub rules_off_calendar: std::collections::BTreeSet<String>,
     pub service: ServiceSettings,
+    pub console: ConsoleSettings,
 }
 
 impl Config {
@@ -1441,6 +1478,16 @@ impl Config {
             }
         }
 
+        let console = ConsoleSettings {
+            secure_cookies: raw.console.secure_cookies,
+            session_idle: parse_duration(&raw.console.session_idle)
+                .and_then(|d| {
+                    (d >= std::time::Duration::from_secs(60))
+                        .then_some(d)
+                        .ok_or_else(|| format!("'{}': at least \"1m\"", raw.console.session_idle))
+                })
+                .map_err(|e| bad("console.session_idle", e))?,
+        };
         let service = ServiceSettings {
             listen: raw.service.listen.parse().map_err(|e| {
                 bad(
@@ -1887,6 +1934,7 @@ impl Config {
             calendar,
             batch_schedules,
             service,
+            console,
             rules_off_calendar,
         })
     }
