@@ -535,4 +535,7 @@ dispatch! {
     /// A page of deliveries, newest first, with their notifications' rule, customer
     /// and invoice, and how many match in all (0 when paging by `before_id`).
     pub async fn delivery_list(&self, q: &DeliveryListQuery) -> Result<(Vec<DeliveryListRow>, u64), StoreError>;
+    /// Deliveries per state that were sent, or last changed, since `since`: the
+    /// console's "today".
+    pub async fn delivery_states_since(&self, since: Timestamp) -> Result<Vec<(herald_core::status::DeliveryState, i64)>, StoreError>;
 }

@@ -42,7 +42,7 @@ struct Service {
     clock: Arc<dyn Clock>,
     holder: String,
     /// Wakes the dispatcher when a planning run has written new deliveries.
-    planned: Notify,
+    planned: Arc<Notify>,
     tokens: crate::auth::Verifier,
     /// Work started by the API that runs on after the answer (`POST /api/v1/plan`),
     /// by id, for `GET /api/v1/jobs/{id}`.
@@ -90,7 +90,7 @@ pub async fn serve(
         app: Arc::clone(&app),
         clock,
         holder,
-        planned: Notify::new(),
+        planned: Arc::new(Notify::new()),
         tokens: crate::auth::Verifier::default(),
         api_jobs: std::sync::Mutex::new(std::collections::BTreeMap::new()),
         buckets: std::sync::Mutex::new(std::collections::HashMap::new()),
@@ -120,7 +120,12 @@ pub async fn serve(
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let http = tokio::spawn({
-        let router = router(Arc::clone(&svc));
+        let console = Arc::new(crate::console::Console::new(
+            Arc::clone(&app),
+            Arc::clone(&svc.clock),
+            Arc::clone(&svc.planned),
+        ));
+        let router = router(Arc::clone(&svc)).merge(crate::console::router(console));
         let mut stop = stop_rx.clone();
         async move {
             axum::serve(listener, router)

@@ -514,4 +514,19 @@ impl Backend {
         }
         Ok((out, u64::try_from(total).unwrap_or(0)))
     }
+
+    pub(crate) async fn delivery_states_since(
+        &self,
+        since: Timestamp,
+    ) -> Result<Vec<(DeliveryState, i64)>, StoreError> {
+        let rows = query(
+            "SELECT state, COUNT(*) FROM deliveries WHERE COALESCE(sent_at, updated_at) >= $1 GROUP BY state ORDER BY state",
+        )
+        .bind(ms(since))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((sql::state(r.try_get(0)?)?, r.try_get(1)?)))
+            .collect()
+    }
 }
