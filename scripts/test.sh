@@ -9,8 +9,11 @@ need_apt=()
 # Real parts the tests use. SQLite is compiled in. E-mail tests talk to postfix's
 # smtp-sink (the postfix package; its daemon is never started). Store tests start
 # their own PostgreSQL 15 cluster in a temp dir (initdb, pg_ctl; Debian's cluster
-# is never used). Chromium comes with the web console.
+# is never used). The web console's tests drive Debian's Chromium through
+# ChromeDriver.
 [ -x /usr/sbin/smtp-sink ] || need_apt+=(postfix)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql-15)
 # DKIM signatures are checked by an independent verifier: Debian's dkimpy, with a
 # key made by openssl.

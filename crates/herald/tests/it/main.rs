@@ -1,9 +1,11 @@
 //! The `herald` binary, driven as a user drives it: in a temp workspace, through
 //! its commands, reading back what it wrote.
 
+mod browser;
 mod support;
 
 mod config;
+mod console;
 mod demo;
 mod digests;
 mod end_to_end;

@@ -1,8 +1,11 @@
 //! Helpers that fail with context: a failing command prints its arguments, exit
 //! code, stdout and stderr.
 
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 pub use herald_store::testing::{TestDatabase, backend_is_postgres};
 
@@ -275,4 +278,183 @@ fn is_root() -> bool {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
+}
+
+/// A running `herald serve`, killed if the test fails before stopping it.
+pub struct Served {
+    pub child: Child,
+    pub address: String,
+}
+
+impl Served {
+    pub fn start(ws: &Workspace) -> Served {
+        Self::start_with(ws, &[])
+    }
+
+    pub fn start_with(ws: &Workspace, extra: &[&str]) -> Served {
+        Self::start_env(ws, extra, &[])
+    }
+
+    pub fn start_env(ws: &Workspace, extra: &[&str], env: &[(&str, &str)]) -> Served {
+        let mut child = Command::new(herald_bin())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .envs(env.iter().copied())
+            .current_dir(ws.path())
+            .env_remove("HERALD_CONFIG")
+            .env_remove("HERALD_NOW")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start herald serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let address = line
+            .split("http://")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or_else(|| {
+                let _ = child.kill();
+                let mut err = String::new();
+                child.stderr.as_mut().unwrap().read_to_string(&mut err).ok();
+                panic!("herald serve printed no address: {line:?}\n{err}")
+            })
+            .to_owned();
+        Served { child, address }
+    }
+
+    /// GET `path`: (status code, body).
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let (code, _, body) = self.get_with(path, None);
+        (code, body)
+    }
+
+    /// GET `path` with a bearer token: (status code, headers, body).
+    pub fn get_with(&self, path: &str, token: Option<&str>) -> (u16, String, String) {
+        self.request("GET", path, token, &[], "")
+    }
+
+    /// POST a JSON body: (status code, headers, body).
+    pub fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String, String) {
+        self.request("POST", path, token, headers, body)
+    }
+
+    /// POST a form (or any body whose Content-Type `headers` give).
+    pub fn form(&self, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, String) {
+        self.request("POST", path, None, headers, body)
+    }
+
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String, String) {
+        let mut s = TcpStream::connect(&self.address)
+            .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.address));
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut head = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if method == "POST" {
+            if !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            {
+                head.push_str("Content-Type: application/json\r\n");
+            }
+            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{head}Connection: close\r\n\r\n{body}",
+            self.address
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let code = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("not an HTTP answer: {text:?}"));
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        (code, head.to_owned(), body.to_owned())
+    }
+
+    /// SIGTERM, then the exit status and how long the stop took.
+    pub fn stop(mut self) -> (std::process::ExitStatus, Duration, String) {
+        let started = Instant::now();
+        let kill = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill(1) is needed to stop the service: apt-get install procps");
+        assert!(kill.success());
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut out = String::new();
+                self.child
+                    .stdout
+                    .as_mut()
+                    .unwrap()
+                    .read_to_string(&mut out)
+                    .ok();
+                // The log (stderr) after what it printed.
+                self.child
+                    .stderr
+                    .as_mut()
+                    .unwrap()
+                    .read_to_string(&mut out)
+                    .ok();
+                return (status, started.elapsed(), out);
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(40),
+                "herald serve did not stop within 40 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// A new API token `name` with `scope`, as `herald token create` prints it.
+pub fn token(ws: &Workspace, name: &str, scope: &str) -> String {
+    let out = ws.herald(&["token", "create", "--name", name, "--scope", scope]);
+    assert_ok(&out, "token create");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+pub fn status_json(ws: &Workspace) -> serde_json::Value {
+    serde_json::from_str(&ws.ok(&["status", "--json"])).unwrap()
+}
+
+/// Waits until `check` holds, up to 20 s.
+pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -1,0 +1,384 @@
+//! The web console (issue 7) in a real browser: Chromium driven through
+//! ChromeDriver against a real `herald serve`. The screenshots of the main pages
+//! in `docs/` are taken here, so they show the console as it is.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+use crate::browser::Browser;
+use crate::support::*;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// `herald user create LOGIN --role ROLE`, the password piped in.
+fn create_user(ws: &Workspace, login: &str, role: &str, name: &str) {
+    let mut child = Command::new(herald_bin())
+        .args([
+            "user",
+            "create",
+            login,
+            "--role",
+            role,
+            "--name",
+            name,
+            "--password-stdin",
+        ])
+        .current_dir(ws.path())
+        .env_remove("HERALD_CONFIG")
+        .env_remove("HERALD_NOW")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run herald user create");
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_ok(&out, &format!("user create {login} --role {role}"));
+}
+
+/// A workspace with the four basic customers, their November invoices planned and
+/// sent (the new-invoice notices are in the outbox), and three console users.
+fn office() -> Workspace {
+    let ws = Workspace::new();
+    ws.import_basics();
+    ws.ok(&["run", "--now", "2026-11-02T10:00:00Z"]);
+    create_user(&ws, "anna", "operator", "Anna Nowak");
+    create_user(&ws, "piotr", "viewer", "Piotr Wiśniewski");
+    create_user(&ws, "admin", "admin", "Administrator");
+    ws
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The e-mails in the outbox addressed to `to`.
+fn emails_to(ws: &Workspace, to: &str) -> usize {
+    ws.emails()
+        .iter()
+        .filter(|p| {
+            parse_eml(p)
+                .to()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .is_some_and(|a| a == to)
+        })
+        .count()
+}
+
+#[test]
+fn an_operator_signs_in_opens_an_invoice_and_resends_it_to_another_address() {
+    let ws = office();
+    let served = Served::start_with(&ws, &["--now", "2026-11-20T09:00:00Z"]);
+    let base = format!("http://{}", served.address);
+    runtime().block_on(async {
+        let b = Browser::start().await;
+        // Not signed in: the console sends the browser to the login page.
+        b.goto(&format!("{base}/console/invoices")).await;
+        b.wait_for("#login").await;
+        assert!(
+            b.url()
+                .await
+                .contains("/console/login?next=/console/invoices")
+        );
+        // A wrong password is said so, and nothing more.
+        b.fill("#login", "anna").await;
+        b.fill("#password", "not the password").await;
+        b.click("#sign-in").await;
+        assert_eq!(
+            b.text_of("#error").await,
+            "The login or the password is wrong."
+        );
+        b.screenshot("console-login.png").await;
+        b.fill("#password", PASSWORD).await;
+        b.click("#sign-in").await;
+        // Back where the reader was going.
+        b.wait_for("#invoices").await;
+        assert!(b.text_of("#signed-in").await.contains("Anna Nowak"));
+
+        // The dashboard: the service runs, today's counts, the queue.
+        b.goto(&format!("{base}/console")).await;
+        let service = b.text_of("#service").await;
+        assert!(service.contains("running"), "{service}");
+        let jobs = b.text_of("#jobs").await;
+        assert!(
+            jobs.contains("planner") && jobs.contains("dispatcher"),
+            "{jobs}"
+        );
+        b.screenshot("console-dashboard.png").await;
+
+        // The invoice list with a status column per rule; search finds by number.
+        b.goto(&format!("{base}/console/invoices")).await;
+        let list = b.text_of("#invoices").await;
+        for number in [
+            "FV/2026/11/001",
+            "2026110002",
+            "EMS-000003",
+            "INV-2026-0004",
+        ] {
+            assert!(list.contains(number), "{number} missing from\n{list}");
+        }
+        let heads = b.text_of("#invoices thead").await.to_lowercase();
+        assert!(heads.contains("new-invoice"), "{heads}");
+        b.screenshot("console-invoices.png").await;
+        b.fill("#search", "kowalski").await;
+        b.click("#filter").await;
+        b.wait_for("#invoices").await;
+        let rows = b.find_all("#invoices tbody tr").await;
+        assert_eq!(rows.len(), 1, "{}", b.text_of("#invoices").await);
+
+        // The invoice: every notification, each delivery and its attempts.
+        b.click("#invoices tbody a").await;
+        b.wait_for("#number").await;
+        assert_eq!(b.text_of("#number").await, "FV/2026/11/001");
+        let notices = b.text_of("#notifications").await;
+        assert!(
+            notices.contains("new-invoice") && notices.contains("anna@kowalski.example.pl"),
+            "{notices}"
+        );
+        assert!(notices.contains("sent"), "{notices}");
+        b.screenshot("console-invoice.png").await;
+
+        // Resend to another address: a new delivery, out at once.
+        assert_eq!(emails_to(&ws, "ksiegowa@kowalski.example.pl"), 0);
+        b.click("#notifications article:first-of-type details.resend-to summary")
+            .await;
+        b.fill(
+            "#notifications article:first-of-type .resend-address",
+            "ksiegowa@kowalski.example.pl",
+        )
+        .await;
+        b.click("#notifications article:first-of-type .resend-to-button")
+            .await;
+        assert_eq!(
+            b.wait_for("#said").await.text().await.unwrap(),
+            "Queued: the dispatcher sends it at once."
+        );
+        eventually("the resent e-mail in the outbox", || {
+            emails_to(&ws, "ksiegowa@kowalski.example.pl") == 1
+        });
+        // The page shows it: to whom, who asked, and that it went.
+        let start = std::time::Instant::now();
+        loop {
+            b.client.refresh().await.unwrap();
+            let text = b.text_of("#notifications").await;
+            if text.contains("ksiegowa@kowalski.example.pl")
+                && text.contains("asked by console:anna")
+            {
+                break;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(10),
+                "the resend is not on the page:\n{text}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+
+        // The history: every delivery, filtered, and its CSV.
+        b.goto(&format!("{base}/console/history")).await;
+        let history = b.text_of("table.deliveries").await;
+        assert!(
+            history.contains("ksiegowa@kowalski.example.pl"),
+            "{history}"
+        );
+        b.screenshot("console-history.png").await;
+        b.goto(&format!("{base}/console/history?channel=email&customer=C2"))
+            .await;
+        let rows = b.find_all("table.deliveries tbody tr").await;
+        assert!(!rows.is_empty(), "{}", b.text().await);
+        for row in rows {
+            let text = row.text().await.unwrap();
+            assert!(text.contains("jan@novak.example.cz"), "not C2's: {text}");
+        }
+
+        // The console in Polish, dates and amounts as a Polish reader writes them.
+        b.goto(&format!("{base}/console/invoices")).await;
+        b.find("select[name=lang]")
+            .await
+            .select_by_value("pl")
+            .await
+            .unwrap();
+        b.click("header.top form.inline button").await;
+        b.wait_for("#invoices").await;
+        let pl = b.text().await.to_lowercase();
+        assert!(pl.contains("faktury") && pl.contains("do zapłaty"), "{pl}");
+        assert!(pl.contains("02.11.2026") && pl.contains("1234,50"), "{pl}");
+        b.close().await;
+    });
+    // The resend is in the store's history with who asked for it.
+    let h = ws.ok(&["history", "--invoice", "I1"]);
+    assert!(h.contains("ksiegowa@kowalski.example.pl"), "{h}");
+}
+
+#[test]
+fn a_form_without_its_token_is_refused_and_a_viewer_cannot_resend() {
+    let ws = office();
+    let served = Served::start_with(&ws, &["--now", "2026-11-20T09:00:00Z"]);
+    let base = format!("http://{}", served.address);
+    let before = ws.emails().len();
+    runtime().block_on(async {
+        // An operator's form with its CSRF token changed: refused, nothing queued.
+        let b = Browser::start().await;
+        b.sign_in(&base, "anna", PASSWORD).await;
+        b.goto(&format!("{base}/console/invoices/I1")).await;
+        b.wait_for("#number").await;
+        b.client
+            .execute(
+                "document.querySelectorAll('input[name=csrf]').forEach(i => i.value = 'forged')",
+                vec![],
+            )
+            .await
+            .unwrap();
+        b.click("#notifications article:first-of-type button.resend")
+            .await;
+        let message = b.wait_for("#message").await.text().await.unwrap();
+        assert!(message.contains("This form has expired"), "{message}");
+        b.close().await;
+
+        // A viewer sees the invoice but is offered no action, and a resend
+        // posted with the viewer's own valid token is refused all the same.
+        let v = Browser::start().await;
+        v.sign_in(&base, "piotr", PASSWORD).await;
+        v.goto(&format!("{base}/console/invoices/I1")).await;
+        v.wait_for("#notifications").await;
+        assert!(v.find_all("button.resend").await.is_empty());
+        assert!(v.find_all("#pause-invoice").await.is_empty());
+        let id = v
+            .find("#notifications article")
+            .await
+            .attr("id")
+            .await
+            .unwrap()
+            .unwrap()
+            .trim_start_matches("notification-")
+            .to_owned();
+        v.client
+            .execute(
+                "const f = document.createElement('form'); f.method = 'post'; \
+                 f.action = '/console/notifications/' + arguments[0] + '/resend'; \
+                 const c = document.createElement('input'); c.name = 'csrf'; \
+                 c.value = document.querySelector('input[name=csrf]').value; f.appendChild(c); \
+                 document.body.appendChild(f); f.submit();",
+                vec![serde_json::Value::String(id)],
+            )
+            .await
+            .unwrap();
+        let message = v.wait_for("#message").await.text().await.unwrap();
+        assert!(message.contains("Your role cannot do this"), "{message}");
+        v.close().await;
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(ws.emails().len(), before, "nothing was sent");
+    let h = ws.ok(&["history", "--invoice", "I1"]);
+    assert!(!h.contains("console:"), "no resend was recorded:\n{h}");
+}
+
+/// What a browser cannot show: the cookie's attributes, and a POST from another
+/// site refused before its fields are read.
+#[test]
+fn sessions_are_http_only_same_site_cookies_and_another_site_cannot_post() {
+    let ws = office();
+    let served = Served::start(&ws);
+    let (code, head, body) = served.request("GET", "/console/login", None, &[], "");
+    assert_eq!(code, 200, "{body}");
+    let login_cookie = head
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: herald_login=")
+        })
+        .unwrap_or_else(|| panic!("no login cookie:\n{head}"));
+    assert!(
+        login_cookie.contains("HttpOnly") && login_cookie.contains("SameSite=Strict"),
+        "{login_cookie}"
+    );
+    assert!(
+        head.contains("content-security-policy: default-src 'none'"),
+        "{head}"
+    );
+    let csrf = login_cookie
+        .split_once('=')
+        .and_then(|(_, v)| v.split(';').next())
+        .unwrap()
+        .to_owned();
+
+    let form = format!(
+        "csrf={csrf}&next=%2Fconsole&login=anna&password={}",
+        PASSWORD.replace(' ', "+")
+    );
+    let cookie = format!("herald_login={csrf}");
+    let headers = [
+        ("Cookie", cookie.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    // From another site: refused whatever it carries.
+    let mut foreign = headers.to_vec();
+    foreign.push(("Origin", "http://evil.example"));
+    let (code, _, body) = served.form("/console/login", &foreign, &form);
+    assert_eq!(code, 403, "{body}");
+    assert!(body.contains("did not come from herald"), "{body}");
+    // Without the login form's cookie: refused.
+    let (code, _, _) = served.form(
+        "/console/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &form,
+    );
+    assert_eq!(code, 403);
+    // The real thing: a session cookie, HttpOnly, SameSite=Strict, Secure.
+    let (code, head, _) = served.form("/console/login", &headers, &form);
+    assert_eq!(code, 303, "{head}");
+    let session = head
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: herald_session=")
+        })
+        .unwrap_or_else(|| panic!("no session cookie:\n{head}"));
+    for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        assert!(session.contains(attr), "{attr} missing: {session}");
+    }
+    // Only the session secret's hash is stored: the cookie's value is nowhere in
+    // the store's files.
+    let secret = session
+        .split_once('=')
+        .and_then(|(_, v)| v.split(';').next())
+        .unwrap()
+        .to_owned();
+    if !backend_is_postgres() {
+        let db = std::fs::read(ws.path().join("herald.db")).unwrap();
+        let wal = std::fs::read(ws.path().join("herald.db-wal")).unwrap_or_default();
+        for bytes in [db, wal] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "the session secret is stored as it is"
+            );
+        }
+    }
+    let cookie = format!("herald_session={secret}");
+    let (code, _, body) = served.request("GET", "/console", None, &[("Cookie", &cookie)], "");
+    assert_eq!(code, 200);
+    assert!(body.contains("Anna Nowak"), "{body}");
+    // Signing out ends the session in the store, not only in the browser.
+    let token = body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_owned();
+    let (code, _, _) = served.form(
+        "/console/logout",
+        &[
+            ("Cookie", cookie.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        &format!("csrf={token}"),
+    );
+    assert_eq!(code, 303);
+    let (code, head, _) = served.request("GET", "/console", None, &[("Cookie", &cookie)], "");
+    assert_eq!(code, 303, "{head}");
+    assert!(head.contains("location: /console/login"), "{head}");
+}
