@@ -363,6 +363,55 @@ impl TemplateSet {
         Ok(())
     }
 
+    /// The parts a template's locale may have, as the files are named.
+    pub const PARTS: [&'static str; 4] = ["subject", "txt", "html", "sms"];
+
+    /// Replaces one part of a template that exists in `locale` (or gives it an
+    /// `.sms` part): the console's edit, laid over the files. A part that does not
+    /// parse is refused, naming the line, and the set is left as it was.
+    pub fn set_part(
+        &mut self,
+        name: &str,
+        locale: Locale,
+        part: &str,
+        source: String,
+    ) -> Result<(), TemplateError> {
+        let bad = |reason: String| TemplateError::BadFileName {
+            path: PathBuf::from(format!("{name}/{locale}.{part}")),
+            reason,
+        };
+        let Some(p) = Part::parse(part) else {
+            return Err(bad("a part is subject, txt, html or sms".to_owned()));
+        };
+        if !self.has_locale(name, locale) {
+            return Err(bad(format!(
+                "there is no template '{name}' in {locale} to change; templates: {}",
+                self.names().join(", ")
+            )));
+        }
+        self.add(name, locale, p, source)
+    }
+
+    /// A part's source as the set holds it, `None` when the template has no such part.
+    pub fn source(&self, name: &str, locale: Locale, part: &str) -> Option<String> {
+        let p = Part::parse(part)?;
+        self.env
+            .get_template(&key(name, locale, p))
+            .ok()
+            .map(|t| t.source().to_owned())
+    }
+
+    /// Renders every part of `name` in exactly `locale` against `ctx`: what the
+    /// console shows before it saves an edit, with each failure's part and line.
+    pub fn render_exactly(
+        &self,
+        name: &str,
+        locale: Locale,
+        ctx: &MessageContext,
+    ) -> Result<RenderedMessage, Vec<CheckFailure>> {
+        self.render_in(name, locale, ctx, Parts::All)
+    }
+
     /// Template names, sorted.
     pub fn names(&self) -> Vec<String> {
         self.index.keys().cloned().collect()

@@ -14,12 +14,20 @@ use herald_channels::{
 use herald_render::TemplateSet;
 use herald_store::Store;
 
+use crate::settings::Live;
 use crate::config::{Config, EmailChannelConfig, SmsChannelConfig, SmsGatewayConfig, SmsPreset};
 
 pub struct App {
     pub config: Config,
     pub store: Store,
-    pub templates: TemplateSet,
+    /// The templates folder's templates (or the built-in ones), before the
+    /// console's edits; what applies is [`App::templates`].
+    pub file_templates: TemplateSet,
+    /// The file's settings with the console's over them (see `settings`),
+    /// swapped whole when they change.
+    live: std::sync::RwLock<Arc<Live>>,
+    /// When `live` was last read from the store.
+    live_read: std::sync::Mutex<Option<std::time::Instant>>,
     /// The shared e-mail account ([channels.email]): the file outbox or an SMTP
     /// server.
     pub shared: Account,
@@ -48,6 +56,10 @@ impl App {
                 )
             })?;
         let templates = load_templates(&config.templates_dir)?;
+        let stored = store.console_settings().await.with_context(|| {
+            "reading the settings changed in the console (table console_settings)"
+        })?;
+        let live = Live::build(&config, &templates, stored);
         let shared = Account {
             name: None,
             channel: match &config.email {
@@ -99,9 +111,54 @@ impl App {
             shared,
             sms: sms_channel(&config)?,
             store,
-            templates,
+            file_templates: templates,
+            live: std::sync::RwLock::new(Arc::new(live)),
+            live_read: std::sync::Mutex::new(Some(std::time::Instant::now())),
             config,
         }))
+    }
+}
+
+impl App {
+    /// The settings that apply now.
+    pub fn live(&self) -> Arc<Live> {
+        match self.live.read() {
+            Ok(l) => Arc::clone(&l),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// The templates that apply now: the folder's with the console's edits.
+    pub fn templates(&self) -> Arc<TemplateSet> {
+        Arc::clone(&self.live().templates)
+    }
+
+    /// Reads the console's settings from the store again and applies them.
+    pub async fn reload_settings(&self) -> anyhow::Result<()> {
+        let stored = self.store.console_settings().await?;
+        let live = Live::build(&self.config, &self.file_templates, stored);
+        match self.live.write() {
+            Ok(mut l) => *l = Arc::new(live),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(live),
+        }
+        if let Ok(mut at) = self.live_read.lock() {
+            *at = Some(std::time::Instant::now());
+        }
+        Ok(())
+    }
+
+    /// As `reload_settings`, when they were last read more than
+    /// `settings::REFRESH` ago: how another node's console change arrives here.
+    pub async fn refresh_settings(&self) -> anyhow::Result<()> {
+        let stale = self
+            .live_read
+            .lock()
+            .map(|at| at.is_none_or(|t| t.elapsed() >= crate::settings::REFRESH))
+            .unwrap_or(true);
+        if stale {
+            self.reload_settings().await?;
+        }
+        Ok(())
     }
 }
 

@@ -1155,8 +1155,9 @@ async fn status(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
         Some(w) => println!("watermark: {w} (the next run plans what falls due after it)"),
         None => println!("watermark: none yet"),
     }
-    if !app.config.pilot.is_empty() {
-        let ids: Vec<String> = app.config.pilot.iter().map(|c| c.to_string()).collect();
+    let live = app.live();
+    if !live.pilot.is_empty() {
+        let ids: Vec<String> = live.pilot.iter().map(|c| c.to_string()).collect();
         println!("PILOT MODE: only {} receive messages", ids.join(", "));
     }
     Ok(ExitCode::SUCCESS)
@@ -1662,11 +1663,11 @@ async fn resend(
         None => None,
     };
     if let Some(t) = template
-        && !app.templates.has(t)
+        && !app.templates().has(t)
     {
         bail!(InputError(format!(
             "there is no template '{t}'; templates: {}",
-            app.templates.names().join(", ")
+            app.templates().names().join(", ")
         )));
     }
     let delivery = app

@@ -444,8 +444,10 @@ fn default_from() -> String {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPilot {
+    /// `None` (no `customers` key): the console may set pilot mode; a list, even
+    /// an empty one, is the file's word and the console shows it read-only.
     #[serde(default)]
-    pub customers: Vec<String>,
+    pub customers: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -657,7 +659,11 @@ pub struct Config {
     pub sms_sender: Option<String>,
     /// Where SMS go: the file outbox or an HTTP gateway.
     pub sms: SmsChannelConfig,
+    /// Pilot mode's customers as the config file names them; what applies is
+    /// `App::live` (the console may set them when the file does not).
     pub pilot: Vec<CustomerId>,
+    /// Whether the file has `[pilot] customers`: then the console cannot change them.
+    pub pilot_in_file: bool,
     pub max_attempts: u32,
     pub retry_after: jiff::SignedDuration,
     pub lease: jiff::SignedDuration,
@@ -1265,10 +1271,12 @@ impl Config {
             .map(EmailAddress::parse)
             .transpose()
             .map_err(|e| bad("channels.email.reply_to", e.0))?;
+        let pilot_in_file = raw.pilot.customers.is_some();
         let pilot = raw
             .pilot
             .customers
             .iter()
+            .flatten()
             .map(|c| {
                 CustomerId::parse(c).map_err(|e| bad("pilot.customers", format!("'{c}' {}", e.0)))
             })
@@ -1918,6 +1926,7 @@ impl Config {
             sms: sms_channel(&raw.channels.sms, &bad)?,
             sms_sender: raw.channels.sms.sender,
             pilot,
+            pilot_in_file,
             max_attempts: raw.dispatch.max_attempts,
             retry_after,
             lease,

@@ -256,6 +256,8 @@ pub struct Preview {
     pub html: String,
     /// The SMS text, when the template has one.
     pub sms: Option<String>,
+    /// The files the e-mail would carry: the invoices' and the event's.
+    pub attachments: Vec<String>,
 }
 
 /// What to preview: a rule, and what it is for.
@@ -278,6 +280,19 @@ pub struct PreviewRequest<'a> {
 /// reached; an event rule for the latest event of its type it would answer (of
 /// the customer, about the subject).
 pub async fn preview(app: &App, req: &PreviewRequest<'_>) -> Result<Preview, Refusal> {
+    preview_with(app, req, &app.templates(), None).await
+}
+
+/// As [`preview`], rendering with `templates` and, when given, the template
+/// `template` instead of the rule's: how the console shows a template edit
+/// against real data before it is saved.
+pub async fn preview_with(
+    app: &App,
+    req: &PreviewRequest<'_>,
+    templates: &herald_render::TemplateSet,
+    template: Option<&str>,
+) -> Result<Preview, Refusal> {
+    let chosen_template = template;
     let (rule, invoice, now) = (req.rule, req.invoice, req.now);
     let today = planner::local_date(now, &app.config.tenant.time_zone.time_zone());
     let mut event = None;
@@ -415,6 +430,7 @@ pub async fn preview(app: &App, req: &PreviewRequest<'_>) -> Result<Preview, Ref
             ))
         });
     };
+    let template = chosen_template.map_or(template, str::to_owned);
     let deliveries = planner::recipients(&audience, &book, &settings);
     let locale = req
         .locale
@@ -448,10 +464,20 @@ pub async fn preview(app: &App, req: &PreviewRequest<'_>) -> Result<Preview, Ref
     if let Some(e) = &event {
         ctx.event = Some(jobs::event_info(app, e, &app.store.operators().await?));
     }
-    let r = app
-        .templates
+    let r = templates
         .render(&template, locale, app.config.tenant.locale, &ctx)
         .map_err(anyhow::Error::from)?;
+    let file_name = |p: &str| {
+        std::path::Path::new(p)
+            .file_name()
+            .map_or_else(|| p.to_owned(), |n| n.to_string_lossy().into_owned())
+    };
+    let attachments = invoices
+        .iter()
+        .filter_map(|v| v.invoice.attachment.as_deref())
+        .chain(event.as_ref().and_then(|e| e.attachment.as_deref()))
+        .map(file_name)
+        .collect();
     Ok(Preview {
         rule: rule.to_owned(),
         template,
@@ -470,5 +496,6 @@ pub async fn preview(app: &App, req: &PreviewRequest<'_>) -> Result<Preview, Ref
         text: r.text,
         html: r.html,
         sms: r.sms,
+        attachments,
     })
 }

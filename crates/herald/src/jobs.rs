@@ -813,15 +813,19 @@ pub struct SendReport {
 pub async fn send(app: &Arc<App>, now: Timestamp) -> anyhow::Result<SendReport> {
     let mut report = SendReport::default();
     let holder = node_name();
-    let pilot = (!app.config.pilot.is_empty()).then(|| app.config.pilot.clone());
-    let ids: Vec<String> = app.config.pilot.iter().map(|c| c.to_string()).collect();
-    if app.config.pilot.is_empty() {
+    if let Err(e) = app.refresh_settings().await {
+        tracing::warn!(error = %format!("{e:#}"), "the console's settings were not read again; the last ones read apply");
+    }
+    let live = app.live();
+    let pilot = (!live.pilot.is_empty()).then(|| live.pilot.clone());
+    let ids: Vec<String> = live.pilot.iter().map(|c| c.to_string()).collect();
+    if live.pilot.is_empty() {
         app.store.clear_hold(PILOT_REASON_PREFIX).await?;
     } else {
         report.held_for_pilot = app
             .store
             .hold_reason(
-                &app.config.pilot,
+                &live.pilot,
                 &format!("{PILOT_REASON_PREFIX} only customers {} receive messages until pilot mode ends", ids.join(", ")),
             )
             .await?;
@@ -1911,7 +1915,7 @@ async fn try_deliver(
     };
     let rendered =
         match app
-            .templates
+            .templates()
             .render_parts(&template, locale, app.config.tenant.locale, &ctx, parts)
         {
             Ok(r) => r,
@@ -2093,7 +2097,8 @@ fn calendar_holds(
     customer: Option<&herald_core::records::Customer>,
     now: Timestamp,
 ) -> Option<Timestamp> {
-    let cal = app.config.calendar.as_ref()?;
+    let live = app.live();
+    let cal = live.calendar.as_ref()?;
     if d.delivery.channel == ChannelKind::Webhook
         || app
             .config

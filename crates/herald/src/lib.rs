@@ -15,4 +15,5 @@ pub mod import;
 pub mod jobs;
 pub mod metrics;
 pub mod service;
+pub mod settings;
 pub mod users;

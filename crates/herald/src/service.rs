@@ -692,13 +692,13 @@ async fn api_resend(
         None => None,
     };
     if let Some(t) = &req.template
-        && !app.templates.has(t)
+        && !app.templates().has(t)
     {
         return Err(ApiError(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!(
                 "/template: there is no template '{t}'; templates: {}",
-                app.templates.names().join(", ")
+                app.templates().names().join(", ")
             ),
         ));
     }

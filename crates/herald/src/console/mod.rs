@@ -19,6 +19,8 @@
 
 mod i18n;
 mod pages;
+mod preview;
+mod settings;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -86,6 +88,18 @@ pub fn router(console: Arc<Console>) -> axum::Router {
         .route("/console/notifications/{id}/resend", post(pages::resend))
         .route("/console/notifications/{id}/cancel", post(pages::cancel))
         .route("/console/holds", post(pages::hold))
+        .route("/console/preview", get(preview::preview))
+        .route("/console/next-run", get(preview::next_run))
+        .route("/console/settings", get(settings::settings))
+        .route("/console/settings/pilot", post(settings::save_pilot))
+        .route("/console/settings/days-off", post(settings::save_days_off))
+        .route(
+            "/console/settings/templates/{name}/{locale}",
+            get(settings::template).post(settings::save_template),
+        )
+        .route("/console/settings/test-email", post(settings::test_email))
+        .route("/console/settings/test-sms", post(settings::test_sms))
+        .route("/console/audit", get(settings::audit))
         .route("/console/{*rest}", get(pages::not_found))
         .layer(axum::extract::DefaultBodyLimit::max(64 << 10))
         .layer(axum::middleware::from_fn(guard))
@@ -104,12 +118,11 @@ async fn guard(req: axum::extract::Request, next: axum::middleware::Next) -> Res
     }
     let mut r = next.run(req).await;
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
+    // A page that shows a message sets its own, a little wider (see `preview`).
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
             "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+        ));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -743,7 +756,7 @@ impl Frame {
             here,
             pilot: console
                 .app
-                .config
+                .live()
                 .pilot
                 .iter()
                 .map(ToString::to_string)
@@ -766,6 +779,10 @@ impl Frame {
 
     pub fn can_act(&self) -> bool {
         self.role.allows(Role::Operator)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role.allows(Role::Admin)
     }
 
     pub fn languages(&self) -> [Lang; 2] {

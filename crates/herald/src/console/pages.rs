@@ -33,19 +33,20 @@ pub(super) fn said(code: &str) -> Option<&'static str> {
         "paused" => "Paused.",
         "resumed" => "Resumed.",
         "nothing" => "Nothing was waiting to be cancelled.",
+        "saved" => "Saved. It applies now, on every node within 10 seconds.",
         _ => return None,
     })
 }
 
 /// A request's query as a lookup, with the page's path kept for links.
-struct Query(Vec<(String, String)>);
+pub(super) struct Query(Vec<(String, String)>);
 
 impl Query {
-    fn new(raw: Option<&str>) -> Query {
+    pub(super) fn new(raw: Option<&str>) -> Query {
         Query(query_pairs(raw))
     }
 
-    fn get(&self, key: &str) -> Option<&str> {
+    pub(super) fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, v)| k == key && !v.trim().is_empty())
@@ -71,7 +72,7 @@ impl Query {
     }
 }
 
-fn here(path: &str, raw: &Option<String>) -> String {
+pub(super) fn here(path: &str, raw: &Option<String>) -> String {
     match raw {
         Some(q) if !q.is_empty() => format!("{path}?{q}"),
         _ => path.to_owned(),
@@ -87,7 +88,7 @@ pub struct Badge {
 }
 
 impl Badge {
-    fn of(t: Lang, code: &'static str) -> Badge {
+    pub(super) fn of(t: Lang, code: &'static str) -> Badge {
         let class = match code {
             "sent" => "ok",
             "failed" => "bad",
@@ -629,7 +630,7 @@ async fn invoice_page(
             .collect(),
         statuses: status_lines,
         notices,
-        templates: app.templates.names(),
+        templates: app.templates().names(),
         back,
         f,
     }))
@@ -975,7 +976,7 @@ pub async fn history_csv(
 // ---------------------------------------------------------------- actions
 
 /// Where an action sends the browser back to, with what it did.
-fn back_to(fields: &Fields, said: &str) -> Response {
+pub(super) fn back_to(fields: &Fields, said: &str) -> Response {
     let back = super::safe_next(fields.get("back"));
     let sep = if back.contains('?') { '&' } else { '?' };
     // Drop an earlier `said`, so the page says only the latest.
@@ -1029,7 +1030,7 @@ pub async fn resend(
     };
     let template = fields.opt("template");
     if let Some(tpl) = &template
-        && !app.templates.has(tpl)
+        && !app.templates().has(tpl)
     {
         return refusal(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -1037,7 +1038,7 @@ pub async fn resend(
             "Bad request",
             &format!(
                 "there is no template '{tpl}'; templates: {}",
-                app.templates.names().join(", ")
+                app.templates().names().join(", ")
             ),
         );
     }
