@@ -14,8 +14,8 @@ use herald_channels::{
 use herald_render::TemplateSet;
 use herald_store::Store;
 
-use crate::settings::Live;
 use crate::config::{Config, EmailChannelConfig, SmsChannelConfig, SmsGatewayConfig, SmsPreset};
+use crate::settings::Live;
 
 pub struct App {
     pub config: Config,
@@ -56,9 +56,9 @@ impl App {
                 )
             })?;
         let templates = load_templates(&config.templates_dir)?;
-        let stored = store.console_settings().await.with_context(|| {
-            "reading the settings changed in the console (table console_settings)"
-        })?;
+        let stored = store.console_settings().await.with_context(
+            || "reading the settings changed in the console (table console_settings)",
+        )?;
         let live = Live::build(&config, &templates, stored);
         let shared = Account {
             name: None,

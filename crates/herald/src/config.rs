@@ -444,10 +444,10 @@ fn default_from() -> String {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPilot {
-    /// `None` (no `customers` key): the console may set pilot mode; a list, even
-    /// an empty one, is the file's word and the console shows it read-only.
+    /// Empty: the console may set pilot mode; a list is the file's word, and the
+    /// console shows it read-only.
     #[serde(default)]
-    pub customers: Option<Vec<String>>,
+    pub customers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -662,7 +662,7 @@ pub struct Config {
     /// Pilot mode's customers as the config file names them; what applies is
     /// `App::live` (the console may set them when the file does not).
     pub pilot: Vec<CustomerId>,
-    /// Whether the file has `[pilot] customers`: then the console cannot change them.
+    /// Whether the file names pilot customers: then the console cannot change them.
     pub pilot_in_file: bool,
     pub max_attempts: u32,
     pub retry_after: jiff::SignedDuration,
@@ -1271,12 +1271,11 @@ impl Config {
             .map(EmailAddress::parse)
             .transpose()
             .map_err(|e| bad("channels.email.reply_to", e.0))?;
-        let pilot_in_file = raw.pilot.customers.is_some();
+        let pilot_in_file = !raw.pilot.customers.is_empty();
         let pilot = raw
             .pilot
             .customers
             .iter()
-            .flatten()
             .map(|c| {
                 CustomerId::parse(c).map_err(|e| bad("pilot.customers", format!("'{c}' {}", e.0)))
             })

@@ -5,7 +5,7 @@
 //! removed there. What the file leaves open, the console fills, and its changes
 //! are kept in the store (`console_settings`, each with an audit entry), so they
 //! survive restarts and reach every node sharing the store:
-//! - `pilot.customers`: the pilot customers, when the file has no `[pilot] customers`;
+//! - `pilot.customers`: the pilot customers, when the file's `[pilot] customers` is empty;
 //! - `calendar.days_off`: more days off, besides the file's calendar;
 //! - `template.NAME.LOCALE.PART`: a template part edited in the console, laid
 //!   over the templates folder (or the built-in templates).
@@ -62,7 +62,11 @@ impl Live {
     /// The file's settings with the stored ones over them. A stored setting that
     /// no longer fits (its template left the folder, the file now names the pilot
     /// customers) is skipped with a warning: the file wins, and nothing stops.
-    pub fn build(config: &Config, file_templates: &TemplateSet, stored: Vec<ConsoleSetting>) -> Live {
+    pub fn build(
+        config: &Config,
+        file_templates: &TemplateSet,
+        stored: Vec<ConsoleSetting>,
+    ) -> Live {
         let mut live = Live::from_file(config, file_templates);
         let mut templates = file_templates.clone();
         for s in &stored {
@@ -139,7 +143,10 @@ impl Live {
 /// Customer ids separated by commas, spaces or lines; an error names the bad one.
 pub fn parse_customers(s: &str) -> Result<Vec<CustomerId>, String> {
     let mut out: Vec<CustomerId> = Vec::new();
-    for c in s.split([',', ' ', '\n', '\r', '\t']).filter(|c| !c.is_empty()) {
+    for c in s
+        .split([',', ' ', '\n', '\r', '\t'])
+        .filter(|c| !c.is_empty())
+    {
         let id = CustomerId::parse(c).map_err(|e| format!("'{c}' {}", e.0))?;
         if !out.contains(&id) {
             out.push(id);
@@ -153,8 +160,9 @@ pub fn parse_days(s: &str) -> Result<BTreeSet<jiff::civil::Date>, String> {
     s.split([',', ' ', '\n', '\r', '\t'])
         .filter(|d| !d.is_empty())
         .map(|d| {
-            d.parse::<jiff::civil::Date>()
-                .map_err(|_| format!("'{d}' is not a date; write days as YYYY-MM-DD, e.g. 2026-12-24"))
+            d.parse::<jiff::civil::Date>().map_err(|_| {
+                format!("'{d}' is not a date; write days as YYYY-MM-DD, e.g. 2026-12-24")
+            })
         })
         .collect()
 }

@@ -182,7 +182,12 @@ pub async fn next_run(
     signed: Signed,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let f = Frame::new(&console, &signed, "preview", here("/console/next-run", &raw));
+    let f = Frame::new(
+        &console,
+        &signed,
+        "preview",
+        here("/console/next-run", &raw),
+    );
     let t = f.t;
     let now = console.clock.now();
     let report = match crate::jobs::plan(

@@ -123,7 +123,12 @@ pub async fn settings(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let admin = is_admin(&signed);
-    let f = Frame::new(&console, &signed, "settings", here("/console/settings", &raw));
+    let f = Frame::new(
+        &console,
+        &signed,
+        "settings",
+        here("/console/settings", &raw),
+    );
     let app = &console.app;
     let config = &app.config;
     let live = app.live();
@@ -263,7 +268,10 @@ pub async fn settings(
         .collect();
     let page = SettingsPage {
         admin,
-        config_path: config.path.display().to_string(),
+        config_path: std::fs::canonicalize(&config.path)
+            .unwrap_or_else(|_| config.path.clone())
+            .display()
+            .to_string(),
         config_changed,
         plan: config.service.plan.clone(),
         next_plan: f.when_opt(&next_plan),
@@ -321,13 +329,15 @@ async fn store_setting(
     key: &str,
     value: Option<&str>,
     detail: &str,
-) -> Result<(), Response> {
+) -> Result<(), super::Answer> {
     let app = &console.app;
     app.store
         .set_console_setting(key, value, &actor(signed), console.clock.now(), detail)
         .await
-        .map_err(|e| internal(e.into()))?;
-    app.reload_settings().await.map_err(internal)?;
+        .map_err(|e| super::Answer::from(internal(e.into())))?;
+    app.reload_settings()
+        .await
+        .map_err(|e| super::Answer::from(internal(e)))?;
     tracing::info!(%key, actor = %actor(signed), "console setting changed: {detail}");
     Ok(())
 }
@@ -375,10 +385,17 @@ pub async fn save_pilot(
         if v.is_empty() {
             "none (pilot mode off)".to_owned()
         } else {
-            v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            v.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     };
-    let detail = format!("pilot customers: {} (was {})", list(&customers), list(&before));
+    let detail = format!(
+        "pilot customers: {} (was {})",
+        list(&customers),
+        list(&before)
+    );
     let value = (!customers.is_empty()).then(|| {
         customers
             .iter()
@@ -387,7 +404,7 @@ pub async fn save_pilot(
             .join(",")
     });
     if let Err(r) = store_setting(&console, &signed, PILOT_KEY, value.as_deref(), &detail).await {
-        return r;
+        return r.into_response();
     }
     back_to(&fields, "saved")
 }
@@ -409,7 +426,10 @@ pub async fn save_days_off(
         if v.is_empty() {
             "none".to_owned()
         } else {
-            v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            v.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     };
     let before = console.app.live().console_days_off.clone();
@@ -420,10 +440,9 @@ pub async fn save_days_off(
             .collect::<Vec<_>>()
             .join(",")
     });
-    if let Err(r) =
-        store_setting(&console, &signed, DAYS_OFF_KEY, value.as_deref(), &detail).await
+    if let Err(r) = store_setting(&console, &signed, DAYS_OFF_KEY, value.as_deref(), &detail).await
     {
-        return r;
+        return r.into_response();
     }
     back_to(&fields, "saved")
 }
@@ -520,14 +539,14 @@ fn template_origin(
     (origin, false)
 }
 
-fn parse_locale(t: Lang, locale: &str) -> Result<Locale, Response> {
+fn parse_locale(t: Lang, locale: &str) -> Result<Locale, super::Answer> {
     Locale::parse(locale).map_err(|e| {
-        refusal(
+        super::Answer::from(refusal(
             StatusCode::NOT_FOUND,
             t,
             "Not found",
             &format!("{locale}: {}", e.0),
-        )
+        ))
     })
 }
 
@@ -540,7 +559,7 @@ pub async fn template(
     let t = signed.lang;
     let locale = match parse_locale(t, &locale) {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let templates = console.app.templates();
     if !templates.locales_of(&name).contains(&locale) {
@@ -610,7 +629,7 @@ pub async fn save_template(
     let t = signed.lang;
     let locale = match parse_locale(t, &locale) {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let app = &console.app;
     let current = app.templates();
@@ -629,12 +648,17 @@ pub async fn save_template(
     if fields.get("action") == "revert" {
         let part = fields.get("part");
         if !TemplateSet::PARTS.contains(&part) {
-            return bad_request(t, format!("part: '{part}' is not subject, txt, html or sms"));
+            return bad_request(
+                t,
+                format!("part: '{part}' is not subject, txt, html or sms"),
+            );
         }
         let key = template_key(&name, locale, part);
-        let detail = format!("template {name} {locale}.{part}: the console's edit removed; the file's version applies");
+        let detail = format!(
+            "template {name} {locale}.{part}: the console's edit removed; the file's version applies"
+        );
         if let Err(r) = store_setting(&console, &signed, &key, None, &detail).await {
-            return r;
+            return r.into_response();
         }
         return axum::response::Redirect::to(&format!("{path}?said=saved")).into_response();
     }
@@ -663,11 +687,8 @@ pub async fn save_template(
         }
     }
     if failures.is_empty()
-        && let Err(fs) = candidate.render_exactly(
-            &name,
-            locale,
-            &herald_render::sample_context(&name, locale),
-        )
+        && let Err(fs) =
+            candidate.render_exactly(&name, locale, &herald_render::sample_context(&name, locale))
     {
         failures.extend(fs.iter().map(ToString::to_string));
     }
@@ -718,7 +739,7 @@ pub async fn save_template(
             };
             let value = (!same_as_file).then_some(source.as_str());
             if let Err(r) = store_setting(&console, &signed, &key, value, &detail).await {
-                return r;
+                return r.into_response();
             }
         }
         return axum::response::Redirect::to(&format!("{path}?said=saved")).into_response();
@@ -817,7 +838,9 @@ pub async fn test_email(
         Some(s) => {
             let channel = SmtpChannel::new(s.clone());
             let mut seen = Vec::new();
-            let opened = channel.open(&mut |step: &str| seen.push(step.to_owned())).await;
+            let opened = channel
+                .open(&mut |step: &str| seen.push(step.to_owned()))
+                .await;
             steps.extend(seen.into_iter().map(|s| (true, s)));
             if let Err(e) = opened {
                 steps.push((false, format!("{}: {}", e.step, e.detail)));
@@ -825,8 +848,7 @@ pub async fn test_email(
             }
             if ok && let Some(to) = &to {
                 let msg = test_message(&from, to, now, &format!("{}:{}", s.host, s.port));
-                let outcome =
-                    herald_channels::EmailChannel::send_email(&channel, 0, &msg).await;
+                let outcome = herald_channels::EmailChannel::send_email(&channel, 0, &msg).await;
                 push_outcome(&mut steps, &mut ok, to.as_str(), &outcome);
             }
         }

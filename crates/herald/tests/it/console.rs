@@ -382,3 +382,211 @@ fn sessions_are_http_only_same_site_cookies_and_another_site_cannot_post() {
     assert_eq!(code, 303, "{head}");
     assert!(head.contains("location: /console/login"), "{head}");
 }
+
+/// Settings (seed 004: who changed what and when), the channel tests (seeds 002,
+/// 003), a template checked before it is saved and previewed against real data,
+/// and every change and test in the audit log, in a real browser; then the
+/// settings outlive the server.
+#[test]
+fn an_admin_changes_settings_tests_the_channels_and_sees_it_all_in_the_audit_log() {
+    let sink = SmtpSink::start();
+    let ws = office();
+    let config = ws.path().join("herald.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "{text}\n[[accounts]]\nname = \"office\"\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"biuro@example.pl\"\n",
+            sink.port
+        ),
+    )
+    .unwrap();
+    let served = Served::start_with(&ws, &["--now", "2026-11-20T09:00:00Z"]);
+    let base = format!("http://{}", served.address);
+    runtime().block_on(async {
+        let b = Browser::start().await;
+        b.sign_in(&base, "admin", PASSWORD).await;
+        b.goto(&format!("{base}/console/settings")).await;
+        let sources = b.text_of("#sources").await;
+        assert!(sources.contains("herald.toml"), "{sources}");
+        assert!(b.text_of("#rules").await.contains("new-invoice"));
+        b.screenshot("console-settings.png").await;
+
+        // Pilot customers: an unknown one is refused, naming it; nothing changes.
+        b.fill("#pilot-customers", "C1, NOPE").await;
+        b.click("#save-pilot").await;
+        let message = b.wait_for("#message").await.text().await.unwrap();
+        assert!(
+            message.contains("customer 'NOPE' does not exist"),
+            "{message}"
+        );
+        b.goto(&format!("{base}/console/settings")).await;
+        assert_eq!(b.text_of("#pilot-now").await, "none (pilot mode off)");
+        b.fill("#pilot-customers", "C1").await;
+        b.click("#save-pilot").await;
+        assert_eq!(
+            b.wait_for("#said").await.text().await.unwrap(),
+            "Saved. It applies now, on every node within 10 seconds."
+        );
+        assert_eq!(b.text_of("#pilot-now").await, "C1");
+        assert!(b.text_of("#pilot").await.contains("C1"), "the banner");
+        let origin = b.text_of("#pilot-origin").await;
+        assert!(origin.contains("changed by console:admin"), "{origin}");
+
+        // Days off in the console, beside the file's calendar.
+        b.fill("#days-off", "2026-12-24, 2026-12-31").await;
+        b.click("#save-days-off").await;
+        b.wait_for("#said").await;
+        assert_eq!(b.text_of("#days-off-now").await, "2026-12-24, 2026-12-31");
+
+        // Test connection, then a test message, through the real SMTP server.
+        b.click("#accounts .test-connection").await;
+        let steps = b.wait_for("#steps").await.text().await.unwrap();
+        assert!(steps.contains("connected to 127.0.0.1"), "{steps}");
+        assert!(b.text_of("#result").await.contains("The test passed."));
+        assert!(
+            sink.messages().is_empty(),
+            "a connection test sends nothing"
+        );
+        b.goto(&format!("{base}/console/settings")).await;
+        b.fill("#accounts tbody tr:nth-child(2) .test-to", "it@example.com")
+            .await;
+        b.click("#accounts tbody tr:nth-child(2) .send-test").await;
+        assert!(
+            b.wait_for("#result")
+                .await
+                .text()
+                .await
+                .unwrap()
+                .contains("The test passed."),
+            "{}",
+            b.text().await
+        );
+        eventually("the test message at the SMTP server", || {
+            sink.messages().len() == 1
+        });
+        let received = std::fs::read_to_string(&sink.messages()[0]).unwrap();
+        assert!(received.contains("herald: test message"), "{received}");
+        // A test SMS, into the SMS outbox this workspace uses.
+        b.goto(&format!("{base}/console/settings")).await;
+        b.fill("#sms-to", "+48600100200").await;
+        b.click("#send-test-sms").await;
+        assert!(
+            b.wait_for("#result")
+                .await
+                .text()
+                .await
+                .unwrap()
+                .contains("The test passed.")
+        );
+        assert!(
+            ws.sms().iter().any(|m| m.to_string().contains("test SMS")),
+            "{:?}",
+            ws.sms()
+        );
+
+        // A template with a mistake is refused before it is saved, and what
+        // was typed is still there to fix.
+        b.goto(&format!("{base}/console/settings/templates/new-invoice/en"))
+            .await;
+        let subject = b.text_of("#part-subject").await;
+        assert!(subject.contains("invoice.number"), "{subject}");
+        b.fill("#part-subject", "Invoice {{ invoice.numbr }}").await;
+        b.click("#save-template").await;
+        let failures = b.wait_for("#failures").await.text().await.unwrap();
+        assert!(failures.contains("numbr"), "{failures}");
+        assert_eq!(
+            b.find("#part-subject")
+                .await
+                .prop("value")
+                .await
+                .unwrap()
+                .unwrap(),
+            "Invoice {{ invoice.numbr }}"
+        );
+        // Fixed, and previewed against customer C1's real invoice.
+        b.fill(
+            "#part-subject",
+            "Your invoice {{ invoice.number }} is ready",
+        )
+        .await;
+        b.fill("#preview-customer", "C1").await;
+        b.click("#check").await;
+        let subject = b.wait_for("#message-subject").await.text().await.unwrap();
+        assert_eq!(subject, "Your invoice FV/2026/11/001 is ready");
+        b.client
+            .execute(
+                "document.getElementById('preview-customer').scrollIntoView()",
+                vec![],
+            )
+            .await
+            .unwrap();
+        b.screenshot("console-template.png").await;
+        b.click("#save-template").await;
+        b.wait_for("#said").await;
+
+        // The preview shows it as it would be sent now.
+        b.goto(&format!(
+            "{base}/console/preview?rule=new-invoice&customer=C1&locale=en"
+        ))
+        .await;
+        assert_eq!(
+            b.wait_for("#message-subject").await.text().await.unwrap(),
+            "Your invoice FV/2026/11/001 is ready"
+        );
+        assert!(
+            b.text_of("#message-to")
+                .await
+                .contains("anna@kowalski.example.pl")
+        );
+        b.screenshot("console-preview.png").await;
+        b.goto(&format!("{base}/console/next-run")).await;
+        b.wait_for("#planned").await;
+
+        // The audit log: every change and every test, by whom.
+        b.goto(&format!("{base}/console/audit")).await;
+        let audit = b.text_of("#audit").await;
+        for expected in [
+            "pilot.customers",
+            "pilot customers: C1 (was none (pilot mode off))",
+            "calendar.days_off",
+            "settings.test_email",
+            "settings.test_sms",
+            "template.new-invoice.en.subject",
+            "console:admin",
+        ] {
+            assert!(audit.contains(expected), "{expected} missing:\n{audit}");
+        }
+        assert!(!audit.contains("NOPE"), "a refused change is not logged");
+        b.screenshot("console-audit.png").await;
+        b.close().await;
+
+        // A viewer sees the settings but can change nothing, and no audit log.
+        let v = Browser::start().await;
+        v.sign_in(&base, "piotr", PASSWORD).await;
+        v.goto(&format!("{base}/console/settings")).await;
+        v.wait_for("#pilot-now").await;
+        assert!(v.find_all("#save-pilot").await.is_empty());
+        assert!(v.find_all("#accounts .send-test").await.is_empty());
+        v.goto(&format!("{base}/console/audit")).await;
+        let message = v.wait_for("#message").await.text().await.unwrap();
+        assert!(message.contains("Your role cannot do this"), "{message}");
+        v.close().await;
+    });
+    // Stored, not remembered: a new process reads them from the store.
+    drop(served);
+    let status = ws.ok(&["status"]);
+    assert!(status.contains("PILOT MODE: only C1"), "{status}");
+    let preview = ws.ok(&[
+        "preview",
+        "new-invoice",
+        "--customer",
+        "C1",
+        "--locale",
+        "en",
+    ]);
+    assert!(
+        preview.contains("Your invoice FV/2026/11/001 is ready"),
+        "{preview}"
+    );
+}
