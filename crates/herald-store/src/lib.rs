@@ -529,6 +529,8 @@ dispatch! {
     pub async fn set_console_setting(&self, key: &str, value: Option<&str>, actor: &str, at: Timestamp, detail: &str) -> Result<(), StoreError>;
     /// A page of invoices, newest issue date first, and how many match in all.
     pub async fn invoice_list(&self, q: &InvoiceListQuery) -> Result<(Vec<InvoiceListRow>, u64), StoreError>;
+    /// A page of the subjects events are about, and how many match in all.
+    pub async fn event_subjects(&self, q: &SubjectListQuery) -> Result<(Vec<SubjectListRow>, u64), StoreError>;
     /// Every notification about these invoices, with its deliveries' states, by
     /// fire time.
     pub async fn invoice_notices(&self, ids: &[InvoiceId]) -> Result<Vec<InvoiceNotice>, StoreError>;

@@ -342,6 +342,29 @@ pub enum InvoiceStanding {
     Overdue,
 }
 
+/// A page of the subjects events are about (declaration numbers): the one
+/// most recently heard of first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SubjectListQuery {
+    /// Events whose type starts with this, e.g. `customs.`.
+    pub type_prefix: String,
+    /// Part of the subject, the customer's id or name, any case.
+    pub search: Option<String>,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+/// One subject of the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectListRow {
+    pub subject: String,
+    pub customer_id: Option<CustomerId>,
+    pub customer_name: String,
+    /// When its latest event happened.
+    pub last_at: Timestamp,
+    pub events: i64,
+}
+
 /// A page of the invoice list: newest issue date first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvoiceListQuery {

@@ -17,7 +17,7 @@ use crate::error::StoreError;
 use crate::sql::{self, json_list, ms};
 use crate::types::{
     DeliveryListQuery, DeliveryListRow, InvoiceListQuery, InvoiceListRow, InvoiceNotice,
-    InvoiceStanding,
+    InvoiceStanding, SubjectListQuery, SubjectListRow,
 };
 
 const USER_COLS: &str =
@@ -294,6 +294,67 @@ impl Backend {
         insert_audit(&mut tx, at, actor, "setting.change", key, detail).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    pub(crate) async fn event_subjects(
+        &self,
+        q: &SubjectListQuery,
+    ) -> Result<(Vec<SubjectListRow>, u64), StoreError> {
+        let pattern = q
+            .search
+            .as_deref()
+            .map(|s| format!("%{}%", s.trim().to_lowercase()));
+        let (search, limit_at, offset_at) = if pattern.is_some() {
+            (
+                " AND (lower(e.subject) LIKE $2 OR lower(COALESCE(e.customer_id, '')) LIKE $2 \
+                 OR e.customer_id IN (SELECT c.id FROM customers c WHERE lower(c.name) LIKE $2))",
+                3,
+                4,
+            )
+        } else {
+            ("", 2, 3)
+        };
+        let filter = format!("e.subject IS NOT NULL AND e.type LIKE $1{search}");
+        let mut count = dynamic_scalar::<i64>(format!(
+            "SELECT COUNT(DISTINCT e.subject) FROM events e WHERE {filter}"
+        ));
+        let mut page = dynamic(format!(
+            "SELECT s.subject, s.customer_id, s.last_at, s.n, \
+             (SELECT c.name FROM customers c WHERE c.id = s.customer_id) FROM \
+             (SELECT e.subject AS subject, MAX(e.customer_id) AS customer_id, MAX(e.occurred_at) AS last_at, \
+              COUNT(*) AS n FROM events e WHERE {filter} GROUP BY e.subject) s \
+             ORDER BY s.last_at DESC, s.subject LIMIT ${limit_at} OFFSET ${offset_at}"
+        ));
+        let prefix = format!("{}%", q.type_prefix);
+        count = count.bind(prefix.clone());
+        page = page.bind(prefix);
+        if let Some(p) = &pattern {
+            count = count.bind(p.clone());
+            page = page.bind(p.clone());
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        let rows = page
+            .bind(i64::from(q.limit))
+            .bind(i64::try_from(q.offset).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let customer: Option<String> = row.try_get(1)?;
+            out.push(SubjectListRow {
+                subject: row.try_get(0)?,
+                customer_id: customer
+                    .map(|c| {
+                        herald_core::CustomerId::parse(&c)
+                            .map_err(|e| StoreError::Corrupt(format!("customer id {c:?}: {}", e.0)))
+                    })
+                    .transpose()?,
+                last_at: sql::ts(row.try_get(2)?)?,
+                events: row.try_get(3)?,
+                customer_name: row.try_get::<Option<String>, _>(4)?.unwrap_or_default(),
+            });
+        }
+        Ok((out, u64::try_from(total).unwrap_or(0)))
     }
 
     pub(crate) async fn invoice_list(

@@ -374,6 +374,18 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
         "Saved. It applies now, on every node within 10 seconds.",
         "Zapisano. Obowiązuje od teraz, na każdym węźle w ciągu 10 sekund.",
     ),
+    // Declarations and tasks
+    ("Declarations", "Zgłoszenia celne"),
+    ("Tasks", "Zadania"),
+    ("Task", "Zadanie"),
+    ("Last event", "Ostatnie zdarzenie"),
+    ("Starts", "Początek"),
+    ("Title", "Tytuł"),
+    ("Repeats", "Powtarzanie"),
+    ("Operator", "Operator"),
+    ("Events", "Zdarzenia"),
+    ("number or customer", "numer lub klient"),
+    ("title, id or customer", "tytuł, identyfikator lub klient"),
     // Document page
     ("Invoice", "Faktura"),
     ("Next reminder", "Następne przypomnienie"),

@@ -21,6 +21,7 @@ mod i18n;
 mod pages;
 mod preview;
 mod settings;
+mod subjects;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -83,6 +84,13 @@ pub fn router(console: Arc<Console>) -> axum::Router {
         .route("/console/assets/console.css", get(stylesheet))
         .route("/console/invoices", get(pages::invoices))
         .route("/console/invoices/{id}", get(pages::invoice))
+        .route("/console/declarations", get(subjects::declarations))
+        .route(
+            "/console/declarations/{subject}",
+            get(subjects::declaration),
+        )
+        .route("/console/tasks", get(subjects::tasks))
+        .route("/console/tasks/{id}", get(subjects::task))
         .route("/console/history", get(pages::history))
         .route("/console/history.csv", get(pages::history_csv))
         .route("/console/notifications/{id}/resend", post(pages::resend))

@@ -23,7 +23,7 @@ use jiff::Timestamp;
 use super::{Console, Fields, Frame, Lang, Signed, internal, query_pairs, refusal, render};
 
 /// Rows on one page of a list.
-const PAGE: u32 = 50;
+pub(super) const PAGE: u32 = 50;
 
 /// The sentence a redirect's `said=` code stands for: what the last action did.
 pub(super) fn said(code: &str) -> Option<&'static str> {
@@ -103,7 +103,7 @@ impl Badge {
         }
     }
 
-    fn none() -> Badge {
+    pub(super) fn none() -> Badge {
         Badge {
             label: "—".to_owned(),
             class: "none",
@@ -122,7 +122,7 @@ pub struct Pager {
 }
 
 impl Pager {
-    fn new(t: Lang, path: &str, q: &Query, total: u64) -> Pager {
+    pub(super) fn new(t: Lang, path: &str, q: &Query, total: u64) -> Pager {
         let page = q.page();
         let pages = total.div_ceil(u64::from(PAGE)).max(1);
         let rest = q.without_page();
@@ -142,7 +142,7 @@ impl Pager {
         }
     }
 
-    fn offset(q: &Query) -> u64 {
+    pub(super) fn offset(q: &Query) -> u64 {
         (q.page() - 1) * u64::from(PAGE)
     }
 }
@@ -485,34 +485,34 @@ struct StatusLine {
     why: String,
 }
 
-struct NoticeBlock {
-    id: i64,
-    rule: String,
-    level: String,
-    template: String,
-    planned_for: String,
-    status: Badge,
-    reason: String,
-    deliveries: Vec<DeliveryBlock>,
-    cancellable: bool,
-    resendable: bool,
+pub(super) struct NoticeBlock {
+    pub(super) id: i64,
+    pub(super) rule: String,
+    pub(super) level: String,
+    pub(super) template: String,
+    pub(super) planned_for: String,
+    pub(super) status: Badge,
+    pub(super) reason: String,
+    pub(super) deliveries: Vec<DeliveryBlock>,
+    pub(super) cancellable: bool,
+    pub(super) resendable: bool,
 }
 
-struct DeliveryBlock {
-    id: i64,
-    channel: String,
-    recipient: String,
-    state: Badge,
-    reason: String,
-    sent: String,
-    note: String,
-    attempts: Vec<AttemptLine>,
+pub(super) struct DeliveryBlock {
+    pub(super) id: i64,
+    pub(super) channel: String,
+    pub(super) recipient: String,
+    pub(super) state: Badge,
+    pub(super) reason: String,
+    pub(super) sent: String,
+    pub(super) note: String,
+    pub(super) attempts: Vec<AttemptLine>,
 }
 
-struct AttemptLine {
-    at: String,
-    outcome: String,
-    detail: String,
+pub(super) struct AttemptLine {
+    pub(super) at: String,
+    pub(super) outcome: String,
+    pub(super) detail: String,
 }
 
 pub async fn invoice(
@@ -636,7 +636,7 @@ async fn invoice_page(
     }))
 }
 
-fn notice_block(f: &Frame, e: &herald_store::HistoryEntry) -> NoticeBlock {
+pub(super) fn notice_block(f: &Frame, e: &herald_store::HistoryEntry) -> NoticeBlock {
     let t = f.t;
     let n = &e.notification;
     let states: Vec<DeliveryState> = e.deliveries.iter().map(|d| d.delivery.state).collect();

@@ -590,3 +590,82 @@ fn an_admin_changes_settings_tests_the_channels_and_sees_it_all_in_the_audit_log
         "{preview}"
     );
 }
+
+/// Declarations (seed 000's list with IE529 / IE509 / IE599 columns) and tasks
+/// (seed 001), listed with a status column each, searched, and opened.
+#[test]
+fn declarations_and_tasks_have_lists_with_status_columns_and_pages() {
+    let ws = office();
+    ws.write(
+        "customs.csv",
+        "customer_id,role,name,email,phone,email_opt_in,sms_opt_in\n\
+         C1,customs,Dział celny,clo@kowalski.example.pl,,true,false\n",
+    );
+    ws.ok(&["import", "contacts", "customs.csv"]);
+    ws.write(
+        "events.csv",
+        "id,type,customer_id,subject,occurred_at\n\
+         ev-1,customs.IE529,C1,26PL44302000012345,2026-11-23T08:42:00Z\n",
+    );
+    ws.ok(&["import", "events", "events.csv"]);
+    ws.write(
+        "operators.csv",
+        "id,name,email,phone,locale\nop-ewa,Ewa Nowak,ewa@biuro.example.pl,+48600100200,pl\n",
+    );
+    ws.ok(&["import", "operators", "operators.csv"]);
+    ws.write(
+        "tasks.csv",
+        "id,title,customer_id,operator_id,starts_at,time_zone,recurrence\n\
+         T1,Przegląd deklaracji VAT,C1,op-ewa,2026-11-24 10:00,,\n\
+         T2,Weekly call,C4,,2026-11-30 09:00,Europe/Dublin,weekly\n",
+    );
+    ws.ok(&["import", "tasks", "tasks.csv"]);
+    ws.ok(&["run", "--now", "2026-11-23T09:30:00Z"]);
+    let served = Served::start_with(&ws, &["--now", "2026-11-23T09:35:00Z"]);
+    let base = format!("http://{}", served.address);
+    runtime().block_on(async {
+        let b = Browser::start().await;
+        b.sign_in(&base, "anna", PASSWORD).await;
+        b.goto(&format!("{base}/console/declarations")).await;
+        let heads = b.text_of("#subjects thead").await;
+        assert!(
+            heads.contains("IE529") && heads.contains("IE509") && heads.contains("IE599"),
+            "{heads}"
+        );
+        let row = b.text_of("#subjects tbody tr").await;
+        assert!(row.contains("26PL44302000012345"), "{row}");
+        let cells: Vec<String> = {
+            let mut v = Vec::new();
+            for c in b.find_all("#subjects tbody tr td.rule").await {
+                v.push(c.text().await.unwrap());
+            }
+            v
+        };
+        assert_eq!(cells, ["sent", "—", "—"], "IE529 sent, nothing else yet");
+        b.click("#subjects tbody a").await;
+        b.wait_for("#number").await;
+        assert_eq!(b.text_of("#number").await, "26PL44302000012345");
+        let notices = b.text_of("#notifications").await;
+        assert!(notices.contains("clo@kowalski.example.pl"), "{notices}");
+        assert!(b.text_of("#events").await.contains("customs.IE529"));
+        b.screenshot("console-declaration.png").await;
+
+        b.goto(&format!("{base}/console/tasks")).await;
+        let list = b.text_of("#subjects").await;
+        assert!(list.contains("T1") && list.contains("T2"), "{list}");
+        b.fill("#search", "vat").await;
+        b.click("#filter").await;
+        b.wait_for("#subjects").await;
+        assert_eq!(b.find_all("#subjects tbody tr").await.len(), 1);
+        b.screenshot("console-tasks.png").await;
+        b.click("#subjects tbody a").await;
+        b.wait_for("#number").await;
+        assert_eq!(b.text_of("#number").await, "T1");
+        let notices = b.text_of("#notifications").await;
+        assert!(
+            notices.contains("task-reminder") && notices.contains("+48601234567"),
+            "{notices}"
+        );
+        b.close().await;
+    });
+}
