@@ -19,6 +19,7 @@
 
 mod i18n;
 mod pages;
+mod people;
 mod preview;
 mod settings;
 mod subjects;
@@ -108,6 +109,11 @@ pub fn router(console: Arc<Console>) -> axum::Router {
         .route("/console/settings/test-email", post(settings::test_email))
         .route("/console/settings/test-sms", post(settings::test_sms))
         .route("/console/audit", get(settings::audit))
+        .route(
+            "/console/users",
+            get(people::users).post(people::change_user),
+        )
+        .route("/console/tokens", post(people::change_token))
         .route("/console/{*rest}", get(pages::not_found))
         .layer(axum::extract::DefaultBodyLimit::max(64 << 10))
         .layer(axum::middleware::from_fn(guard))

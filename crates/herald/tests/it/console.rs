@@ -669,3 +669,90 @@ fn declarations_and_tasks_have_lists_with_status_columns_and_pages() {
         b.close().await;
     });
 }
+
+/// Users and API tokens from the console: a new operator signs in; a new token
+/// works against the API until it is revoked; both are in the audit log, and
+/// an admin cannot lock themselves out.
+#[test]
+fn an_admin_adds_a_user_and_an_api_token_then_revokes_the_token() {
+    let ws = office();
+    let served = Served::start(&ws);
+    let base = format!("http://{}", served.address);
+    let token = runtime().block_on(async {
+        let b = Browser::start().await;
+        b.sign_in(&base, "admin", PASSWORD).await;
+        b.goto(&format!("{base}/console/users")).await;
+        assert!(
+            b.find_all("#user-admin .disable").await.is_empty(),
+            "no button to disable oneself"
+        );
+        b.click("#new-user summary").await;
+        b.fill("#new-login", "ewa").await;
+        b.fill("#new-name", "Ewa Nowak").await;
+        b.find("#new-role")
+            .await
+            .select_by_value("operator")
+            .await
+            .unwrap();
+        b.fill("#new-password", "ewa's long password").await;
+        b.click("#create-user").await;
+        b.wait_for("#said").await;
+        let users = b.text_of("#users").await;
+        assert!(users.contains("Ewa Nowak"), "{users}");
+        b.click("#new-token summary").await;
+        b.fill("#token-name", "ERP").await;
+        b.click("#scope-read").await;
+        b.click("#create-token").await;
+        let token = b.wait_for("#token-text").await.text().await.unwrap();
+        assert!(token.starts_with("hrd_"), "{token}");
+        b.goto(&format!("{base}/console/users")).await;
+        b.screenshot("console-users.png").await;
+        b.close().await;
+
+        let e = Browser::start().await;
+        e.sign_in(&base, "ewa", "ewa's long password").await;
+        assert!(e.text_of("#signed-in").await.contains("Ewa Nowak"));
+        // An operator has no users page.
+        e.goto(&format!("{base}/console/users")).await;
+        let message = e.wait_for("#message").await.text().await.unwrap();
+        assert!(message.contains("Your role cannot do this"), "{message}");
+        e.close().await;
+        token
+    });
+    let (code, _, body) = served.get_with("/api/v1/notifications", Some(&token));
+    assert_eq!(code, 200, "{body}");
+    runtime().block_on(async {
+        let b = Browser::start().await;
+        b.sign_in(&base, "admin", PASSWORD).await;
+        b.goto(&format!("{base}/console/users")).await;
+        b.click("#tokens .revoke").await;
+        b.wait_for("#said").await;
+        b.goto(&format!("{base}/console/audit")).await;
+        let audit = b.text_of("#audit").await;
+        for expected in ["user.create", "token.create", "token.revoke", "ERP: read"] {
+            assert!(audit.contains(expected), "{expected} missing:\n{audit}");
+        }
+        assert!(!audit.contains(&token), "the token's text is not logged");
+        // An admin cannot disable themselves, even by a hand-made form.
+        b.client
+            .execute(
+                "const f = document.createElement('form'); f.method = 'post'; \
+                 f.action = '/console/users'; \
+                 for (const [k, v] of [['csrf', document.querySelector('input[name=csrf]').value], \
+                   ['login', 'admin'], ['action', 'disable']]) { \
+                   const i = document.createElement('input'); i.name = k; i.value = v; f.appendChild(i); } \
+                 document.body.appendChild(f); f.submit();",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let message = b.wait_for("#message").await.text().await.unwrap();
+        assert!(message.contains("You cannot change your own role"), "{message}");
+        b.close().await;
+    });
+    let (code, _, _) = served.get_with("/api/v1/notifications", Some(&token));
+    assert_eq!(code, 401, "a revoked token is refused");
+    let list = ws.ok(&["user", "list"]);
+    assert!(list.contains("ewa\tEwa Nowak\toperator"), "{list}");
+    assert!(!list.contains("disabled"), "{list}");
+}
