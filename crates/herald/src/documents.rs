@@ -124,6 +124,33 @@ pub struct RuleStatus {
     pub next_reminder_on: Option<Date>,
     /// Why the rule has no notice about the invoice, when it has none.
     pub why: Option<String>,
+    /// The same, for a reader in another language (the console).
+    #[serde(skip)]
+    pub silence: Option<Silence>,
+}
+
+/// Why an invoice rule has said nothing about an invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Silence {
+    /// The rule is about unpaid invoices, and this one is paid.
+    Paid,
+    /// Its day has not been planned yet.
+    NotYetPlanned(Date),
+    /// Its day had passed before herald received the invoice.
+    BeforeHerald(Date),
+}
+
+impl std::fmt::Display for Silence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Silence::Paid => write!(f, "not applicable: the invoice is paid"),
+            Silence::NotYetPlanned(d) => write!(f, "not yet planned: due on {d}"),
+            Silence::BeforeHerald(d) => write!(
+                f,
+                "not applicable: history, its time ({d}) had passed before herald received the invoice"
+            ),
+        }
+    }
 }
 
 /// An invoice's statuses, one per enabled invoice and dunning rule.
@@ -176,7 +203,8 @@ pub async fn invoice_statuses(
             why: silent
                 .iter()
                 .find(|(r, _)| r == rule)
-                .map(|(_, why)| why.clone()),
+                .map(|(_, why)| why.to_string()),
+            silence: silent.iter().find(|(r, _)| r == rule).map(|(_, why)| *why),
         });
     }
     Ok(InvoiceStatuses {
@@ -197,7 +225,7 @@ pub async fn rules_without_notice(
     app: &App,
     view: &planner::InvoiceView,
     entries: &[HistoryEntry],
-) -> anyhow::Result<Vec<(String, String)>> {
+) -> anyhow::Result<Vec<(String, Silence)>> {
     // What the planner has looked at so far, not the wall clock: a trigger after
     // the watermark has simply not been planned yet.
     let tz = app.config.tenant.time_zone.time_zone();
@@ -216,13 +244,11 @@ pub async fn rules_without_notice(
         let why = if rule.condition == herald_core::rules::Condition::Unpaid
             && view.balance().is_zero()
         {
-            "not applicable: the invoice is paid".to_owned()
+            Silence::Paid
         } else if planned_until.is_none_or(|p| date >= p) {
-            format!("not yet planned: due on {date}")
+            Silence::NotYetPlanned(date)
         } else {
-            format!(
-                "not applicable: history, its time ({date}) had passed before herald received the invoice"
-            )
+            Silence::BeforeHerald(date)
         };
         out.push((rule.id.clone(), why));
     }

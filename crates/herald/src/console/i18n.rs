@@ -434,6 +434,16 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
         "send records and events in",
         "przesyłanie rekordów i zdarzeń",
     ),
+    (
+        "not applicable: the invoice is paid",
+        "nie dotyczy: faktura jest zapłacona",
+    ),
+    ("not yet planned: due on", "jeszcze nie zaplanowane: termin"),
+    ("not applicable: its day", "nie dotyczy: jej dzień"),
+    (
+        "had passed before herald received the invoice",
+        "minął, zanim herald otrzymał fakturę",
+    ),
     // Document page
     ("Invoice", "Faktura"),
     ("Next reminder", "Następne przypomnienie"),

@@ -438,6 +438,21 @@ async fn invoices_page(console: &Console, f: Frame, q: &Query) -> anyhow::Result
     })
 }
 
+/// Why a rule has said nothing about an invoice, in the reader's language.
+fn silence_in(t: Lang, why: crate::documents::Silence) -> String {
+    use crate::documents::Silence;
+    match why {
+        Silence::Paid => t.s("not applicable: the invoice is paid").to_owned(),
+        Silence::NotYetPlanned(d) => format!("{} {}", t.s("not yet planned: due on"), t.date(d)),
+        Silence::BeforeHerald(d) => format!(
+            "{} ({}) {}",
+            t.s("not applicable: its day"),
+            t.date(d),
+            t.s("had passed before herald received the invoice")
+        ),
+    }
+}
+
 fn notice_badge(t: Lang, verdict: &str, states: &[DeliveryState]) -> Badge {
     if verdict == "not_applicable" {
         return Badge::of(t, "not_applicable");
@@ -594,7 +609,7 @@ async fn invoice_page(
             },
             level: r.level.map(|l| l.to_string()).unwrap_or_default(),
             next: r.next_reminder_on.map(|d| t.date(d)).unwrap_or_default(),
-            why: r.why.clone().unwrap_or_default(),
+            why: r.silence.map(|w| silence_in(t, w)).unwrap_or_default(),
         })
         .collect();
     let mut notices: Vec<NoticeBlock> = entries.iter().map(|e| notice_block(&f, e)).collect();
