@@ -140,11 +140,13 @@ impl Live {
     }
 }
 
-/// Customer ids separated by commas, spaces or lines; an error names the bad one.
+/// Customer ids separated by commas or lines (an id may hold a space); an error
+/// names the bad one.
 pub fn parse_customers(s: &str) -> Result<Vec<CustomerId>, String> {
     let mut out: Vec<CustomerId> = Vec::new();
     for c in s
-        .split([',', ' ', '\n', '\r', '\t'])
+        .split([',', '\n', '\r'])
+        .map(str::trim)
         .filter(|c| !c.is_empty())
     {
         let id = CustomerId::parse(c).map_err(|e| format!("'{c}' {}", e.0))?;
@@ -165,4 +167,104 @@ pub fn parse_days(s: &str) -> Result<BTreeSet<jiff::civil::Date>, String> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::STARTER_CONFIG;
+
+    fn config(text: &str) -> Config {
+        Config::from_text(
+            text,
+            std::path::Path::new("herald.toml"),
+            &std::collections::BTreeMap::new(),
+        )
+        .unwrap()
+    }
+
+    fn stored(key: &str, value: &str) -> ConsoleSetting {
+        ConsoleSetting {
+            key: key.to_owned(),
+            value: value.to_owned(),
+            changed_at: jiff::Timestamp::UNIX_EPOCH,
+            changed_by: "console:admin".to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_console_fills_what_the_file_leaves_open_and_the_file_wins_otherwise() {
+        let open = config(STARTER_CONFIG);
+        let templates = TemplateSet::builtin();
+        let settings = vec![
+            stored(PILOT_KEY, "C1,C2"),
+            stored(DAYS_OFF_KEY, "2026-12-24,2026-12-31"),
+            stored(
+                &template_key("new-invoice", herald_core::Locale::En, "subject"),
+                "Invoice {{ invoice.number }}, edited",
+            ),
+            // A template that has left the folder: skipped, nothing else lost.
+            stored("template.gone.en.subject", "x"),
+        ];
+        let live = Live::build(&open, &templates, settings.clone());
+        assert_eq!(
+            live.pilot.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+            ["C1", "C2"]
+        );
+        // The starter has no [calendar]: the console's days off are the only ones,
+        // and a Saturday stays a day messages go out.
+        assert!(open.calendar.is_none());
+        let cal = live.calendar.as_ref().unwrap();
+        assert!(cal.is_day_off("2026-12-24".parse().unwrap()));
+        assert!(!cal.is_day_off("2026-12-26".parse().unwrap()));
+        // With a [calendar] in the file, its days off stay beside the console's.
+        let with_calendar = config(&format!(
+            "{STARTER_CONFIG}\n[calendar]\nholidays = [\"2026-11-11\"]\n"
+        ));
+        let live_cal = Live::build(&with_calendar, &templates, settings.clone());
+        let cal = live_cal.calendar.as_ref().unwrap();
+        assert!(cal.is_day_off("2026-11-11".parse().unwrap()));
+        assert!(cal.is_day_off("2026-12-31".parse().unwrap()));
+        assert!(
+            cal.is_day_off("2026-12-26".parse().unwrap()),
+            "the file's weekend"
+        );
+        assert_eq!(
+            live.templates
+                .source("new-invoice", herald_core::Locale::En, "subject")
+                .as_deref(),
+            Some("Invoice {{ invoice.number }}, edited")
+        );
+        assert!(
+            live.template_edit("new-invoice", herald_core::Locale::En, "subject")
+                .is_some()
+        );
+        // The folder's version is kept apart, for "back to the file's version".
+        assert_ne!(
+            templates.source("new-invoice", herald_core::Locale::En, "subject"),
+            live.templates
+                .source("new-invoice", herald_core::Locale::En, "subject")
+        );
+
+        // A file that names pilot customers keeps them, whatever the console stored.
+        let named = config(&STARTER_CONFIG.replacen("customers = []", "customers = [\"C3\"]", 1));
+        let live = Live::build(&named, &templates, settings);
+        assert_eq!(
+            live.pilot.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+            ["C3"]
+        );
+    }
+
+    #[test]
+    fn lists_typed_in_the_console_are_checked_value_by_value() {
+        assert_eq!(parse_customers(" C1, C2\nC1 ").unwrap().len(), 2);
+        let ids = parse_customers("ACME 01, C2").unwrap();
+        assert_eq!(ids[0].as_str(), "ACME 01", "an id may hold a space");
+        let long = "x".repeat(201);
+        let e = parse_customers(&format!("C1, {long}")).unwrap_err();
+        assert!(e.contains("at most 200"), "{e}");
+        assert_eq!(parse_days("2026-12-24, 2026-12-31").unwrap().len(), 2);
+        let e = parse_days("2026-12-24, 24.12.2026").unwrap_err();
+        assert!(e.contains("'24.12.2026' is not a date"), "{e}");
+    }
 }

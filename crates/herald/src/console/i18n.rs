@@ -382,6 +382,11 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("Starts", "Początek"),
     ("Title", "Tytuł"),
     ("Repeats", "Powtarzanie"),
+    ("Next start", "Następny początek"),
+    (
+        "an empty SMS part would send empty messages; write the SMS, or undo the edit with Back to the file's version",
+        "pusta część SMS wysyłałaby puste wiadomości; wpisz treść SMS albo cofnij zmianę przyciskiem Przywróć wersję z pliku",
+    ),
     ("Operator", "Operator"),
     ("Events", "Zdarzenia"),
     ("number or customer", "numer lub klient"),

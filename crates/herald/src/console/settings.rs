@@ -681,6 +681,14 @@ pub async fn save_template(
             ));
             continue;
         }
+        if typed.trim().is_empty() {
+            // An empty .sms part would send empty text messages.
+            failures.push(format!(
+                "{part}: {}",
+                t.s("an empty SMS part would send empty messages; write the SMS, or undo the edit with Back to the file's version")
+            ));
+            continue;
+        }
         match candidate.set_part(&name, locale, part, typed.clone()) {
             Ok(()) => changed.push((part, typed)),
             Err(e) => failures.push(e.to_string()),

@@ -416,14 +416,54 @@ pub async fn task(
         Ok(e) => e,
         Err(e) => return internal(e),
     };
-    let name = app
+    let customer = match app
         .store
         .customers(std::slice::from_ref(&task.customer_id))
         .await
-        .ok()
-        .and_then(|mut m| m.remove(&task.customer_id))
-        .map(|c| c.name)
+    {
+        Ok(mut m) => m.remove(&task.customer_id),
+        Err(e) => return internal(e.into()),
+    };
+    let name = customer
+        .as_ref()
+        .map(|c| c.name.clone())
         .unwrap_or_default();
+    // The task's own zone, else its customer's, else the office's: as the planner.
+    let tz = task
+        .time_zone
+        .as_ref()
+        .or(customer.as_ref().and_then(|c| c.time_zone.as_ref()))
+        .map_or_else(|| console.tz(), |z| z.time_zone());
+    let now = console.clock.now();
+    let next = task
+        .occurrences(
+            &tz,
+            now,
+            now + jiff::SignedDuration::from_hours(24 * 400),
+            1,
+        )
+        .into_iter()
+        .next();
+    // The next reminder: the earliest still to come of each side's, before the
+    // next start.
+    let next_reminder = next.and_then(|o| {
+        app.config
+            .rules
+            .task
+            .iter()
+            .filter(|r| r.enabled)
+            .flat_map(|r| [r.client.as_ref(), r.operator.as_ref()])
+            .flatten()
+            .filter_map(|a| {
+                let day = o
+                    .local
+                    .checked_sub(jiff::Span::new().days(i64::from(a.before_days)))
+                    .ok()?;
+                let at = day.to_zoned(tz.clone()).ok()?.timestamp() - a.before;
+                (at > now).then_some(at)
+            })
+            .min()
+    });
     let facts = vec![
         ("Title", task.title.clone()),
         ("Customer", format!("{name} ({})", task.customer_id)),
@@ -432,6 +472,8 @@ pub async fn task(
             task.starts_at.strftime("%Y-%m-%d %H:%M").to_string(),
         ),
         ("Repeats", task.recurrence_text.clone()),
+        ("Next start", f.when_opt(&next.map(|o| o.at))),
+        ("Next reminder", f.when_opt(&next_reminder)),
         (
             "Operator",
             task.operator_id

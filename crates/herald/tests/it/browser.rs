@@ -168,6 +168,42 @@ impl Browser {
         }
     }
 
+    /// Waits up to 10 s for the browser to be at a URL containing `part`: a
+    /// click that submits a form returns before the next page has loaded.
+    pub async fn wait_for_url(&self, part: &str) {
+        let start = Instant::now();
+        while !self.url().await.contains(part) {
+            if start.elapsed() > Duration::from_secs(10) {
+                panic!(
+                    "the browser is at {}, not at a URL with '{part}', after 10 s\n--- the page\n{}",
+                    self.url().await,
+                    self.text().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits up to 10 s for the first `css` element's text to contain `part`.
+    pub async fn wait_for_text(&self, css: &str, part: &str) {
+        let start = Instant::now();
+        loop {
+            if let Ok(e) = self.client.find(Locator::Css(css)).await
+                && e.text().await.is_ok_and(|t| t.contains(part))
+            {
+                return;
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                panic!(
+                    "'{css}' did not say '{part}' on {} within 10 s\n--- the page\n{}",
+                    self.url().await,
+                    self.text().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Signs in through the login form and waits for the dashboard.
     pub async fn sign_in(&self, base: &str, login: &str, password: &str) {
         self.goto(&format!("{base}/console")).await;

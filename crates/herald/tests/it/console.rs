@@ -127,6 +127,7 @@ fn an_operator_signs_in_opens_an_invoice_and_resends_it_to_another_address() {
         b.screenshot("console-invoices.png").await;
         b.fill("#search", "kowalski").await;
         b.click("#filter").await;
+        b.wait_for_url("q=kowalski").await;
         b.wait_for("#invoices").await;
         let rows = b.find_all("#invoices tbody tr").await;
         assert_eq!(rows.len(), 1, "{}", b.text_of("#invoices").await);
@@ -436,8 +437,9 @@ fn an_admin_changes_settings_tests_the_channels_and_sees_it_all_in_the_audit_log
         // Days off in the console, beside the file's calendar.
         b.fill("#days-off", "2026-12-24, 2026-12-31").await;
         b.click("#save-days-off").await;
-        b.wait_for("#said").await;
-        assert_eq!(b.text_of("#days-off-now").await, "2026-12-24, 2026-12-31");
+        // The page before had said "Saved." too: wait for the new one's words.
+        b.wait_for_text("#days-off-now", "2026-12-24, 2026-12-31")
+            .await;
 
         // Test connection, then a test message, through the real SMTP server.
         b.click("#accounts .test-connection").await;
@@ -655,12 +657,21 @@ fn declarations_and_tasks_have_lists_with_status_columns_and_pages() {
         assert!(list.contains("T1") && list.contains("T2"), "{list}");
         b.fill("#search", "vat").await;
         b.click("#filter").await;
+        b.wait_for_url("q=vat").await;
         b.wait_for("#subjects").await;
         assert_eq!(b.find_all("#subjects tbody tr").await.len(), 1);
         b.screenshot("console-tasks.png").await;
         b.click("#subjects tbody a").await;
         b.wait_for("#number").await;
         assert_eq!(b.text_of("#number").await, "T1");
+        // The client's reminder (a day before) has gone; the operator's (15
+        // minutes before) is next.
+        let facts = b.text_of("dl.facts").await;
+        assert!(facts.contains("24 Nov 2026, 10:00"), "next start: {facts}");
+        assert!(
+            facts.contains("24 Nov 2026, 09:45"),
+            "next reminder: {facts}"
+        );
         let notices = b.text_of("#notifications").await;
         assert!(
             notices.contains("task-reminder") && notices.contains("+48601234567"),
