@@ -484,12 +484,12 @@ struct InvoicePage {
     back: String,
 }
 
-struct HoldLine {
-    on: String,
-    reason: String,
-    until: String,
-    actor: String,
-    since: String,
+pub(super) struct HoldLine {
+    pub(super) on: String,
+    pub(super) reason: String,
+    pub(super) until: String,
+    pub(super) actor: String,
+    pub(super) since: String,
 }
 
 struct StatusLine {

@@ -13,7 +13,7 @@ use axum::response::Response;
 use herald_core::status::{AggregateStatus, DeliveryState};
 use herald_store::{HistoryEntry, HistoryFilter, SubjectListQuery};
 
-use super::pages::{Badge, NoticeBlock, PAGE, Pager, Query, here, notice_block};
+use super::pages::{Badge, HoldLine, NoticeBlock, PAGE, Pager, Query, here, notice_block};
 use super::{Console, Frame, Lang, Signed, internal, refusal, render, url_encode};
 
 /// The message types of a customs declaration, in seed 000's order.
@@ -293,6 +293,36 @@ struct SubjectPage {
     notices: Vec<NoticeBlock>,
     templates: Vec<String>,
     back: String,
+    /// The customer's id, for pausing and resuming their notices.
+    customer_id: String,
+    customer_paused: bool,
+    holds: Vec<HoldLine>,
+}
+
+/// The holds on a customer, as the page lists them.
+async fn customer_holds(
+    console: &Console,
+    f: &Frame,
+    customer: Option<&herald_core::CustomerId>,
+) -> anyhow::Result<Vec<HoldLine>> {
+    let Some(c) = customer else {
+        return Ok(Vec::new());
+    };
+    let holds = console
+        .app
+        .store
+        .holds_on(&[c.as_str()], &[], console.clock.now())
+        .await?;
+    Ok(holds
+        .iter()
+        .map(|h| HoldLine {
+            on: f.s("this customer").to_owned(),
+            reason: h.reason.clone(),
+            until: f.when_opt(&h.until),
+            actor: h.actor.clone(),
+            since: f.when(&h.created_at),
+        })
+        .collect())
 }
 
 pub async fn declaration(
@@ -355,9 +385,19 @@ pub async fn declaration(
             .unwrap_or_default();
         facts.push(("Customer", format!("{name} ({c})")));
     }
+    let holds = match customer_holds(&console, &f, customer.as_ref()).await {
+        Ok(h) => h,
+        Err(e) => return internal(e),
+    };
     let mut notices: Vec<NoticeBlock> = entries.iter().map(|e| notice_block(&f, e)).collect();
     notices.reverse();
     let page = SubjectPage {
+        customer_id: customer
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        customer_paused: !holds.is_empty(),
+        holds,
         kind: "Declaration",
         list: "/console/declarations",
         list_name: "Declarations",
@@ -495,9 +535,16 @@ pub async fn task(
             (rule, badge)
         })
         .collect();
+    let holds = match customer_holds(&console, &f, Some(&task.customer_id)).await {
+        Ok(h) => h,
+        Err(e) => return internal(e),
+    };
     let mut notices: Vec<NoticeBlock> = entries.iter().map(|e| notice_block(&f, e)).collect();
     notices.reverse();
     let page = SubjectPage {
+        customer_id: task.customer_id.to_string(),
+        customer_paused: !holds.is_empty(),
+        holds,
         kind: "Task",
         list: "/console/tasks",
         list_name: "Tasks",

@@ -651,6 +651,13 @@ fn declarations_and_tasks_have_lists_with_status_columns_and_pages() {
         assert!(notices.contains("clo@kowalski.example.pl"), "{notices}");
         assert!(b.text_of("#events").await.contains("customs.IE529"));
         b.screenshot("console-declaration.png").await;
+        // The customer's notices can be paused from here, and resumed.
+        b.click("#holds details summary").await;
+        b.click("#pause-customer").await;
+        b.wait_for_text("#holds", "Reminders are paused").await;
+        b.click("#resume-customer").await;
+        b.wait_for("#pause-customer").await;
+        assert!(b.find_all("#holds .hold").await.is_empty());
 
         b.goto(&format!("{base}/console/tasks")).await;
         let list = b.text_of("#subjects").await;
