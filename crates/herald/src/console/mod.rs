@@ -254,6 +254,17 @@ impl Signed {
         }
     }
 
+    /// An admin's form from this session; the refusal page otherwise.
+    pub fn admin_form(&self, fields: &Fields) -> Result<(), Answer> {
+        self.check_form(fields)
+            .and_then(|()| self.require(Role::Admin))
+    }
+
+    /// Who the history and the audit log say did it.
+    pub fn actor(&self) -> String {
+        format!("console:{}", self.session.user.login)
+    }
+
     /// Whether a form carried this session's CSRF token; the refusal page otherwise.
     pub fn check_form(&self, fields: &Fields) -> Result<(), Answer> {
         if same_secret(fields.get("csrf"), &self.session.csrf) {
@@ -435,6 +446,11 @@ pub fn refusal(status: StatusCode, t: Lang, title: &'static str, message: &str) 
         .find(|(en, _)| *en == message)
         .map_or_else(|| message.to_owned(), |(en, _)| t.s(en).to_owned());
     (status, render(&MessagePage { t, title, message })).into_response()
+}
+
+/// A form whose fields do not hold: what is wrong and what to do.
+pub fn unprocessable(t: Lang, message: &str) -> Response {
+    refusal(StatusCode::UNPROCESSABLE_ENTITY, t, "Bad request", message)
 }
 
 /// A failure of herald's own, logged in full; the page says it briefly.

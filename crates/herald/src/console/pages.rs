@@ -1057,7 +1057,7 @@ pub async fn resend(
             ),
         );
     }
-    let actor = format!("console:{}", signed.session.user.login);
+    let actor = signed.actor();
     match app
         .store
         .resend(
@@ -1103,7 +1103,7 @@ pub async fn cancel(
     {
         return r.into_response();
     }
-    let actor = format!("console:{}", signed.session.user.login);
+    let actor = signed.actor();
     let reason = fields
         .opt("reason")
         .unwrap_or_else(|| format!("cancelled by {actor}"));
@@ -1154,7 +1154,7 @@ pub async fn hold(State(console): State<Arc<Console>>, signed: Signed, fields: F
             "id: say which invoice or customer",
         );
     };
-    let actor = format!("console:{}", signed.session.user.login);
+    let actor = signed.actor();
     let now = console.clock.now();
     let store = &console.app.store;
     let result = match fields.get("action") {

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use herald_store::{ConsoleUser, Role, UserChange};
 
 use super::pages::{back_to, here};
-use super::{Console, Fields, Frame, Lang, Signed, internal, refusal, render};
+use super::{Console, Fields, Frame, Lang, Signed, internal, refusal, render, unprocessable};
 
 struct UserLine {
     login: String,
@@ -86,18 +86,18 @@ pub async fn users(
     render(&page)
 }
 
-fn admin_form(signed: &Signed, fields: &Fields) -> Result<(), super::Answer> {
-    signed
-        .check_form(fields)
-        .and_then(|()| signed.require(Role::Admin))
-}
-
-fn bad(t: Lang, message: String) -> Response {
-    refusal(StatusCode::UNPROCESSABLE_ENTITY, t, "Bad request", &message)
-}
-
-fn actor(signed: &Signed) -> String {
-    format!("console:{}", signed.session.user.login)
+/// The form's `password`, checked as `herald user` checks it, and hashed off
+/// the async threads (argon2 takes a while on purpose).
+async fn new_password_hash(t: Lang, fields: &Fields, login: &str) -> Result<String, super::Answer> {
+    let password = fields.get("password").to_owned();
+    if let Err(e) = crate::users::check_new_password(&password, login) {
+        return Err(unprocessable(t, &format!("{}: {e}", t.s("Password"))).into());
+    }
+    match tokio::task::spawn_blocking(move || crate::users::hash_password(&password)).await {
+        Ok(Ok(h)) => Ok(h),
+        Ok(Err(e)) => Err(internal(e).into()),
+        Err(e) => Err(internal(anyhow::anyhow!("hashing the password: {e}")).into()),
+    }
 }
 
 /// Creates a user, or changes one: role, password, disabled.
@@ -106,7 +106,7 @@ pub async fn change_user(
     signed: Signed,
     fields: Fields,
 ) -> Response {
-    if let Err(r) = admin_form(&signed, &fields) {
+    if let Err(r) = signed.admin_form(&fields) {
         return r.into_response();
     }
     let t = signed.lang;
@@ -116,32 +116,25 @@ pub async fn change_user(
     let action = fields.get("action");
     if action == "create" {
         if let Err(e) = crate::users::check_login(&login) {
-            return bad(t, format!("{}: {e}", t.s("Login")));
+            return unprocessable(t, &format!("{}: {e}", t.s("Login")));
         }
         let role = match Role::parse(fields.get("role")) {
             Ok(r) => r,
-            Err(e) => return bad(t, format!("{}: {e}", t.s("Role"))),
+            Err(e) => return unprocessable(t, &format!("{}: {e}", t.s("Role"))),
         };
         match store.console_user(&login).await {
             Ok(Some(_)) => {
-                return bad(
+                return unprocessable(
                     t,
-                    format!("{}: '{login}' {}", t.s("Login"), t.s("is taken already")),
+                    &format!("{}: '{login}' {}", t.s("Login"), t.s("is taken already")),
                 );
             }
             Ok(None) => {}
             Err(e) => return internal(e.into()),
         }
-        let password = fields.get("password").to_owned();
-        if let Err(e) = crate::users::check_new_password(&password, &login) {
-            return bad(t, format!("{}: {e}", t.s("Password")));
-        }
-        let hash = match tokio::task::spawn_blocking(move || crate::users::hash_password(&password))
-            .await
-        {
-            Ok(Ok(h)) => h,
-            Ok(Err(e)) => return internal(e),
-            Err(e) => return internal(anyhow::anyhow!("hashing the password: {e}")),
+        let hash = match new_password_hash(t, &fields, &login).await {
+            Ok(h) => h,
+            Err(r) => return r.into_response(),
         };
         let user = ConsoleUser {
             id: 0,
@@ -153,7 +146,7 @@ pub async fn change_user(
             created_at: now,
             disabled_at: None,
         };
-        if let Err(e) = store.create_console_user(&user, &actor(&signed)).await {
+        if let Err(e) = store.create_console_user(&user, &signed.actor()).await {
             return internal(e.into());
         }
         return back_to(&fields, "saved");
@@ -161,11 +154,7 @@ pub async fn change_user(
     // Not one's own role or access: an admin who locks themselves out needs
     // another admin, or the command line, to get back in.
     if login == signed.session.user.login && matches!(action, "role" | "disable") {
-        return bad(
-            t,
-            t.s("You cannot change your own role or disable yourself; ask another admin, or use herald user on the server.")
-                .to_owned(),
-        );
+        return unprocessable(t, t.s("You cannot change your own role or disable yourself; ask another admin, or use herald user on the server."));
     }
     let change = match action {
         "role" => match Role::parse(fields.get("role")) {
@@ -173,7 +162,7 @@ pub async fn change_user(
                 role: Some(r),
                 ..Default::default()
             },
-            Err(e) => return bad(t, format!("{}: {e}", t.s("Role"))),
+            Err(e) => return unprocessable(t, &format!("{}: {e}", t.s("Role"))),
         },
         "disable" => UserChange {
             disabled: Some(true),
@@ -183,25 +172,17 @@ pub async fn change_user(
             disabled: Some(false),
             ..Default::default()
         },
-        "password" => {
-            let password = fields.get("password").to_owned();
-            if let Err(e) = crate::users::check_new_password(&password, &login) {
-                return bad(t, format!("{}: {e}", t.s("Password")));
-            }
-            match tokio::task::spawn_blocking(move || crate::users::hash_password(&password)).await
-            {
-                Ok(Ok(h)) => UserChange {
-                    password_hash: Some(h),
-                    ..Default::default()
-                },
-                Ok(Err(e)) => return internal(e),
-                Err(e) => return internal(anyhow::anyhow!("hashing the password: {e}")),
-            }
-        }
-        other => return bad(t, format!("action: '{other}' is not known here")),
+        "password" => match new_password_hash(t, &fields, &login).await {
+            Ok(h) => UserChange {
+                password_hash: Some(h),
+                ..Default::default()
+            },
+            Err(r) => return r.into_response(),
+        },
+        other => return unprocessable(t, &format!("action: '{other}' is not known here")),
     };
     match store
-        .change_console_user(&login, &change, &actor(&signed), now)
+        .change_console_user(&login, &change, &signed.actor(), now)
         .await
     {
         Ok(true) => back_to(&fields, "saved"),
@@ -231,7 +212,7 @@ pub async fn change_token(
     signed: Signed,
     fields: Fields,
 ) -> Response {
-    if let Err(r) = admin_form(&signed, &fields) {
+    if let Err(r) = signed.admin_form(&fields) {
         return r.into_response();
     }
     let t = signed.lang;
@@ -239,14 +220,14 @@ pub async fn change_token(
     let now = console.clock.now();
     if fields.get("action") == "revoke" {
         let Ok(id) = fields.get("id").parse::<i64>() else {
-            return bad(t, format!("id: '{}' is not a token id", fields.get("id")));
+            return unprocessable(t, &format!("id: '{}' is not a token id", fields.get("id")));
         };
         return match store.revoke_token(id, now).await {
             Ok(true) => {
                 if let Err(e) = store
                     .audit(
                         now,
-                        &actor(&signed),
+                        &signed.actor(),
                         "token.revoke",
                         &format!("token {id}"),
                         "",
@@ -257,14 +238,14 @@ pub async fn change_token(
                 }
                 back_to(&fields, "saved")
             }
-            Ok(false) => bad(t, format!("there is no active token {id}")),
+            Ok(false) => unprocessable(t, &format!("there is no active token {id}")),
             Err(e) => internal(e.into()),
         };
     }
     let Some(name) = fields.opt("name") else {
-        return bad(
+        return unprocessable(
             t,
-            format!(
+            &format!(
                 "{}: {}",
                 t.s("Name"),
                 t.s("say which system will use it, e.g. ERP")
@@ -278,7 +259,7 @@ pub async fn change_token(
         }
     }
     if scopes.is_empty() {
-        return bad(t, t.s("Choose at least one scope.").to_owned());
+        return unprocessable(t, t.s("Choose at least one scope."));
     }
     let new = match crate::auth::new_secret() {
         Ok(n) => n,
@@ -291,7 +272,7 @@ pub async fn change_token(
     if let Err(e) = store
         .audit(
             now,
-            &actor(&signed),
+            &signed.actor(),
             "token.create",
             &format!("token {id}"),
             &format!("{name}: {}", scopes.join(",")),
@@ -300,7 +281,7 @@ pub async fn change_token(
     {
         return internal(e.into());
     }
-    tracing::info!(token = id, %name, actor = %actor(&signed), "API token created in the console");
+    tracing::info!(token = id, %name, actor = %signed.actor(), "API token created in the console");
     let f = Frame::new(&console, &signed, "users", "/console/users".to_owned());
     render(&NewTokenPage {
         f,

@@ -17,7 +17,7 @@ use herald_render::TemplateSet;
 use herald_store::Role;
 
 use super::pages::{Query, back_to, here};
-use super::{Console, Fields, Frame, Lang, Signed, internal, refusal, render};
+use super::{Console, Fields, Frame, Lang, Signed, internal, refusal, render, unprocessable};
 use crate::config::{EmailChannelConfig, SmsChannelConfig};
 use crate::settings::{DAYS_OFF_KEY, PILOT_KEY, parse_customers, parse_days, template_key};
 
@@ -308,20 +308,6 @@ pub async fn settings(
 }
 
 /// Refuses a form that is not an admin's, or not this session's.
-fn admin_form(signed: &Signed, fields: &Fields) -> Result<(), super::Answer> {
-    signed
-        .check_form(fields)
-        .and_then(|()| signed.require(Role::Admin))
-}
-
-fn actor(signed: &Signed) -> String {
-    format!("console:{}", signed.session.user.login)
-}
-
-fn bad_request(t: Lang, message: String) -> Response {
-    refusal(StatusCode::UNPROCESSABLE_ENTITY, t, "Bad request", &message)
-}
-
 /// Stores a setting and applies it here at once.
 async fn store_setting(
     console: &Console,
@@ -332,13 +318,13 @@ async fn store_setting(
 ) -> Result<(), super::Answer> {
     let app = &console.app;
     app.store
-        .set_console_setting(key, value, &actor(signed), console.clock.now(), detail)
+        .set_console_setting(key, value, &signed.actor(), console.clock.now(), detail)
         .await
         .map_err(|e| super::Answer::from(internal(e.into())))?;
     app.reload_settings()
         .await
         .map_err(|e| super::Answer::from(internal(e)))?;
-    tracing::info!(%key, actor = %actor(signed), "console setting changed: {detail}");
+    tracing::info!(%key, actor = %signed.actor(), "console setting changed: {detail}");
     Ok(())
 }
 
@@ -347,15 +333,15 @@ pub async fn save_pilot(
     signed: Signed,
     fields: Fields,
 ) -> Response {
-    if let Err(r) = admin_form(&signed, &fields) {
+    if let Err(r) = signed.admin_form(&fields) {
         return r.into_response();
     }
     let t = signed.lang;
     let app = &console.app;
     if app.config.pilot_in_file {
-        return bad_request(
+        return unprocessable(
             t,
-            format!(
+            &format!(
                 "{} names the pilot customers ([pilot] customers): change them there and restart herald",
                 app.config.path.display()
             ),
@@ -363,15 +349,15 @@ pub async fn save_pilot(
     }
     let customers = match parse_customers(fields.get("customers")) {
         Ok(c) => c,
-        Err(e) => return bad_request(t, format!("{}: {e}", t.s("Pilot customers"))),
+        Err(e) => return unprocessable(t, &format!("{}: {e}", t.s("Pilot customers"))),
     };
     for c in &customers {
         match app.store.customer(c).await {
             Ok(Some(_)) => {}
             Ok(None) => {
-                return bad_request(
+                return unprocessable(
                     t,
-                    format!(
+                    &format!(
                         "{}: customer '{c}' does not exist; import it first or check the id",
                         t.s("Pilot customers")
                     ),
@@ -414,13 +400,13 @@ pub async fn save_days_off(
     signed: Signed,
     fields: Fields,
 ) -> Response {
-    if let Err(r) = admin_form(&signed, &fields) {
+    if let Err(r) = signed.admin_form(&fields) {
         return r.into_response();
     }
     let t = signed.lang;
     let days = match parse_days(fields.get("days")) {
         Ok(d) => d,
-        Err(e) => return bad_request(t, format!("{}: {e}", t.s("Days off"))),
+        Err(e) => return unprocessable(t, &format!("{}: {e}", t.s("Days off"))),
     };
     let list = |v: &std::collections::BTreeSet<jiff::civil::Date>| {
         if v.is_empty() {
@@ -623,7 +609,7 @@ pub async fn save_template(
     Path((name, locale)): Path<(String, String)>,
     fields: Fields,
 ) -> Response {
-    if let Err(r) = admin_form(&signed, &fields) {
+    if let Err(r) = signed.admin_form(&fields) {
         return r.into_response();
     }
     let t = signed.lang;
@@ -648,9 +634,9 @@ pub async fn save_template(
     if fields.get("action") == "revert" {
         let part = fields.get("part");
         if !TemplateSet::PARTS.contains(&part) {
-            return bad_request(
+            return unprocessable(
                 t,
-                format!("part: '{part}' is not subject, txt, html or sms"),
+                &format!("part: '{part}' is not subject, txt, html or sms"),
             );
         }
         let key = template_key(&name, locale, part);
@@ -809,7 +795,7 @@ pub async fn test_email(
     signed: Signed,
     fields: Fields,
 ) -> Response {
-    if let Err(r) = admin_form(&signed, &fields) {
+    if let Err(r) = signed.admin_form(&fields) {
         return r.into_response();
     }
     let t = signed.lang;
@@ -824,7 +810,7 @@ pub async fn test_email(
         (s, app.shared.from.clone(), "the shared account".to_owned())
     } else {
         let Some(a) = config.accounts.iter().find(|a| a.name == key) else {
-            return bad_request(t, format!("account: there is no account '{key}'"));
+            return unprocessable(t, &format!("account: there is no account '{key}'"));
         };
         (
             Some(a.settings.clone()),
@@ -836,7 +822,7 @@ pub async fn test_email(
         None => None,
         Some(a) => match herald_core::EmailAddress::parse(&a) {
             Ok(e) => Some(e),
-            Err(e) => return bad_request(t, format!("{}: {}", t.s("Address"), e.0)),
+            Err(e) => return unprocessable(t, &format!("{}: {}", t.s("Address"), e.0)),
         },
     };
     let mut steps: Vec<(bool, String)> = Vec::new();
@@ -917,14 +903,14 @@ pub async fn test_sms(
     signed: Signed,
     fields: Fields,
 ) -> Response {
-    if let Err(r) = admin_form(&signed, &fields) {
+    if let Err(r) = signed.admin_form(&fields) {
         return r.into_response();
     }
     let t = signed.lang;
     let app = &console.app;
     let to = match herald_core::PhoneNumber::parse(fields.get("to")) {
         Ok(n) => n,
-        Err(e) => return bad_request(t, format!("{}: {}", t.s("Phone number"), e.0)),
+        Err(e) => return unprocessable(t, &format!("{}: {}", t.s("Phone number"), e.0)),
     };
     let now = console.clock.now();
     let msg = SmsMessage {
@@ -971,12 +957,12 @@ async fn finish_test(
     if let Err(e) = console
         .app
         .store
-        .audit(console.clock.now(), &actor(signed), action, &what, &detail)
+        .audit(console.clock.now(), &signed.actor(), action, &what, &detail)
         .await
     {
         return internal(e.into());
     }
-    tracing::info!(actor = %actor(signed), %what, %detail, "console channel test");
+    tracing::info!(actor = %signed.actor(), %what, %detail, "console channel test");
     let f = Frame::new(console, signed, "settings", "/console/settings".to_owned());
     render(&TestPage { f, what, steps, ok })
 }
