@@ -292,7 +292,8 @@ pub enum Command {
         rule: String,
         #[arg(long, required_unless_present = "subject")]
         customer: Option<String>,
-        /// An event rule: its latest event about this subject (a declaration number).
+        /// An event rule: its latest event about this subject (a declaration number);
+        /// a task rule: the task (default: the customer's next reminder).
         #[arg(long)]
         subject: Option<String>,
         /// The invoice (single-invoice rules); default: the customer's latest open one.

@@ -319,6 +319,9 @@ pub async fn preview_with(
     template: Option<&str>,
 ) -> Result<Preview, Refusal> {
     let chosen_template = template;
+    if let Some(r) = app.config.rules.task.iter().find(|r| r.id == req.rule) {
+        return preview_task(app, r, req, templates, chosen_template).await;
+    }
     let (rule, invoice, now) = (req.rule, req.invoice, req.now);
     let today = planner::local_date(now, &app.config.tenant.time_zone.time_zone());
     let mut event = None;
@@ -446,7 +449,7 @@ pub async fn preview_with(
         let rules = &app.config.rules;
         return Err(if rules.all_ids().any(|id| id == rule) {
             Refusal::Unanswerable(format!(
-                "rule '{rule}' is a task, summary or digest rule; a preview renders invoice, dunning and event rules. See what it sent with GET /api/v1/notifications?rule={rule}"
+                "rule '{rule}' is a summary or digest rule; a preview renders invoice, dunning, event and task rules. See what it sent with GET /api/v1/notifications?rule={rule}"
             ))
         } else {
             Refusal::NotFound(format!(
@@ -523,5 +526,169 @@ pub async fn preview_with(
         html: r.html,
         sms: r.sms,
         attachments,
+    })
+}
+
+/// A task rule's next reminder of a task (the one named by `subject`, else the
+/// customer's next), planned by the planner's own `plan_task` so the preview
+/// goes to whom and when the real one will: the client's side first, then the
+/// operator's.
+async fn preview_task(
+    app: &App,
+    rule: &herald_core::rules::TaskRule,
+    req: &PreviewRequest<'_>,
+    templates: &herald_render::TemplateSet,
+    chosen_template: Option<&str>,
+) -> Result<Preview, Refusal> {
+    let now = req.now;
+    let tasks = match (req.subject, &req.customer) {
+        (Some(id), _) => {
+            let id = herald_core::TaskId::parse(id)
+                .map_err(|e| Refusal::NotFound(format!("task '{id}': {}", e.0)))?;
+            let task = app
+                .store
+                .tasks(std::slice::from_ref(&id))
+                .await?
+                .remove(&id);
+            vec![task.ok_or_else(|| {
+                Refusal::NotFound(format!("there is no task '{id}'; import it first"))
+            })?]
+        }
+        (None, Some(c)) => app.store.tasks_of(c).await?,
+        (None, None) => {
+            return Err(Refusal::Unanswerable(format!(
+                "name the task (subject) or the customer to preview rule '{}' for",
+                rule.id
+            )));
+        }
+    };
+    let settings = jobs::settings(app).await?;
+    let operators = app.store.operators().await?;
+    // The earliest reminder to come of any of these tasks, a month at a time for
+    // a year (the planner looks back at most a month from a window's end).
+    let mut next: Option<(
+        herald_core::planner::PlannedNotification,
+        &herald_core::tasks::Task,
+    )> = None;
+    for task in &tasks {
+        let Some(book) = jobs::book_for(app, &task.customer_id).await? else {
+            continue;
+        };
+        let doer = task.operator_id.as_ref().and_then(|o| operators.get(o));
+        for month in 0..13 {
+            let window = planner::Window {
+                after: Some(now + jiff::SignedDuration::from_hours(24 * 30 * month)),
+                until: now + jiff::SignedDuration::from_hours(24 * 30 * (month + 1)),
+            };
+            let planned = herald_core::tasks::plan_task(rule, task, &book, doer, &settings, window);
+            if let Some(first) = planned.into_iter().min_by_key(|p| p.fire_at) {
+                if next.as_ref().is_none_or(|(n, _)| first.fire_at < n.fire_at) {
+                    next = Some((first, task));
+                }
+                break;
+            }
+        }
+    }
+    let Some((planned, task)) = next else {
+        return Err(Refusal::Unanswerable(format!(
+            "rule '{}' has no reminder to send in the coming year for {}; a task that is over has none: check its start and recurrence (herald import tasks)",
+            rule.id,
+            req.subject
+                .map(|s| format!("task '{s}'"))
+                .or_else(|| req
+                    .customer
+                    .as_ref()
+                    .map(|c| format!("the tasks of customer '{c}'")))
+                .unwrap_or_default()
+        )));
+    };
+    let Some(book) = jobs::book_for(app, &task.customer_id).await? else {
+        return Err(Refusal::NotFound(format!(
+            "customer '{}' does not exist; import it first",
+            task.customer_id
+        )));
+    };
+    let tz = task
+        .time_zone
+        .as_ref()
+        .or(book.customer.time_zone.as_ref())
+        .unwrap_or(&app.config.tenant.time_zone)
+        .time_zone();
+    let occurs_at = planned.occurs_at.unwrap_or(planned.fire_at);
+    let occurrence = task
+        .occurrences(
+            &tz,
+            occurs_at - jiff::SignedDuration::from_nanos(1),
+            occurs_at,
+            1,
+        )
+        .pop();
+    let local = occurrence.map_or_else(|| occurs_at.to_zoned(tz.clone()).datetime(), |o| o.local);
+    let template = chosen_template.map_or_else(|| planned.template.clone(), str::to_owned);
+    let first = planned.deliveries.first();
+    let locale = req
+        .locale
+        .or(first.map(|d| d.locale))
+        .unwrap_or(app.config.tenant.locale);
+    let recipient = first.map_or(
+        RecipientInfo {
+            name: String::new(),
+            address: "(nobody)".into(),
+        },
+        |d| RecipientInfo {
+            name: d.name.clone(),
+            address: d.address.clone(),
+        },
+    );
+    let notice = jobs::Notice {
+        rule: rule.id.as_str(),
+        template: &template,
+        kind: NoticeKind::Task,
+        level: None,
+    };
+    let mut ctx = jobs::context_for(
+        app,
+        &notice,
+        Some(&book.customer),
+        recipient,
+        locale,
+        &[],
+        now,
+    );
+    ctx.task = Some(herald_core::message::TaskInfo {
+        id: task.id.to_string(),
+        title: task.title.clone(),
+        date: local.date(),
+        time: local.strftime("%H:%M").to_string(),
+        time_zone: tz.iana_name().unwrap_or("UTC").to_owned(),
+        operator: task
+            .operator_id
+            .as_ref()
+            .and_then(|o| operators.get(o))
+            .map(|o| o.name.clone()),
+    });
+    let r = templates
+        .render(&template, locale, app.config.tenant.locale, &ctx)
+        .map_err(anyhow::Error::from)?;
+    Ok(Preview {
+        rule: rule.id.to_string(),
+        template,
+        locale: r.locale.to_string(),
+        level: None,
+        invoices: Vec::new(),
+        to: planned
+            .deliveries
+            .iter()
+            .map(|d| PreviewRecipient {
+                name: d.name.clone(),
+                address: d.address.clone(),
+                channel: d.channel.as_str().to_owned(),
+            })
+            .collect(),
+        subject: r.subject,
+        text: r.text,
+        html: r.html,
+        sms: r.sms,
+        attachments: Vec::new(),
     })
 }

@@ -383,6 +383,7 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("Title", "Tytuł"),
     ("Repeats", "Powtarzanie"),
     ("Next start", "Następny początek"),
+    ("Declaration or task", "Zgłoszenie lub zadanie"),
     (
         "an empty SMS part would send empty messages; write the SMS, or undo the edit with Back to the file's version",
         "pusta część SMS wysyłałaby puste wiadomości; wpisz treść SMS albo cofnij zmianę przyciskiem Przywróć wersję z pliku",

@@ -684,6 +684,13 @@ fn declarations_and_tasks_have_lists_with_status_columns_and_pages() {
             notices.contains("task-reminder") && notices.contains("+48601234567"),
             "{notices}"
         );
+        // Its next reminder, previewed: the operator's, the client's having gone.
+        b.goto(&format!(
+            "{base}/console/preview?rule=task-reminder&subject=T1"
+        ))
+        .await;
+        let to = b.wait_for("#message-to").await.text().await.unwrap();
+        assert!(to.contains("Ewa Nowak <+48600100200>"), "{to}");
         b.close().await;
     });
 }

@@ -102,3 +102,60 @@ fn a_moved_task_cancels_the_old_reminder_and_gets_its_own() {
         "{sms:?}"
     );
 }
+
+/// A task rule's preview is its next reminder, planned as the planner would: the
+/// client's a day before, then the operator's, each in its own words and language.
+#[test]
+fn a_task_reminder_previews_as_the_next_one_to_go() {
+    let ws = workspace();
+    let client = ws.ok(&[
+        "preview",
+        "task-reminder",
+        "--subject",
+        "T1",
+        "--now",
+        "2026-11-23T08:00:00Z",
+    ]);
+    assert!(
+        client.contains("to:        Anna Kowalska <+48601234567> (sms)"),
+        "{client}"
+    );
+    assert!(
+        client.contains("Przegląd deklaracji VAT, 24.11.2026 o 10:00"),
+        "{client}"
+    );
+    // After the client's reminder time, the operator's is next.
+    let operator = ws.ok(&[
+        "preview",
+        "task-reminder",
+        "--subject",
+        "T1",
+        "--now",
+        "2026-11-23T12:00:00Z",
+    ]);
+    assert!(
+        operator.contains("Ewa Nowak <+48600100200> (sms)"),
+        "{operator}"
+    );
+    assert!(
+        operator.contains("template:  task-reminder-operator"),
+        "{operator}"
+    );
+    // Once the task is over there is nothing to preview, and it says why.
+    let out = ws.herald(&[
+        "preview",
+        "task-reminder",
+        "--subject",
+        "T1",
+        "--now",
+        "2026-11-25T12:00:00Z",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no reminder to send in the coming year for task 'T1'"),
+        "{}",
+        stderr(&out)
+    );
+    // Nothing was recorded or sent by any of it.
+    assert!(ws.sms().is_empty() && ws.emails().is_empty());
+}
