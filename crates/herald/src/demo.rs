@@ -257,7 +257,24 @@ pub async fn run_demo(dir: &Path, days: u32, seed: u64) -> anyhow::Result<ExitCo
             cfg.display()
         );
     }
+    println!("The web console on this data, as of the demo's last day:");
+    println!(
+        "  {exe} --config {} user create admin --role admin",
+        cfg.display()
+    );
+    println!(
+        "  {exe} --config {} serve --now {last}   # then open http://{}/console",
+        cfg.display(),
+        config_listen(&cfg)
+    );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where `herald serve` will listen for this workspace.
+fn config_listen(cfg: &Path) -> String {
+    Config::load(cfg, &BTreeMap::new())
+        .map(|c| c.service.listen.to_string())
+        .unwrap_or_else(|_| "127.0.0.1:8025".to_owned())
 }
 
 /// One day's job as the service runs it: plan, then send.
