@@ -383,6 +383,17 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
     ("Title", "Tytuł"),
     ("Repeats", "Powtarzanie"),
     ("Next start", "Następny początek"),
+    ("Send a month's invoices", "Wyślij faktury z miesiąca"),
+    ("Month", "Miesiąc"),
+    ("Send in background", "Wyślij w tle"),
+    (
+        "Every invoice of that month not sent yet, to each customer who agreed to receive invoices; once, however often it is asked.",
+        "Każda jeszcze niewysłana faktura z tego miesiąca, do każdego klienta, który zgodził się je otrzymywać; raz, niezależnie od tego, ile razy zlecono.",
+    ),
+    (
+        "Queued in the background: the dispatcher is sending them; they appear here as they go.",
+        "Zlecono w tle: dyspozytor je wysyła; pojawiają się tutaj w miarę wysyłki.",
+    ),
     ("Declaration or task", "Zgłoszenie lub zadanie"),
     (
         "an empty SMS part would send empty messages; write the SMS, or undo the edit with Back to the file's version",

@@ -84,6 +84,7 @@ pub fn router(console: Arc<Console>) -> axum::Router {
         .route("/console/language", post(change_language))
         .route("/console/assets/console.css", get(stylesheet))
         .route("/console/invoices", get(pages::invoices))
+        .route("/console/invoices/send", post(pages::send_invoices))
         .route("/console/invoices/{id}", get(pages::invoice))
         .route("/console/declarations", get(subjects::declarations))
         .route(

@@ -34,6 +34,9 @@ pub(super) fn said(code: &str) -> Option<&'static str> {
         "resumed" => "Resumed.",
         "nothing" => "Nothing was waiting to be cancelled.",
         "saved" => "Saved. It applies now, on every node within 10 seconds.",
+        "queued" => {
+            "Queued in the background: the dispatcher is sending them; they appear here as they go."
+        }
         _ => return None,
     })
 }
@@ -306,6 +309,10 @@ struct InvoicesPage {
     search: String,
     standing: String,
     rules: Vec<String>,
+    /// The rules that send a period's invoices (seed 004), for the batch form.
+    batch_rules: Vec<String>,
+    /// Last month, the batch form's default.
+    last_month: String,
     rows: Vec<InvoiceLine>,
     pager: Pager,
 }
@@ -428,7 +435,17 @@ async fn invoices_page(console: &Console, f: Frame, q: &Query) -> anyhow::Result
             }
         })
         .collect();
+    let last_month = today
+        .first_of_month()
+        .yesterday()
+        .map(|d| d.strftime("%Y-%m").to_string())
+        .unwrap_or_default();
     Ok(InvoicesPage {
+        batch_rules: batch_rules(console)
+            .iter()
+            .map(|r| r.id.to_string())
+            .collect(),
+        last_month,
         search: q.get("q").unwrap_or("").to_owned(),
         standing: q.get("standing").unwrap_or("").to_owned(),
         rules,
@@ -1123,6 +1140,94 @@ pub async fn cancel(
         ),
         Err(e) => internal(e.into()),
     }
+}
+
+/// The enabled rules that send a period's invoices (`on = "invoice.batch"`).
+fn batch_rules(console: &Console) -> Vec<&herald_core::rules::InvoiceRule> {
+    console
+        .app
+        .config
+        .rules
+        .invoice
+        .iter()
+        .filter(|r| r.enabled && r.trigger == herald_core::rules::InvoiceTrigger::Batch)
+        .collect()
+}
+
+/// Seed 004's "send in background": every invoice of a month, queued once by a
+/// batch rule (as `herald send-invoices`), the dispatcher woken, and the page
+/// says so; the history, filtered to that rule, shows them go.
+pub async fn send_invoices(
+    State(console): State<Arc<Console>>,
+    signed: Signed,
+    fields: Fields,
+) -> Response {
+    if let Err(r) = signed
+        .check_form(&fields)
+        .and_then(|()| signed.require(Role::Operator))
+    {
+        return r.into_response();
+    }
+    let t = signed.lang;
+    let rules = batch_rules(&console);
+    let Some(rule) = rules.iter().find(|r| r.id == fields.get("rule")) else {
+        return super::unprocessable(
+            t,
+            &format!(
+                "rule: '{}' is not a batch rule; the batch rules are: {}",
+                fields.get("rule"),
+                rules
+                    .iter()
+                    .map(|r| r.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    };
+    let month = fields.get("month").trim();
+    let Some(first) = month
+        .split_once('-')
+        .and_then(|(y, m)| Some((y.parse::<i16>().ok()?, m.parse::<i8>().ok()?)))
+        .and_then(|(y, m)| jiff::civil::Date::new(y, m, 1).ok())
+    else {
+        return super::unprocessable(
+            t,
+            &format!("{}: '{month}' is not a month like 2026-11", t.s("Month")),
+        );
+    };
+    let now = console.clock.now();
+    let queued =
+        match crate::jobs::queue_invoices(&console.app, rule, first, first.last_of_month(), now)
+            .await
+        {
+            Ok(q) => q,
+            Err(e) => return internal(e),
+        };
+    let detail = format!(
+        "{month}: {} invoices queued ({} deliveries), {} queued before, {} with nobody to send to",
+        queued.queued, queued.deliveries, queued.existing, queued.nobody
+    );
+    if let Err(e) = console
+        .app
+        .store
+        .audit(
+            now,
+            &signed.actor(),
+            "invoices.queue",
+            rule.id.as_str(),
+            &detail,
+        )
+        .await
+    {
+        return internal(e.into());
+    }
+    tracing::info!(actor = %signed.actor(), rule = %rule.id, "{detail}");
+    console.wake_dispatcher.notify_one();
+    Redirect::to(&format!(
+        "/console/history?rule={}&said=queued",
+        super::url_encode(rule.id.as_str())
+    ))
+    .into_response()
 }
 
 /// Pause or resume the reminders about an invoice or a customer.

@@ -781,3 +781,63 @@ fn an_admin_adds_a_user_and_an_api_token_then_revokes_the_token() {
     assert!(list.contains("ewa\tEwa Nowak\toperator"), "{list}");
     assert!(!list.contains("disabled"), "{list}");
 }
+
+/// Seed 004's "send in background": a month's invoices queued from the console,
+/// said so at once, sent by the service, and queued only once however often
+/// the button is pressed.
+#[test]
+fn an_operator_sends_a_months_invoices_in_the_background_once() {
+    let ws = office();
+    // The e-mails a rule sent, by the header every message carries.
+    let sent_by = |rule: &str| {
+        ws.emails()
+            .iter()
+            .filter(|p| {
+                std::fs::read_to_string(p)
+                    .unwrap_or_default()
+                    .contains(&format!("X-Herald-Rule: {rule}"))
+            })
+            .count()
+    };
+    assert_eq!(sent_by("invoice-batch"), 0);
+    let served = Served::start_with(&ws, &["--now", "2026-12-02T09:00:00Z"]);
+    let base = format!("http://{}", served.address);
+    runtime().block_on(async {
+        let b = Browser::start().await;
+        b.sign_in(&base, "anna", PASSWORD).await;
+        for _ in 0..2 {
+            b.goto(&format!("{base}/console/invoices")).await;
+            b.click("#send-period summary").await;
+            assert_eq!(
+                b.find("#batch-month")
+                    .await
+                    .prop("value")
+                    .await
+                    .unwrap()
+                    .unwrap(),
+                "2026-11"
+            );
+            b.click("#send-month").await;
+            b.wait_for_url("said=queued").await;
+            assert!(
+                b.text_of("#said")
+                    .await
+                    .starts_with("Queued in the background"),
+                "{}",
+                b.text().await
+            );
+        }
+        b.close().await;
+    });
+    eventually("the November invoices sent", || {
+        sent_by("invoice-batch") >= 4
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(
+        sent_by("invoice-batch"),
+        4,
+        "each invoice once, pressed twice"
+    );
+    let history = ws.ok(&["history", "--rule", "invoice-batch"]);
+    assert!(history.contains("anna@kowalski.example.pl"), "{history}");
+}
