@@ -290,10 +290,12 @@ pub enum Command {
     Preview {
         /// The rule id, e.g. due-soon, dunning or customs-ie529.
         rule: String,
-        #[arg(long, required_unless_present = "subject")]
+        /// Whom it is for (a digest rule needs none).
+        #[arg(long)]
         customer: Option<String>,
         /// An event rule: its latest event about this subject (a declaration number);
-        /// a task rule: the task (default: the customer's next reminder).
+        /// a task rule: the task (default: the customer's next reminder); a digest
+        /// rule: the operator whose digest (default: the first it sends).
         #[arg(long)]
         subject: Option<String>,
         /// The invoice (single-invoice rules); default: the customer's latest open one.

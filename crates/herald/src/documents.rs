@@ -322,6 +322,9 @@ pub async fn preview_with(
     if let Some(r) = app.config.rules.task.iter().find(|r| r.id == req.rule) {
         return preview_task(app, r, req, templates, chosen_template).await;
     }
+    if let Some(r) = app.config.rules.digest.iter().find(|r| r.id == req.rule) {
+        return preview_digest(app, r, req, templates, chosen_template).await;
+    }
     let (rule, invoice, now) = (req.rule, req.invoice, req.now);
     let today = planner::local_date(now, &app.config.tenant.time_zone.time_zone());
     let mut event = None;
@@ -445,19 +448,36 @@ pub async fn preview_with(
             d.audience.clone(),
             overdue,
         )
+    } else if let Some(r) = app.config.rules.summary.iter().find(|r| r.id == rule) {
+        // Seed 003's RESEND: the overview the rule sends at its next firing.
+        let schedule = herald_core::schedule::Schedule::parse(&r.schedule)
+            .map_err(|e| Refusal::Failed(anyhow::anyhow!("rule '{rule}': schedule: {e}")))?;
+        let at = schedule.next_after(now, &settings.time_zone).unwrap_or(now);
+        let Some(planned) = planner::plan_summary(r, &book, &settings, at) else {
+            return Err(Refusal::Unanswerable(format!(
+                "customer '{customer}' owes nothing a dunning letter has reminded, so rule '{rule}' sends them nothing"
+            )));
+        };
+        let invoices = book
+            .invoices
+            .iter()
+            .filter(|v| planned.invoice_ids.contains(&v.invoice.id))
+            .cloned()
+            .collect();
+        (
+            NoticeKind::Dunning,
+            r.template.clone(),
+            None,
+            r.audience.clone(),
+            invoices,
+        )
     } else {
         let rules = &app.config.rules;
-        return Err(if rules.all_ids().any(|id| id == rule) {
-            Refusal::Unanswerable(format!(
-                "rule '{rule}' is a summary or digest rule; a preview renders invoice, dunning, event and task rules. See what it sent with GET /api/v1/notifications?rule={rule}"
-            ))
-        } else {
-            Refusal::NotFound(format!(
-                "there is no rule '{rule}' in {}; rules: {}",
-                app.config.path.display(),
-                rules.all_ids().collect::<Vec<_>>().join(", ")
-            ))
-        });
+        return Err(Refusal::NotFound(format!(
+            "there is no rule '{rule}' in {}; rules: {}",
+            app.config.path.display(),
+            rules.all_ids().collect::<Vec<_>>().join(", ")
+        )));
     };
     let template = chosen_template.map_or(template, str::to_owned);
     let deliveries = planner::recipients(&audience, &book, &settings);
@@ -624,6 +644,40 @@ async fn preview_task(
         )
         .pop();
     let local = occurrence.map_or_else(|| occurs_at.to_zoned(tz.clone()).datetime(), |o| o.local);
+    let info = herald_core::message::TaskInfo {
+        id: task.id.to_string(),
+        title: task.title.clone(),
+        date: local.date(),
+        time: local.strftime("%H:%M").to_string(),
+        time_zone: tz.iana_name().unwrap_or("UTC").to_owned(),
+        operator: task
+            .operator_id
+            .as_ref()
+            .and_then(|o| operators.get(o))
+            .map(|o| o.name.clone()),
+    };
+    render_planned(
+        app,
+        &planned,
+        Some(&book.customer),
+        req,
+        templates,
+        chosen_template,
+        |ctx| ctx.task = Some(info),
+    )
+}
+
+/// Renders a notice the planner's own code planned (a task reminder, a digest)
+/// as its first recipient would get it, listing every recipient.
+fn render_planned(
+    app: &App,
+    planned: &herald_core::planner::PlannedNotification,
+    customer: Option<&herald_core::records::Customer>,
+    req: &PreviewRequest<'_>,
+    templates: &herald_render::TemplateSet,
+    chosen_template: Option<&str>,
+    fill: impl FnOnce(&mut herald_core::message::MessageContext),
+) -> Result<Preview, Refusal> {
     let template = chosen_template.map_or_else(|| planned.template.clone(), str::to_owned);
     let first = planned.deliveries.first();
     let locale = req
@@ -641,40 +695,21 @@ async fn preview_task(
         },
     );
     let notice = jobs::Notice {
-        rule: rule.id.as_str(),
+        rule: planned.rule_id.as_str(),
         template: &template,
-        kind: NoticeKind::Task,
-        level: None,
+        kind: planned.kind,
+        level: planned.level,
     };
-    let mut ctx = jobs::context_for(
-        app,
-        &notice,
-        Some(&book.customer),
-        recipient,
-        locale,
-        &[],
-        now,
-    );
-    ctx.task = Some(herald_core::message::TaskInfo {
-        id: task.id.to_string(),
-        title: task.title.clone(),
-        date: local.date(),
-        time: local.strftime("%H:%M").to_string(),
-        time_zone: tz.iana_name().unwrap_or("UTC").to_owned(),
-        operator: task
-            .operator_id
-            .as_ref()
-            .and_then(|o| operators.get(o))
-            .map(|o| o.name.clone()),
-    });
+    let mut ctx = jobs::context_for(app, &notice, customer, recipient, locale, &[], req.now);
+    fill(&mut ctx);
     let r = templates
         .render(&template, locale, app.config.tenant.locale, &ctx)
         .map_err(anyhow::Error::from)?;
     Ok(Preview {
-        rule: rule.id.to_string(),
+        rule: planned.rule_id.to_string(),
         template,
         locale: r.locale.to_string(),
-        level: None,
+        level: planned.level,
         invoices: Vec::new(),
         to: planned
             .deliveries
@@ -690,5 +725,66 @@ async fn preview_task(
         html: r.html,
         sms: r.sms,
         attachments: Vec::new(),
+    })
+}
+
+/// A digest rule's next digest (seed 002): the operator `subject`'s own, or the
+/// first the rule sends, as of its next firing, counted from events as they are now.
+async fn preview_digest(
+    app: &App,
+    rule: &herald_core::rules::DigestRule,
+    req: &PreviewRequest<'_>,
+    templates: &herald_render::TemplateSet,
+    chosen_template: Option<&str>,
+) -> Result<Preview, Refusal> {
+    let settings = jobs::settings(app).await?;
+    let schedule = herald_core::schedule::Schedule::parse(&rule.schedule)
+        .map_err(|e| Refusal::Failed(anyhow::anyhow!("rule '{}': schedule: {e}", rule.id)))?;
+    let Some(at) = schedule.next_after(req.now, &settings.time_zone) else {
+        return Err(Refusal::Unanswerable(format!(
+            "rule '{}' does not fire again: its schedule is '{}'",
+            rule.id, rule.schedule
+        )));
+    };
+    let mut staff: Vec<herald_core::records::Operator> =
+        app.store.operators().await?.into_values().collect();
+    staff.sort_by(|a, b| a.id.cmp(&b.id));
+    let planned = jobs::digests_at(app, rule, at, &settings, &staff).await?;
+    let when = at
+        .to_zoned(settings.time_zone.clone())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string();
+    let chosen = match req.subject {
+        Some(op) => planned.iter().find(|p| p.subject.as_deref() == Some(op)),
+        None => planned.first(),
+    };
+    let Some(planned) = chosen else {
+        return Err(Refusal::Unanswerable(match req.subject {
+            Some(op) => format!(
+                "rule '{}' sends operator '{op}' nothing at {when}: it does not write to them, or they have nothing new and send_empty is off",
+                rule.id
+            ),
+            None => format!(
+                "rule '{}' sends nothing at {when}: nothing new since its last digest, and send_empty is off",
+                rule.id
+            ),
+        }));
+    };
+    let operators = staff.into_iter().map(|o| (o.id.clone(), o)).collect();
+    let info = match jobs::digest_info(
+        app,
+        rule,
+        planned.occurs_at.unwrap_or(planned.fire_at),
+        planned.fire_at,
+        planned.subject.as_deref(),
+        &operators,
+    )
+    .await?
+    {
+        Ok(info) => info,
+        Err(why) => return Err(Refusal::Unanswerable(why)),
+    };
+    render_planned(app, planned, None, req, templates, chosen_template, |ctx| {
+        ctx.digest = Some(info)
     })
 }

@@ -452,46 +452,59 @@ async fn digests(
         let Some(at) = last_firing(&rule.schedule, window, settings)? else {
             continue;
         };
-        let schedule =
-            herald_core::schedule::Schedule::parse(&rule.schedule).map_err(anyhow::Error::msg)?;
-        let previous = schedule
-            .previous_before(at, &settings.time_zone)
-            .unwrap_or_else(|| {
-                at.checked_sub(jiff::SignedDuration::from_hours(24))
-                    .unwrap_or(at)
-            });
-        let periods = DigestPeriods::new(previous, at, &settings.time_zone);
-        let counts = app.store.activity(&rule.event_type, &periods).await?;
-        // An operator's own digest goes to the operators the rule's `to` names by
-        // role, or to every operator when it names none.
-        let roles: Vec<&str> = rule
-            .audience
-            .to
-            .iter()
-            .filter_map(|s| match s {
-                herald_core::rules::RecipientSpec::OperatorRole(r) => Some(r.as_str()),
-                _ => None,
-            })
-            .collect();
-        let activity: Vec<herald_core::digest::OperatorActivity> = staff
-            .iter()
-            .filter(|o| {
-                rule.digest_for == DigestFor::Office
-                    || roles.is_empty()
-                    || o.roles
-                        .iter()
-                        .any(|r| roles.iter().any(|w| w.eq_ignore_ascii_case(r)))
-            })
-            .map(|o| herald_core::digest::OperatorActivity {
-                operator: o.clone(),
-                counts: counts.get(&o.id).cloned().unwrap_or_default(),
-            })
-            .collect();
-        out.extend(herald_core::digest::plan_digest(
-            rule, &periods, &activity, settings,
-        ));
+        out.extend(digests_at(app, rule, at, settings, &staff).await?);
     }
     Ok(out)
+}
+
+/// A digest rule's notices for its firing at `at`: each operator's activity (or
+/// the office's) since the firing before. The planner plans these; a preview
+/// renders one of them.
+pub async fn digests_at(
+    app: &App,
+    rule: &herald_core::rules::DigestRule,
+    at: Timestamp,
+    settings: &PlanSettings,
+    staff: &[herald_core::records::Operator],
+) -> anyhow::Result<Vec<PlannedNotification>> {
+    let schedule =
+        herald_core::schedule::Schedule::parse(&rule.schedule).map_err(anyhow::Error::msg)?;
+    let previous = schedule
+        .previous_before(at, &settings.time_zone)
+        .unwrap_or_else(|| {
+            at.checked_sub(jiff::SignedDuration::from_hours(24))
+                .unwrap_or(at)
+        });
+    let periods = DigestPeriods::new(previous, at, &settings.time_zone);
+    let counts = app.store.activity(&rule.event_type, &periods).await?;
+    // An operator's own digest goes to the operators the rule's `to` names by
+    // role, or to every operator when it names none.
+    let roles: Vec<&str> = rule
+        .audience
+        .to
+        .iter()
+        .filter_map(|s| match s {
+            herald_core::rules::RecipientSpec::OperatorRole(r) => Some(r.as_str()),
+            _ => None,
+        })
+        .collect();
+    let activity: Vec<herald_core::digest::OperatorActivity> = staff
+        .iter()
+        .filter(|o| {
+            rule.digest_for == DigestFor::Office
+                || roles.is_empty()
+                || o.roles
+                    .iter()
+                    .any(|r| roles.iter().any(|w| w.eq_ignore_ascii_case(r)))
+        })
+        .map(|o| herald_core::digest::OperatorActivity {
+            operator: o.clone(),
+            counts: counts.get(&o.id).cloned().unwrap_or_default(),
+        })
+        .collect();
+    Ok(herald_core::digest::plan_digest(
+        rule, &periods, &activity, settings,
+    ))
 }
 
 /// Batch rules with a schedule (seed 004): at the schedule's last firing in the
@@ -1581,22 +1594,42 @@ async fn digest_now(
             n.rule_id
         )));
     };
+    digest_info(
+        app,
+        rule,
+        n.occurs_at.unwrap_or(n.fire_at),
+        n.fire_at,
+        n.subject.as_deref(),
+        &fresh.operators,
+    )
+    .await
+}
+
+/// What a digest of `rule` for the period `[from, until)` tells: the operator
+/// `subject`'s activity (an operator's own digest) or every operator's (the
+/// office's), counted now; or why there is nothing to tell.
+pub async fn digest_info(
+    app: &App,
+    rule: &herald_core::rules::DigestRule,
+    from: Timestamp,
+    until: Timestamp,
+    subject: Option<&str>,
+    staff: &HashMap<herald_core::OperatorId, herald_core::records::Operator>,
+) -> anyhow::Result<Result<herald_core::message::DigestInfo, String>> {
     let tz = app.config.tenant.time_zone.time_zone();
-    let periods = DigestPeriods::new(n.occurs_at.unwrap_or(n.fire_at), n.fire_at, &tz);
+    let periods = DigestPeriods::new(from, until, &tz);
     let counts = app.store.activity(&rule.event_type, &periods).await?;
-    let mut operators: Vec<&herald_core::records::Operator> = match (rule.digest_for, &n.subject) {
-        (DigestFor::EachOperator, Some(id)) => fresh
-            .operators
-            .values()
-            .filter(|o| o.id.as_str() == id)
-            .collect(),
+    let mut operators: Vec<&herald_core::records::Operator> = match (rule.digest_for, subject) {
+        (DigestFor::EachOperator, Some(id)) => {
+            staff.values().filter(|o| o.id.as_str() == id).collect()
+        }
         (DigestFor::EachOperator, None) => Vec::new(),
-        (DigestFor::Office, _) => fresh.operators.values().collect(),
+        (DigestFor::Office, _) => staff.values().collect(),
     };
     if operators.is_empty() {
         return Ok(Err(format!(
             "the operator {} is no longer in the store",
-            n.subject.as_deref().unwrap_or("-")
+            subject.unwrap_or("-")
         )));
     }
     operators.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));

@@ -1087,14 +1087,14 @@ fn page_cursor(v: &str) -> Result<i64, ApiError> {
         ("rule" = String, Query, description = "An invoice, dunning or event rule, e.g. due-soon, dunning, customs-ie529"),
         ("customer" = Option<String>, Query, description = "The customer it is for (an event rule: its event's customer when not given)"),
         ("invoice" = Option<String>, Query, description = "For an invoice rule: the invoice (default: the customer's latest open one)"),
-        ("subject" = Option<String>, Query, description = "For an event rule: the latest event of its type about this subject (a declaration number); for a task rule: the task id (default: the customer's next reminder)"),
+        ("subject" = Option<String>, Query, description = "For an event rule: the latest event of its type about this subject (a declaration number); for a task rule: the task id (default: the customer's next reminder); for a digest rule: the operator (default: the first digest it sends)"),
         ("locale" = Option<String>, Query, description = "Render in this language instead of the customer's"),
         ("now" = Option<String>, Query, description = "As of this instant (RFC 3339): a dunning letter lists what is overdue then"),
     ),
     responses((status = 200, description = "The rendered message and who it would go to", body = crate::documents::Preview),
               (status = 400, description = "A missing or bad parameter", body = ErrorBody),
               (status = 404, description = "No such rule, customer, invoice of the customer, or event for an event rule", body = ErrorBody),
-              (status = 422, description = "Nothing to preview with (no invoice; nothing overdue for a dunning letter; no reminder ahead for a task rule; a summary or digest rule)", body = ErrorBody),
+              (status = 422, description = "Nothing to preview with (no invoice; nothing overdue for a dunning letter; no reminder ahead for a task rule; no digest or overview ahead)", body = ErrorBody),
               (status = 401, description = "No valid token", body = ErrorBody),
               (status = 403, description = "The token lacks the read scope", body = ErrorBody)),
     security(("bearer" = [])))]
@@ -1112,9 +1112,16 @@ async fn api_preview(
     let rule = q.get("rule").ok_or_else(|| {
         bad("rule: missing; name the rule to preview, e.g. ?rule=due-soon&customer=C1".into())
     })?;
-    if !q.contains_key("customer") && !q.contains_key("subject") {
+    let digest = svc
+        .app
+        .config
+        .rules
+        .digest
+        .iter()
+        .any(|r| r.id == rule.as_str());
+    if !digest && !q.contains_key("customer") && !q.contains_key("subject") {
         return Err(bad(
-            "customer: missing; name the customer (or, for an event rule, the subject), e.g. ?rule=due-soon&customer=C1".into(),
+            "customer: missing; name the customer (or, for an event or task rule, the subject), e.g. ?rule=due-soon&customer=C1".into(),
         ));
     }
     let customer = q

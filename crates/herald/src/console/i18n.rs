@@ -394,7 +394,10 @@ pub(crate) const PHRASES: &[(&str, &str)] = &[
         "Queued in the background: the dispatcher is sending them; they appear here as they go.",
         "Zlecono w tle: dyspozytor je wysyła; pojawiają się tutaj w miarę wysyłki.",
     ),
-    ("Declaration or task", "Zgłoszenie lub zadanie"),
+    (
+        "Declaration, task or operator",
+        "Zgłoszenie, zadanie lub operator",
+    ),
     (
         "an empty SMS part would send empty messages; write the SMS, or undo the edit with Back to the file's version",
         "pusta część SMS wysyłałaby puste wiadomości; wpisz treść SMS albo cofnij zmianę przyciskiem Przywróć wersję z pliku",

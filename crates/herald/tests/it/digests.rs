@@ -189,3 +189,61 @@ fn an_absence_reaches_every_supervisor_address_once() {
         "{history}"
     );
 }
+
+/// A digest previewed before it fires says what it will say when it goes: the
+/// same subject and text as the letter sent at 17:00, and nothing for an
+/// operator with nothing new.
+#[test]
+fn a_digest_previewed_before_it_fires_is_the_letter_that_goes() {
+    let ws = Workspace::new();
+    import_office(&ws);
+    let preview = ws.ok(&[
+        "preview",
+        "operator-activity",
+        "--subject",
+        "op-ewa",
+        "--now",
+        "2026-11-23T16:30:00+01:00",
+    ]);
+    assert!(
+        preview.contains("to:        Ewa Nowak <ewa@biuro.example.pl> (email)"),
+        "{preview}"
+    );
+    assert!(
+        preview.contains("subject:   Zatwierdzone faktury: 3 od 22.11.2026, godz. 17:00"),
+        "{preview}"
+    );
+    let out = ws.herald(&[
+        "preview",
+        "operator-activity",
+        "--subject",
+        "op-mary",
+        "--now",
+        "2026-11-23T16:30:00+01:00",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("sends operator 'op-mary' nothing at 2026-11-23 17:00"),
+        "{}",
+        stderr(&out)
+    );
+    // The office's summary needs no customer either.
+    let office = ws.ok(&[
+        "preview",
+        "operators-summary",
+        "--now",
+        "2026-11-23T16:30:00+01:00",
+    ]);
+    assert!(office.contains("kierownik@biuro.example"), "{office}");
+    assert!(ws.emails().is_empty(), "a preview sends nothing");
+    // Then it fires, and the letter is the preview.
+    ws.ok(&["run", "--now", "2026-11-23T16:30:00Z"]);
+    let ewa = mail_to(&ws, "ewa@biuro.example.pl");
+    assert_eq!(ewa.len(), 1, "{ewa:?}");
+    let body = preview.split("---\n").nth(1).unwrap_or_default();
+    assert_eq!(
+        ewa[0].1.replace("\r\n", "\n").trim(),
+        body.trim(),
+        "the preview's text is the letter's"
+    );
+}

@@ -665,3 +665,53 @@ fn a_scheduled_batch_sends_the_previous_months_invoices_once() {
         stderr(&out)
     );
 }
+
+/// Seed 003's RESEND previewed: the overview of a customer's reminded unpaid
+/// invoices, as the rule's next firing would send it; nothing for a customer
+/// no dunning letter has reminded.
+#[test]
+fn the_overview_of_reminded_invoices_previews_before_it_goes() {
+    let ws = Workspace::new();
+    ws.import_basics();
+    for day in ["2026-11-02", "2026-11-20", "2026-11-28"] {
+        ws.ok(&["run", "--now", day]);
+    }
+    let preview = |customer: &str| {
+        ws.herald(&[
+            "preview",
+            "dunning-resend",
+            "--customer",
+            customer,
+            "--locale",
+            "en",
+            "--now",
+            "2026-11-28",
+        ])
+    };
+    // C1's I1 was reminded on the 23rd and is still unpaid.
+    let out = preview("C1");
+    assert_ok(&out, "preview dunning-resend --customer C1");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("to:        Anna Kowalska <anna@kowalski.example.pl> (email)"),
+        "{text}"
+    );
+    assert!(text.contains("Overview of your unpaid invoices"), "{text}");
+    assert!(
+        text.contains("FV/2026/11/001") && text.contains("1,234.50"),
+        "{text}"
+    );
+    // Paid: nothing left to overview, and the preview says why.
+    ws.write(
+        "payments.csv",
+        "id,invoice_id,date,amount\nP1,I1,2026-11-27,1234.50\n",
+    );
+    ws.ok(&["import", "payments", "payments.csv"]);
+    let out = preview("C1");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("owes nothing a dunning letter has reminded"),
+        "{}",
+        stderr(&out)
+    );
+}

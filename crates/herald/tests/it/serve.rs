@@ -896,11 +896,7 @@ fn a_document_s_statuses_a_preview_and_a_customer_s_history_through_the_api() {
             422,
             "no reminder to send in the coming year for the tasks of customer 'C1'",
         ),
-        (
-            "?rule=operators-summary&customer=C1",
-            422,
-            "is a summary or digest rule",
-        ),
+        ("?rule=operators-summary", 422, "sends nothing at"),
         (
             "?rule=customs-ie599&customer=C1",
             404,
