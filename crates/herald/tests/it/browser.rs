@@ -30,7 +30,11 @@ impl Browser {
             );
         }
         let port = free_port();
+        // A group of its own: ChromeDriver and the Chromium it starts go together
+        // when the test ends, even by a panic (see `Drop`).
+        use std::os::unix::process::CommandExt as _;
         let mut driver = Command::new(CHROMEDRIVER)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
             .stdout(Stdio::null())
@@ -227,15 +231,23 @@ impl Browser {
         std::fs::write(&path, png).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
     }
 
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        // Drop ends the driver and its browser.
     }
 }
 
 impl Drop for Browser {
+    /// Kills ChromeDriver's whole process group, so a test that fails half-way
+    /// leaves no Chromium behind.
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
+        let _ = self.driver.wait();
     }
 }

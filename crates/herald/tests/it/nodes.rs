@@ -173,8 +173,11 @@ fn config_for_sink(ws: &Workspace, port: u16, limits: &str) {
         1,
     );
     for (from, to) in [
-        // A killed node's deliveries are taken over 5 s after it took them.
-        ("lease = \"5m\"", "lease = \"5s\""),
+        // A killed node's deliveries are taken over 20 s after it took them. A
+        // live node's feeder leases up to two chunks ahead of its senders; with
+        // 5 s, three nodes on a loaded 2-core machine had leases run out under
+        // them and sent hundreds twice (the default, 5m, is far from that).
+        ("lease = \"5m\"", "lease = \"20s\""),
         ("send_every = \"10s\"", "send_every = \"1s\""),
         // Planned once, by the test: the schedule does not fire again today.
         ("plan = \"* * * * *\"", "plan = \"0 3 * * *\""),
