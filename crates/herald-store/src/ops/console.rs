@@ -37,6 +37,13 @@ fn user_at(row: &DbRow, first: usize) -> Result<ConsoleUser, StoreError> {
     })
 }
 
+/// How many match in all, when the first page says so itself: a first page
+/// shorter than a page holds every match, and counting them again would cost a
+/// second pass over the table (a search by part of a name scans every invoice).
+fn short_first_page(offset: u64, limit: u32, got: usize) -> Option<i64> {
+    (offset == 0 && got < limit as usize).then(|| i64::try_from(got).unwrap_or(i64::MAX))
+}
+
 impl Backend {
     pub(crate) async fn create_console_user(
         &self,
@@ -332,12 +339,15 @@ impl Backend {
             count = count.bind(p.clone());
             page = page.bind(p.clone());
         }
-        let total = count.fetch_one(&self.pool).await?;
         let rows = page
             .bind(i64::from(q.limit))
             .bind(i64::try_from(q.offset).unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await?;
+        let total = match short_first_page(q.offset, q.limit, rows.len()) {
+            Some(n) => n,
+            None => count.fetch_one(&self.pool).await?,
+        };
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let customer: Option<String> = row.try_get(1)?;
@@ -406,10 +416,22 @@ impl Backend {
             format!("WHERE {}", conds.join(" AND "))
         };
         let (limit_at, offset_at) = (next(), next());
+        // A search by part of a word matches few invoices, and no index finds
+        // them: reading the table in order and sorting the few is faster than
+        // walking the issue-date index and fetching every row it names (at a
+        // million invoices, 0.5 s against 2.5 s). A search matching nearly
+        // everything (one letter) pays the other way, 0.65 s against 0.04 s.
+        // `|| ''` keeps the index out of it on SQLite and PostgreSQL alike.
+        // Without a search, the index is right.
+        let by_issue = if pattern.is_some() {
+            "(invoices.issue_date || '')"
+        } else {
+            "invoices.issue_date"
+        };
         let mut count = dynamic_scalar::<i64>(format!("SELECT COUNT(*) FROM invoices {filter}"));
         let mut page = dynamic(format!(
             "SELECT {INVOICE_COLS}, (SELECT c.name FROM customers c WHERE c.id = invoices.customer_id) \
-             FROM invoices {filter} ORDER BY invoices.issue_date DESC, invoices.id DESC LIMIT ${limit_at} OFFSET ${offset_at}"
+             FROM invoices {filter} ORDER BY {by_issue} DESC, invoices.id DESC LIMIT ${limit_at} OFFSET ${offset_at}"
         ));
         if let Some(p) = &pattern {
             count = count.bind(p.clone());
@@ -424,12 +446,15 @@ impl Backend {
             count = count.bind(today.clone());
             page = page.bind(today);
         }
-        let total = count.fetch_one(&self.pool).await?;
         let rows = page
             .bind(i64::from(q.limit))
             .bind(i64::try_from(q.offset).unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await?;
+        let total = match short_first_page(q.offset, q.limit, rows.len()) {
+            Some(n) => n,
+            None => count.fetch_one(&self.pool).await?,
+        };
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let view: InvoiceView = invoice_view(row, i64::MAX)?;

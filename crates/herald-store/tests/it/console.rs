@@ -195,6 +195,9 @@ async fn the_invoice_list_searches_filters_pages_and_carries_each_notice_s_state
     assert_eq!(all.0[0].customer_name, "ACME Sp. z o.o.");
     let rest = s.invoice_list(&q(None, None, 2, 2)).await.unwrap();
     assert_eq!(ids(&rest), (vec!["I1".into()], 3));
+    // Past the end: nothing on the page, and still the whole count.
+    let past = s.invoice_list(&q(None, None, 2, 4)).await.unwrap();
+    assert_eq!(ids(&past), (vec![], 3));
     let acme = s.invoice_list(&q(Some("acme"), None, 50, 0)).await.unwrap();
     assert_eq!(ids(&acme), (vec!["I3".into(), "I2".into()], 2));
     let by_number = s
