@@ -4,6 +4,7 @@
 # browser's requests (curl with the session cookie), five times; the median time
 # is printed as a Markdown table for BENCHMARKS.md.
 #   bash scripts/bench_console.sh [CUSTOMERS] [INVOICES]
+#   STORE=postgres bash scripts/bench_console.sh   # on a PostgreSQL 15 started here (scripts/pg.sh)
 # The dispatcher must not send while pages are timed: pilot mode holds everyone
 # (a pilot customer that does not exist).
 set -euo pipefail
@@ -16,8 +17,10 @@ cargo build --release --locked -q
 bin=$PWD/target/release/herald
 work=$(mktemp -d)
 pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+source scripts/pg.sh
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; pg_stop; rm -rf "$work"; }
 trap cleanup EXIT
+[ "${STORE:-sqlite}" = postgres ] && pg_start "$work/pg"
 cd "$work"
 "$bin" init ws >/dev/null
 cd ws
