@@ -485,16 +485,7 @@ pub async fn preview_with(
         .locale
         .or(book.customer.locale)
         .unwrap_or(app.config.tenant.locale);
-    let recipient = deliveries
-        .first()
-        .map(|d| RecipientInfo {
-            name: d.name.clone(),
-            address: d.address.clone(),
-        })
-        .unwrap_or(RecipientInfo {
-            name: String::new(),
-            address: "(nobody)".into(),
-        });
+    let recipient = addressee(&deliveries);
     let notice = jobs::Notice {
         rule,
         template: &template,
@@ -533,14 +524,7 @@ pub async fn preview_with(
         locale: r.locale.to_string(),
         level,
         invoices: invoices.iter().map(|v| v.invoice.id.to_string()).collect(),
-        to: deliveries
-            .iter()
-            .map(|d| PreviewRecipient {
-                name: d.name.clone(),
-                address: d.address.clone(),
-                channel: d.channel.as_str().to_owned(),
-            })
-            .collect(),
+        to: recipients_listed(&deliveries),
         subject: r.subject,
         text: r.text,
         html: r.html,
@@ -667,6 +651,34 @@ async fn preview_task(
     )
 }
 
+/// Whom a preview is written to: the first recipient, as the first delivery gets it.
+fn addressee(deliveries: &[herald_core::planner::PlannedDelivery]) -> RecipientInfo {
+    deliveries.first().map_or(
+        RecipientInfo {
+            name: String::new(),
+            address: "(nobody)".into(),
+        },
+        |d| RecipientInfo {
+            name: d.name.clone(),
+            address: d.address.clone(),
+        },
+    )
+}
+
+/// Every recipient a preview lists.
+fn recipients_listed(
+    deliveries: &[herald_core::planner::PlannedDelivery],
+) -> Vec<PreviewRecipient> {
+    deliveries
+        .iter()
+        .map(|d| PreviewRecipient {
+            name: d.name.clone(),
+            address: d.address.clone(),
+            channel: d.channel.as_str().to_owned(),
+        })
+        .collect()
+}
+
 /// Renders a notice the planner's own code planned (a task reminder, a digest)
 /// as its first recipient would get it, listing every recipient.
 fn render_planned(
@@ -679,21 +691,11 @@ fn render_planned(
     fill: impl FnOnce(&mut herald_core::message::MessageContext),
 ) -> Result<Preview, Refusal> {
     let template = chosen_template.map_or_else(|| planned.template.clone(), str::to_owned);
-    let first = planned.deliveries.first();
     let locale = req
         .locale
-        .or(first.map(|d| d.locale))
+        .or(planned.deliveries.first().map(|d| d.locale))
         .unwrap_or(app.config.tenant.locale);
-    let recipient = first.map_or(
-        RecipientInfo {
-            name: String::new(),
-            address: "(nobody)".into(),
-        },
-        |d| RecipientInfo {
-            name: d.name.clone(),
-            address: d.address.clone(),
-        },
-    );
+    let recipient = addressee(&planned.deliveries);
     let notice = jobs::Notice {
         rule: planned.rule_id.as_str(),
         template: &template,
@@ -711,15 +713,7 @@ fn render_planned(
         locale: r.locale.to_string(),
         level: planned.level,
         invoices: Vec::new(),
-        to: planned
-            .deliveries
-            .iter()
-            .map(|d| PreviewRecipient {
-                name: d.name.clone(),
-                address: d.address.clone(),
-                channel: d.channel.as_str().to_owned(),
-            })
-            .collect(),
+        to: recipients_listed(&planned.deliveries),
         subject: r.subject,
         text: r.text,
         html: r.html,

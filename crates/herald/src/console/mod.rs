@@ -71,6 +71,11 @@ impl Console {
     fn tz(&self) -> jiff::tz::TimeZone {
         self.app.config.tenant.time_zone.time_zone()
     }
+
+    /// A `Set-Cookie` value, Secure as `[console] secure_cookies` says.
+    fn cookie(&self, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+        set_cookie(name, value, max_age, self.app.config.console.secure_cookies)
+    }
 }
 
 /// The console's routes, with its state; `herald serve` merges them beside the API.
@@ -259,6 +264,12 @@ impl Signed {
     pub fn admin_form(&self, fields: &Fields) -> Result<(), Answer> {
         self.check_form(fields)
             .and_then(|()| self.require(Role::Admin))
+    }
+
+    /// An operator's (or an admin's) form from this session; the refusal page otherwise.
+    pub fn operator_form(&self, fields: &Fields) -> Result<(), Answer> {
+        self.check_form(fields)
+            .and_then(|()| self.require(Role::Operator))
     }
 
     /// Who the history and the audit log say did it.
@@ -553,10 +564,9 @@ async fn login_form(
         languages: Lang::ALL,
     };
     let mut r = (status, render(&page)).into_response();
-    let secure = console.app.config.console.secure_cookies;
     r.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(LOGIN_COOKIE, &csrf, Some(3600), secure),
+        console.cookie(LOGIN_COOKIE, &csrf, Some(3600)),
     );
     r
 }
@@ -589,12 +599,7 @@ async fn login_page(
     if let Some(lang) = chosen {
         r.headers_mut().append(
             header::SET_COOKIE,
-            set_cookie(
-                LANG_COOKIE,
-                lang.code(),
-                Some(365 * 86400),
-                console.app.config.console.secure_cookies,
-            ),
+            console.cookie(LANG_COOKIE, lang.code(), Some(365 * 86400)),
         );
     }
     r
@@ -686,15 +691,14 @@ async fn sign_in(
         return internal(e.into());
     }
     tracing::info!(login = %user.login, role = %user.role, "console sign-in");
-    let secure = console.app.config.console.secure_cookies;
     let mut r = Redirect::to(&next).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, &secret, None, secure),
+        console.cookie(SESSION_COOKIE, &secret, None),
     );
     r.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(LOGIN_COOKIE, "", Some(0), secure),
+        console.cookie(LOGIN_COOKIE, "", Some(0)),
     );
     r
 }
@@ -714,12 +718,7 @@ async fn sign_out(State(console): State<Arc<Console>>, signed: Signed, fields: F
     let mut r = Redirect::to("/console/login").into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(
-            SESSION_COOKIE,
-            "",
-            Some(0),
-            console.app.config.console.secure_cookies,
-        ),
+        console.cookie(SESSION_COOKIE, "", Some(0)),
     );
     r
 }

@@ -16,7 +16,6 @@ use herald_core::status::{AggregateStatus, DeliveryState};
 use herald_core::{CustomerId, InvoiceId};
 use herald_store::{
     DeliveryListQuery, DeliveryListRow, HistoryFilter, HoldOn, InvoiceListQuery, InvoiceStanding,
-    Role,
 };
 use jiff::Timestamp;
 
@@ -1027,10 +1026,7 @@ pub async fn resend(
     Path(id): Path<i64>,
     fields: Fields,
 ) -> Response {
-    if let Err(r) = signed
-        .check_form(&fields)
-        .and_then(|()| signed.require(Role::Operator))
-    {
+    if let Err(r) = signed.operator_form(&fields) {
         return r.into_response();
     }
     let t = signed.lang;
@@ -1114,10 +1110,7 @@ pub async fn cancel(
     Path(id): Path<i64>,
     fields: Fields,
 ) -> Response {
-    if let Err(r) = signed
-        .check_form(&fields)
-        .and_then(|()| signed.require(Role::Operator))
-    {
+    if let Err(r) = signed.operator_form(&fields) {
         return r.into_response();
     }
     let actor = signed.actor();
@@ -1162,10 +1155,7 @@ pub async fn send_invoices(
     signed: Signed,
     fields: Fields,
 ) -> Response {
-    if let Err(r) = signed
-        .check_form(&fields)
-        .and_then(|()| signed.require(Role::Operator))
-    {
+    if let Err(r) = signed.operator_form(&fields) {
         return r.into_response();
     }
     let t = signed.lang;
@@ -1232,10 +1222,7 @@ pub async fn send_invoices(
 
 /// Pause or resume the reminders about an invoice or a customer.
 pub async fn hold(State(console): State<Arc<Console>>, signed: Signed, fields: Fields) -> Response {
-    if let Err(r) = signed
-        .check_form(&fields)
-        .and_then(|()| signed.require(Role::Operator))
-    {
+    if let Err(r) = signed.operator_form(&fields) {
         return r.into_response();
     }
     let t = signed.lang;
